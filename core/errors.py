@@ -1,0 +1,52 @@
+"""Domain errors. The CLI turns each into one line and exit code 2 (bad input) or 1."""
+
+from __future__ import annotations
+
+
+class RoistoryError(Exception):
+    """Base class: something the user can fix, reported without a traceback."""
+
+    exit_code = 1
+
+
+class BadInputError(RoistoryError):
+    """Input the user supplied is wrong: config, data, template. Exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(BadInputError):
+    """report.yaml is missing, malformed or invalid."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+        self.file, self.key = file, key
+        where = ": ".join(p for p in (file, key) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class DataError(BadInputError):
+    """A data file cannot be read or breaks the canonical table contract."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ):
+        self.file, self.row, self.column = file, row, column
+        parts = [file] if file else []
+        if row is not None:
+            parts.append(f"row {row}")
+        if column:
+            parts.append(f"column '{column}'")
+        super().__init__(f"{', '.join(parts)}: {message}" if parts else message)
+
+
+class TemplateError(BadInputError):
+    """A report template or theme cannot be loaded or rendered."""
+
+
+class PluginError(RoistoryError):
+    """A plugin failed to load or registered something invalid."""

@@ -1,0 +1,98 @@
+"""Locale-aware formatting of numbers, money, percentages and dates (Babel)."""
+
+from __future__ import annotations
+
+import copy
+import math
+from datetime import date
+from typing import TYPE_CHECKING
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_compact_currency, format_decimal, format_percent, parse_pattern
+
+if TYPE_CHECKING:
+    from roistory.metrics import Metric
+    from roistory.periods import Period
+
+NOT_MEASURABLE = "n/m"
+
+
+class Formatter:
+    """Formats values for one report's locale and currency; NaN/None print as not measurable."""
+
+    def __init__(self, locale: str = "en", currency: str = "USD"):
+        self.locale = Locale.parse(locale)
+        self.currency = currency
+        # Whole currency units: board reports do not show cents, and IDR has none in practice.
+        self._money_pattern = copy.copy(parse_pattern(self.locale.currency_formats["standard"]))
+        self._money_pattern.frac_prec = (0, 0)
+
+    @staticmethod
+    def _missing(value: float | None) -> bool:
+        return value is None or (isinstance(value, float) and math.isnan(value))
+
+    def money(self, value: float | None) -> str:
+        if self._missing(value):
+            return NOT_MEASURABLE
+        return self._money_pattern.apply(value, self.locale, currency=self.currency, currency_digits=False)
+
+    def money_compact(self, value: float | None) -> str:
+        if self._missing(value):
+            return NOT_MEASURABLE
+        if abs(value) < 10_000:
+            return self.money(value)
+        return format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
+
+    def number(self, value: float | None, digits: int = 0) -> str:
+        if self._missing(value):
+            return NOT_MEASURABLE
+        return format_decimal(round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}", locale=self.locale)
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        if self._missing(value):
+            return NOT_MEASURABLE
+        return format_percent(value, format=f"#,##0{'.' + '0' * digits if digits else ''}%", locale=self.locale)
+
+    def multiple(self, value: float | None) -> str:
+        if self._missing(value):
+            return NOT_MEASURABLE
+        return f"{self.number(value, 2)}×"
+
+    def change(self, current: float | None, previous: float | None) -> str:
+        """Relative change with a sign, e.g. +12.5%; empty when not comparable."""
+        if self._missing(current) or self._missing(previous) or previous == 0:
+            return ""
+        ratio = (current - previous) / abs(previous)
+        sign = "+" if ratio > 0 else ""
+        return sign + self.percent(ratio)
+
+    def metric(self, metric: Metric, value: float | None) -> str:
+        """A metric value the way a reader expects it (ROI as %, ROAS as ×, money whole)."""
+        if self._missing(value):
+            return NOT_MEASURABLE
+        display = metric.display or metric.unit
+        if display == "currency":
+            return self.money(value)
+        if display == "percent":
+            return self.percent(value)
+        if display == "multiple":
+            return self.multiple(value)
+        if display == "count":
+            return self.number(value)
+        if display in ("days", "months"):
+            return self.number(value, 1)
+        return self.number(value, 2)
+
+    def date(self, value: date) -> str:
+        return format_date(value, format="medium", locale=self.locale)
+
+    def period(self, period: Period) -> str:
+        """October 2026, 2026 Q3, ... in the report's language."""
+        if period.months == 1:
+            return format_skeleton("yMMMM", period.start, locale=self.locale)
+        if period.months == 12 and period.start.month == 1:
+            return str(period.start.year)
+        if period.months in (3, 6):
+            return f"{period.label[5:]} {period.start.year}"
+        return f"{self.date(period.start)} – {self.date(period.end)}"

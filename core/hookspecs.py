@@ -1,0 +1,165 @@
+"""The roistory hook specifications: everything a plugin can provide or change.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` whose names
+match the specs below. Installed plugins are found through the ``roistory``
+entry-point group; the built-in plugins are registered the same way.
+
+Compatibility rule: adding an argument to a hook is free (implementations opt in
+by naming it); renaming or removing one goes through a deprecation cycle with
+``warn_on_impl_args`` and a note in ``docs/changelog.md``.
+All hooks are called with keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import click
+    import jinja2
+
+    from roistory.attribution import AttributionModel
+    from roistory.metrics import Metric
+    from roistory.pipeline import Report
+    from roistory.sections import ReportSection
+    from roistory.sources import SourceType
+    from roistory.themes import Theme
+
+hookspec = pluggy.HookspecMarker("roistory")
+hookimpl = pluggy.HookimplMarker("roistory")
+
+
+# --------------------------------------------------------------------------
+# Data sources
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_data_sources(register: Callable[[SourceType], None]) -> None:
+    """Register source types that read raw data for the canonical tables.
+
+    :param register: call ``register(SourceType(name=..., read=...))`` once per
+        source type. ``name`` is what a report's ``sources[].type`` names.
+        ``read(source, context)`` returns a :class:`pandas.DataFrame` whose index
+        is the row number shown in error messages; the core then applies the
+        source's ``columns`` rename map and ``values`` constants and validates
+        the result against the canonical table.
+
+    A name registered twice is an error naming both plugins.
+
+    Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_metrics(register: Callable[[Metric], None]) -> None:
+    """Register metrics: base measures computed from tables, or formulas.
+
+    :param register: call ``register(Metric(id=..., ...))`` once per metric.
+        A base measure has ``compute(data, dimension)`` returning a number (no
+        dimension) or a :class:`pandas.Series` indexed by segment; a derived
+        metric has ``formula``, arithmetic over other metric ids, so that it
+        aggregates over segments as a ratio of sums, never an average of ratios.
+
+    Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Attribution models
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_attribution_models(register: Callable[[AttributionModel], None]) -> None:
+    """Register attribution models.
+
+    :param register: call ``register(AttributionModel(id=..., attribute=...))``.
+        ``attribute(journeys, params)`` receives integer-coded
+        :class:`roistory.attribution.Journeys` and returns per-touch weights
+        (one float per touch, summing to 1 within each converting journey) or
+        a :class:`pandas.DataFrame` indexed by segment with ``conversions`` and
+        ``revenue`` columns. Either way credits must sum to the journeys'
+        conversions and revenue; the core checks this.
+
+    Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Report sections and themes
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_report_sections(register: Callable[[ReportSection], None]) -> None:
+    """Register report sections a report's ``sections:`` list can name.
+
+    :param register: call ``register(ReportSection(id=..., template=..., build=...))``.
+        ``build(report)`` returns the template context for the section (a dict),
+        or ``None`` to leave the section out of this report.
+        ``template`` is looked up through the theme's template folders, so a
+        theme or a report project can override it.
+
+    Added in 0.1.
+    """
+
+
+@hookspec
+def register_themes(register: Callable[[Theme], None]) -> None:
+    """Register themes: template folders, stylesheets and brand settings.
+
+    :param register: call ``register(Theme(name=..., templates=..., ...))``.
+        A report selects one with ``report.theme``; a theme's templates take
+        precedence over the built-in defaults, which stay reachable under the
+        ``default:`` prefix (``{% extends "default:report.html.j2" %}``).
+
+    Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def prepare_jinja2_environment(env: jinja2.Environment, report: Report) -> None:
+    """Change the Jinja2 environment before a report is rendered.
+
+    :param env: the sandboxed environment; add filters, globals or tests.
+    :param report: the computed report about to be rendered.
+
+    Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``roistory`` command line.
+
+    :param cli: the root :class:`click.Group`; use ``@cli.command()``.
+
+    Added in 0.1.
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = tuple(
+    name for name, value in list(globals().items()) if hasattr(value, "roistory_spec")
+)
+
+__all__ = ["hookspec", "hookimpl", "HOOK_NAMES"]

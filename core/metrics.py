@@ -1,0 +1,294 @@
+"""Metrics: base measures computed from tables, and formulas over them.
+
+A base measure (spend, leads, revenue, ...) is a sum or count that adds up over
+segments. Every ratio (roi, cpl, ctr, ...) is a formula over measures, evaluated
+on the totals of each segment, so a channel's CPL is the channel's spend over
+the channel's leads, never an average of ratios. A value that cannot be
+computed (missing input, zero denominator) is NaN here and "not measurable" in
+every output, never 0.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from roistory.errors import ConfigError
+
+if TYPE_CHECKING:
+    from roistory.periods import Period
+
+UNITS = ("currency", "ratio", "percent", "count", "days", "months")
+DIMENSIONS = ("channel", "campaign", "media_type", "audience", "market")
+
+# Which column of each table holds a dimension (tables not listed lack it).
+DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
+    "spend": {d: d for d in DIMENSIONS},
+    "touchpoints": {d: d for d in DIMENSIONS},
+    "leads": {"channel": "source_channel", "campaign": "source_campaign", "market": "market"},
+    "customers": {"channel": "acquisition_channel", "market": "market"},
+    "email": {"campaign": "campaign"},
+    "web": {"channel": "channel"},
+}
+
+Value = float | pd.Series
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric a report can show.
+
+    Exactly one of ``compute`` (a base measure) or ``formula`` (arithmetic over
+    other metric ids; ``margin`` names the report's margin) is given.
+    ``compute(data, dimension)`` returns a number when ``dimension`` is None,
+    else a Series indexed by segment; ``None`` when the data cannot be split
+    by that dimension.
+    """
+
+    id: str
+    label: str
+    unit: str
+    definition: str
+    formula: str | None = None
+    compute: Callable[[PeriodData, str | None], Value | None] | None = None
+    needs: tuple[str, ...] = ()  # "table" or "table.column" read; "a.x|b.y" when either will do
+    family: str = "value"  # value, efficiency, response, activity; "internal" = a building block only
+    direction: str = "higher"  # which way is better: higher, lower, neutral
+    display: str | None = None  # how to print it when not by unit: "percent", "multiple"
+
+    def __post_init__(self) -> None:
+        if (self.formula is None) == (self.compute is None):
+            raise ValueError(f"metric '{self.id}' needs exactly one of formula or compute")
+        if self.unit not in UNITS:
+            raise ValueError(f"metric '{self.id}' has unit '{self.unit}'; use one of {UNITS}")
+        if self.formula is not None:
+            parse_formula(self.formula, owner=self.id)
+
+
+# --------------------------------------------------------------------------
+# Formulas: parsed with ast, evaluated by walking the tree (no eval)
+# --------------------------------------------------------------------------
+
+
+class FormulaError(ValueError):
+    def __init__(self, message: str, *, formula: str, position: int | None = None):
+        where = f" at position {position + 1}" if position is not None else ""
+        super().__init__(f"formula '{formula}'{where}: {message}")
+        self.position = position
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    tree: ast.expr
+    names: frozenset[str]
+
+    def evaluate(self, values: dict[str, Value]) -> Value:
+        return _evaluate(self.tree, values)
+
+
+def parse_formula(text: str, *, owner: str | None = None) -> Formula:
+    """Parse arithmetic over names and numbers: + - * / and parentheses (× ÷ − accepted)."""
+    normalised = text.replace("×", "*").replace("÷", "/").replace("−", "-")
+    try:
+        tree = ast.parse(normalised.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise FormulaError("syntax error", formula=text, position=(exc.offset or 1) - 1) from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            continue
+        elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            continue
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            continue
+        elif isinstance(node, ast.operator | ast.unaryop | ast.expr_context):
+            continue
+        else:
+            kind = "a function call" if isinstance(node, ast.Call) else type(node).__name__
+            raise FormulaError(
+                f"{kind} is not allowed; use metric ids, numbers, + - * / and parentheses",
+                formula=text,
+                position=getattr(node, "col_offset", None),
+            )
+    if owner and owner in names:
+        raise FormulaError(f"metric '{owner}' refers to itself", formula=text)
+    return Formula(text, tree, frozenset(names))
+
+
+def _divide(a: Value, b: Value) -> Value:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = a / b
+    if isinstance(result, pd.Series):
+        return result.replace([np.inf, -np.inf], np.nan)
+    return float("nan") if (b == 0 or not math.isfinite(result)) else float(result)
+
+
+def _evaluate(node: ast.expr, values: dict[str, Value]) -> Value:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    assert isinstance(node, ast.BinOp)
+    left, right = _evaluate(node.left, values), _evaluate(node.right, values)
+    if isinstance(node.op, ast.Div):
+        return _divide(left, right)
+    if isinstance(node.op, ast.Add):
+        return left + right
+    if isinstance(node.op, ast.Sub):
+        return left - right
+    return left * right
+
+
+# --------------------------------------------------------------------------
+# Data for one period, as measures see it
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class PeriodData:
+    """The canonical tables and attribution credit for one period.
+
+    ``attributed`` maps a dimension to the primary attribution model's credit
+    for conversions in the period: a DataFrame indexed by segment with
+    ``conversions`` and ``revenue`` columns.
+    """
+
+    period: Period
+    tables: dict[str, pd.DataFrame]
+    margin: float = 1.0
+    attributed: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        frame = self.tables.get(table)
+        if frame is None:
+            return False
+        return column is None or (column in frame and frame[column].notna().any())
+
+    def rows(self, table: str, date_column: str) -> pd.DataFrame:
+        """Rows of ``table`` whose ``date_column`` falls in the period."""
+        frame = self.tables[table]
+        start = pd.Timestamp(self.period.start)
+        end = pd.Timestamp(self.period.end) + pd.Timedelta(days=1)
+        values = frame[date_column]
+        return frame[(values >= start) & (values < end)]
+
+    def total(
+        self, frame: pd.DataFrame, table: str, dimension: str | None, value: str | None = None
+    ) -> Value | None:
+        """Sum ``value`` (or count rows) overall or per segment of ``dimension``."""
+        if dimension is None:
+            return float(frame[value].sum()) if value else float(len(frame))
+        column = DIMENSION_COLUMNS.get(table, {}).get(dimension)
+        if column is None or column not in frame:
+            return None
+        keys = frame[column].fillna("(not set)")
+        grouped = frame.groupby(keys, sort=True)
+        series = grouped[value].sum() if value else grouped.size()
+        return series.astype(float).rename_axis(dimension)
+
+
+def is_measurable(metric: Metric, data: PeriodData, metrics: dict[str, Metric]) -> bool:
+    """True when every table/column the metric (or its formula's inputs) needs is present."""
+    return not missing_inputs(metric, data, metrics)
+
+
+def missing_inputs(metric: Metric, data: PeriodData, metrics: dict[str, Metric]) -> list[str]:
+    if metric.formula is not None:
+        out: list[str] = []
+        for name in sorted(parse_formula(metric.formula).names):
+            if name in metrics:
+                out += [n for n in missing_inputs(metrics[name], data, metrics) if n not in out]
+        return out
+    missing = []
+    for need in metric.needs:  # "a.x|b.y": either input will do
+        options = need.split("|")
+        if not any(data.has(table, column or None) for table, _, column in (o.partition(".") for o in options)):
+            missing.append(" or ".join(options))
+    return missing
+
+
+# --------------------------------------------------------------------------
+# Evaluation over periods and segments
+# --------------------------------------------------------------------------
+
+
+class MetricEngine:
+    """Computes metric values for one period, with a cache per (metric, dimension)."""
+
+    FORMULA_CONSTANTS = ("margin",)
+
+    def __init__(self, metrics: dict[str, Metric], data: PeriodData):
+        self.metrics = metrics
+        self.data = data
+        self._cache: dict[tuple[str, str | None], Value | None] = {}
+        self._active: list[str] = []
+
+    def value(self, metric_id: str, dimension: str | None = None) -> Value | None:
+        """A number (NaN = not measurable) or a Series per segment; None if not segmentable."""
+        key = (metric_id, dimension)
+        if key not in self._cache:
+            self._cache[key] = self._compute(metric_id, dimension)
+        return self._cache[key]
+
+    def _compute(self, metric_id: str, dimension: str | None) -> Value | None:
+        metric = self.metrics[metric_id]
+        if missing_inputs(metric, self.data, self.metrics):
+            return float("nan") if dimension is None else None
+        if metric.compute is not None:
+            return metric.compute(self.data, dimension)
+        if metric_id in self._active:
+            cycle = " -> ".join([*self._active[self._active.index(metric_id) :], metric_id])
+            raise ConfigError(f"formulas refer to each other in a cycle: {cycle}", key="custom_metrics")
+        self._active.append(metric_id)
+        try:
+            formula = parse_formula(metric.formula or "")
+            values: dict[str, Value] = {"margin": self.data.margin}
+            for name in formula.names - set(self.FORMULA_CONSTANTS):
+                value = self.value(name, dimension)
+                if value is None:
+                    return None
+                values[name] = value
+            result = formula.evaluate(values)
+        finally:
+            self._active.pop()
+        if isinstance(result, pd.Series):
+            return result.astype(float).replace([np.inf, -np.inf], np.nan)
+        return float(result)
+
+
+def check_formula_names(formula: Formula, known: Iterable[str], *, key: str) -> None:
+    """Unknown ids in a formula: error naming the formula, position and closest id."""
+    known = set(known) | set(MetricEngine.FORMULA_CONSTANTS)
+    for name in sorted(formula.names - known):
+        position = formula.text.find(name)
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(
+            f"formula '{formula.text}' at position {position + 1}: unknown metric id '{name}'{hint}",
+            key=key,
+        )
+
+
+def as_records(value: Value | None) -> list[tuple[Any, float]]:
+    """(segment, value) pairs with not-measurable values dropped."""
+    if value is None:
+        return []
+    if isinstance(value, pd.Series):
+        return [(k, float(v)) for k, v in value.items() if pd.notna(v)]
+    return [] if math.isnan(value) else [(None, float(value))]

@@ -1,0 +1,203 @@
+"""Plugin manager and registry: which plugins are loaded and what each provides.
+
+Nothing happens at import time: :func:`get_plugin_manager` builds the manager on
+first use. Built-in plugins are declared in roistory's own ``[project.entry-points.roistory]``
+and load exactly like third-party ones.
+
+Environment controls:
+
+- ``ROISTORY_LOAD_PLUGINS=dist1,dist2`` loads only these distributions' plugins
+  (roistory's own built-ins always load; an empty value means built-ins only).
+- ``ROISTORY_BLOCK_PLUGINS=name1,name2`` never loads these entry-point names.
+- ``ROISTORY_TRACE_PLUGINS=1`` prints every hook call to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from roistory import hookspecs
+from roistory.errors import PluginError
+
+ENTRY_POINT_GROUP = "roistory"
+OWN_DISTRIBUTION = "roistory"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Where a loaded plugin came from, for ``roistory plugins`` and the manifest."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+
+
+def _csv_env(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {item.strip() for item in value.split(",") if item.strip()}
+
+
+def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
+    """A fresh manager with roistory's hookspecs; loads installed plugins unless told not to."""
+    pm = pluggy.PluginManager("roistory")
+    pm.add_hookspecs(hookspecs)
+    pm.roistory_plugin_info = {}  # type: ignore[attr-defined]
+    for blocked in _csv_env("ROISTORY_BLOCK_PLUGINS") or ():
+        pm.set_blocked(blocked)
+    if entrypoints:
+        _load_entrypoints(pm)
+    pm.check_pending()
+    if os.environ.get("ROISTORY_TRACE_PLUGINS"):
+        pm.add_hookcall_monitoring(
+            lambda name, impls, kwargs: print(f"roistory hook {name}", file=sys.stderr),
+            lambda outcome, name, impls, kwargs: None,
+        )
+    return pm
+
+
+def _load_entrypoints(pm: pluggy.PluginManager) -> None:
+    allowed = _csv_env("ROISTORY_LOAD_PLUGINS")
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist else None
+        builtin = dist == OWN_DISTRIBUTION
+        if allowed is not None and not builtin and dist not in allowed:
+            continue
+        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # a broken plugin must not become a traceback
+            raise PluginError(
+                f"plugin '{ep.name}' from {dist or 'unknown distribution'} failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        version = ep.dist.version if ep.dist else None
+        pm.roistory_plugin_info[ep.name] = PluginInfo(ep.name, dist, version, builtin)  # type: ignore[attr-defined]
+
+
+def plugin_info(pm: pluggy.PluginManager, name: str) -> PluginInfo:
+    """Provenance of a registered plugin; plugins registered by hand are 'local'."""
+    known: dict[str, PluginInfo] = getattr(pm, "roistory_plugin_info", {})
+    return known.get(name, PluginInfo(name, None, None, False))
+
+
+_manager: pluggy.PluginManager | None = None
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide manager, built (and plugins loaded) on first call."""
+    global _manager
+    if _manager is None:
+        _manager = new_plugin_manager()
+    return _manager
+
+
+# --------------------------------------------------------------------------
+# Registry: the items plugins register, validated, with who provided them
+# --------------------------------------------------------------------------
+
+_KINDS: dict[str, tuple[str, str]] = {
+    # kind: (hook name, attribute holding the item's name)
+    "source": ("register_data_sources", "name"),
+    "metric": ("register_metrics", "id"),
+    "model": ("register_attribution_models", "id"),
+    "section": ("register_report_sections", "id"),
+    "theme": ("register_themes", "name"),
+}
+
+
+def _item_types() -> dict[str, type]:
+    # imported here: these modules import pandas, which `roistory --help` need not pay for
+    from roistory.attribution import AttributionModel
+    from roistory.metrics import Metric
+    from roistory.sections import ReportSection
+    from roistory.sources import SourceType
+    from roistory.themes import Theme
+
+    return {
+        "source": SourceType,
+        "metric": Metric,
+        "model": AttributionModel,
+        "section": ReportSection,
+        "theme": Theme,
+    }
+
+
+@dataclass
+class Registry:
+    """Everything registered, by kind then name, in registration order."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in _KINDS})
+    providers: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> dict[str, Any]:
+        return self.items["source"]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.items["metric"]
+
+    @property
+    def models(self) -> dict[str, Any]:
+        return self.items["model"]
+
+    @property
+    def sections(self) -> dict[str, Any]:
+        return self.items["section"]
+
+    @property
+    def themes(self) -> dict[str, Any]:
+        return self.items["theme"]
+
+    def provider(self, kind: str, name: str) -> str:
+        return self.providers.get((kind, name), "?")
+
+
+def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
+    """Call every ``register_*`` hook, one plugin at a time, so each item is traced to its plugin."""
+    pm = pm or get_plugin_manager()
+    registry = Registry()
+    types = _item_types()
+    for kind, (hook_name, key) in _KINDS.items():
+        hook = getattr(pm.hook, hook_name)
+        # pluggy calls the last-registered first; built-ins are sorted first, so reverse
+        for impl in reversed(hook.get_hookimpls()):
+            plugin_name = impl.plugin_name
+
+            def register(item: Any, *, _kind=kind, _key=key, _plugin=plugin_name) -> None:
+                expected = types[_kind]
+                if not isinstance(item, expected):
+                    raise PluginError(
+                        f"plugin '{_plugin}' registered {type(item).__name__!r} "
+                        f"where a {expected.__name__} was expected"
+                    )
+                name = getattr(item, _key)
+                if name in registry.items[_kind]:
+                    other = registry.providers[(_kind, name)]
+                    raise PluginError(
+                        f"plugin '{_plugin}' registers {_kind} '{name}', "
+                        f"already registered by plugin '{other}'"
+                    )
+                registry.items[_kind][name] = item
+                registry.providers[(_kind, name)] = _plugin
+
+            try:
+                impl.function(register=register)
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}"
+                ) from exc
+    return registry

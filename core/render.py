@@ -1,0 +1,308 @@
+"""Rendering a computed report to HTML, PDF and JSON, and writing the files.
+
+Safety: every template (built-in, theme or report project) renders in Jinja's
+immutable sandbox with autoescape, and sees plain data only; WeasyPrint fetches
+``data:`` URIs and files inside the report project or the package templates,
+nothing else (no network, no other local file). Files are written to a
+temporary name and renamed, so a failure never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.abc import Traversable
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from roistory import __version__
+from roistory.errors import RoistoryError, TemplateError
+from roistory.pipeline import Report
+from roistory.plugin_manager import get_plugin_manager, plugin_info
+from roistory.themes import Theme, check_brand, theme_from_folder
+
+RENDER_TIMEOUT_SECONDS = 120
+
+
+class TraversableLoader(jinja2.BaseLoader):
+    """Loads templates from a folder given as a path or an importlib.resources Traversable."""
+
+    def __init__(self, root: Traversable | Path):
+        self.root = root
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        parts = [p for p in template.split("/") if p]
+        if any(p in (".", "..") for p in parts):
+            raise jinja2.TemplateNotFound(template)
+        node = self.root
+        for part in parts:
+            node = node.joinpath(part)
+        if not node.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return node.read_text(encoding="utf-8"), None, lambda: True
+
+
+def default_templates() -> Traversable:
+    return files("roistory.templates")
+
+
+def resolve_theme(report: Report) -> list[Theme]:
+    """The report's theme and the themes it extends, most specific first."""
+    name = report.config.report.theme
+    registered = report.registry.themes
+    chain: list[Theme] = []
+    theme = registered.get(name) or theme_from_folder(report.config.resolve(name))
+    while theme is not None and len(chain) < 10:
+        chain.append(theme)
+        theme = registered.get(theme.extends) if theme.extends else None
+    return chain
+
+
+def make_environment(report: Report, themes: list[Theme]) -> jinja2.Environment:
+    defaults = TraversableLoader(default_templates())
+    loaders: list[jinja2.BaseLoader] = [TraversableLoader(t.templates) for t in themes if t.templates is not None]
+    loaders += [jinja2.PrefixLoader({"default": defaults}, delimiter=":"), defaults]
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,  # select_autoescape() would not escape *.html.j2
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(report.translations, newstyle=True)
+    fmt = report.formatter
+    env.filters.update(
+        money=fmt.money,
+        money_compact=fmt.money_compact,
+        number=fmt.number,
+        percent=fmt.percent,
+        multiple=fmt.multiple,
+    )
+    pm = get_plugin_manager() if report.pm is None else report.pm
+    pm.hook.prepare_jinja2_environment(env=env, report=report)
+    return env
+
+
+def _brand(themes: list[Theme], report: Report) -> dict[str, Any]:
+    brand: dict[str, Any] = {}
+    for theme in reversed(themes):
+        brand.update(theme.brand)
+    check_brand(brand, where="brand")
+    return brand
+
+
+def _stylesheets(themes: list[Theme]) -> str:
+    css = []
+    for theme in reversed(themes):
+        for sheet in theme.stylesheets:
+            css.append(sheet.read_text(encoding="utf-8"))
+    # A stylesheet cannot close the <style> element it is inlined into.
+    return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
+
+
+def _logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
+    import base64
+    import mimetypes
+
+    logo = brand.get("logo")
+    if not logo:
+        return None
+    path = report.config.resolve(str(logo))
+    if not _inside(path, report.config.base_dir) or not path.is_file():
+        raise TemplateError(f"brand.logo '{logo}' must be a file inside the report project")
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if not mime.startswith("image/"):
+        raise TemplateError(f"brand.logo '{logo}' is not an image")
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+# SPEC's reading order; sections from other plugins follow, in registration order.
+SECTION_ORDER = ("summary", "kpis", "trends", "channels", "funnel", "attribution", "goals", "maturity",
+                 "data_quality", "recommendations", "definitions")
+
+
+def default_sections(available) -> list[str]:
+    known = [s for s in SECTION_ORDER if s in available]
+    return known + [s for s in available if s not in known]
+
+
+def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
+    """What the page template sees: plain strings, numbers, lists and dicts only."""
+    settings = report.config.report
+    wanted = report.config.sections or default_sections(report.registry.sections)
+    sections = []
+    for section_id in wanted:
+        section = report.registry.sections[section_id]
+        context = section.build(report)
+        if context is not None:
+            sections.append(
+                {"id": section.id, "title": context.pop("title", section.title), "template": section.template, "data": context}
+            )
+    brand = _brand(themes, report)
+    return {
+        "report": {
+            "title": settings.title,
+            "client": settings.client,
+            "period": report.formatter.period(report.period),
+            "period_start": report.formatter.date(report.period.start),
+            "period_end": report.formatter.date(report.period.end),
+            "currency": settings.currency,
+            "locale": settings.locale,
+            "lang": settings.locale.replace("_", "-"),
+            "page_size": settings.page_size,
+            "version": __version__,
+        },
+        "brand": {**brand, "logo": _logo_data_uri(brand, report)},
+        "stylesheet": _stylesheets(themes),
+        "sections": sections,
+    }
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Stop a runaway template (a 10⁹-step loop) instead of hanging the batch."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TemplateError(f"rendering took longer than {seconds} s; is a template looping?")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def render_html(report: Report) -> str:
+    themes = resolve_theme(report)
+    env = make_environment(report, themes)
+    try:
+        with _time_limit(RENDER_TIMEOUT_SECONDS):
+            template = env.get_template("report.html.j2")
+            return template.render(report_context(report, themes))
+    except RoistoryError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template error: {exc}") from None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        real, base = os.path.realpath(path), os.path.realpath(root)
+        return os.path.commonpath([real, base]) == base
+    except ValueError:
+        return False
+
+
+def make_url_fetcher(allowed_roots: list[Path]):
+    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only."""
+    from weasyprint.urls import URLFetcher
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlparse(url).scheme.lower()
+            if scheme == "file":
+                path = Path(unquote(urlparse(url).path))
+                if not any(_inside(path, root) for root in allowed_roots):
+                    raise ValueError(f"refusing to read {url}: outside the report project")
+            elif scheme != "data":
+                raise ValueError(f"refusing to fetch {url}: reports never use the network")
+            return super().fetch(url, headers)
+
+    return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
+
+
+def render_pdf(report: Report, html: str) -> bytes:
+    import logging
+
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
+    roots = [report.config.base_dir]
+    templates = default_templates()
+    if isinstance(templates, Path):
+        roots.append(templates)
+    fetcher = make_url_fetcher(roots)
+    with _time_limit(RENDER_TIMEOUT_SECONDS):
+        document = HTML(string=html, base_url=str(report.config.base_dir) + os.sep, url_fetcher=fetcher)
+        return document.write_pdf(pdf_variant="pdf/a-3b", uncompressed_pdf=False)
+
+
+def report_json(report: Report) -> str:
+    return json.dumps(report.as_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def output_name(report: Report) -> str:
+    base = report.config.report.client or (report.config.base_dir.name if report.config.path else "report")
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
+
+
+def manifest(report: Report, outputs: dict[str, Path]) -> str:
+    pm = report.pm or get_plugin_manager()
+    plugins = []
+    for name, _plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
+        info = plugin_info(pm, name)
+        plugins.append({"name": name, "distribution": info.distribution, "version": info.version})
+    data = {
+        "roistory_version": __version__,
+        "plugins": plugins,
+        "config": report.config.model_dump(mode="json", exclude={"base_dir", "path"}),
+        "config_path": str(report.config.path) if report.config.path else None,
+        "inputs": [
+            {**source.as_json(), "type": source.type, "path": str(source.path) if source.path else None}
+            for source in report.inputs
+        ],
+        "outputs": {fmt: path.name for fmt, path in outputs.items()},
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: Report, out_dir: Path, formats: list[str] | None = None) -> dict[str, Path]:
+    """Render every format first, then write them all: a failure writes nothing."""
+    formats = formats or list(report.config.report.formats)
+    name = output_name(report)
+    rendered: dict[str, bytes] = {}
+    html = render_html(report) if {"html", "pdf"} & set(formats) else None
+    if "html" in formats:
+        rendered["html"] = html.encode("utf-8")
+    if "pdf" in formats:
+        rendered["pdf"] = render_pdf(report, html)
+    if "json" in formats:
+        rendered["json"] = report_json(report).encode("utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {fmt: out_dir / f"{name}.{fmt}" for fmt in rendered}
+    manifest_path = out_dir / f"{name}.manifest.json"
+    manifest_bytes = manifest(report, paths).encode("utf-8")
+    for fmt, data in rendered.items():
+        _write_atomic(paths[fmt], data)
+    _write_atomic(manifest_path, manifest_bytes)
+    return {**paths, "manifest": manifest_path}

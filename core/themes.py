@@ -1,0 +1,78 @@
+"""Themes: where templates come from, which stylesheet is inlined, brand settings.
+
+A report's ``theme`` names a registered theme, or a folder in the report project
+holding any of ``theme.yaml`` (brand settings, ``extends``), ``templates/``
+(overrides) and ``style.css`` (inlined after the base theme's stylesheet).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from roistory.errors import ConfigError
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+BRAND_KEYS = ("primary_color", "accent_color", "text_color", "font_family", "logo", "footer_text")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A look for the report.
+
+    ``templates`` is a folder of Jinja templates searched before the defaults;
+    ``stylesheets`` are CSS files inlined into the HTML after those of the
+    theme it ``extends`` (``None`` for a theme that stands alone);
+    ``brand`` holds ``primary_color``, ``accent_color``, ``text_color``
+    (``#rrggbb``), ``font_family``, ``logo`` (a file in the report project) and
+    ``footer_text``.
+    """
+
+    name: str
+    templates: Traversable | Path | None = None
+    stylesheets: tuple[Traversable | Path, ...] = ()
+    brand: dict[str, Any] = field(default_factory=dict)
+    extends: str | None = None
+
+    def __post_init__(self) -> None:
+        check_brand(self.brand, where=f"theme '{self.name}'")
+
+
+def check_brand(brand: dict[str, Any], *, where: str) -> None:
+    """Brand values go into CSS, where autoescape does not protect: allow only safe shapes."""
+    for key, value in brand.items():
+        if key not in BRAND_KEYS:
+            raise ConfigError(f"unknown brand key; use one of {', '.join(BRAND_KEYS)}", key=f"{where}.{key}")
+        if key.endswith("_color") and not (isinstance(value, str) and _COLOUR.match(value)):
+            raise ConfigError(f"'{value}' is not a colour like #1a2b3c", key=f"{where}.{key}")
+        if key == "font_family" and not re.fullmatch(r"[A-Za-z0-9 ,'\"-]+", str(value)):
+            raise ConfigError("font_family may hold only font names, commas and quotes", key=f"{where}.{key}")
+
+
+def theme_from_folder(folder: Path) -> Theme:
+    """A theme defined by a folder in the report project."""
+    settings: dict[str, Any] = {}
+    settings_file = folder / "theme.yaml"
+    if settings_file.is_file():
+        try:
+            settings = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"malformed YAML: {exc}", file=str(settings_file)) from None
+        if not isinstance(settings, dict):
+            raise ConfigError("must be a mapping", file=str(settings_file))
+    unknown = set(settings) - {"extends", "brand"}
+    if unknown:
+        raise ConfigError("unknown key", file=str(settings_file), key=sorted(unknown)[0])
+    templates = folder / "templates"
+    return Theme(
+        name=folder.name,
+        templates=templates if templates.is_dir() else None,
+        stylesheets=(folder / "style.css",) if (folder / "style.css").is_file() else (),
+        brand=dict(settings.get("brand") or {}),
+        extends=settings.get("extends", "default"),
+    )

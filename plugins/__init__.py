@@ -1,0 +1,1 @@
+"""Built-in plugins, registered through roistory's own ``roistory`` entry points."""

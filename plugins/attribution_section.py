@@ -1,0 +1,78 @@
+"""The ``attribution`` section: how credit moves between channels under each model."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from roistory import hookimpl
+from roistory.charts import horizontal_bars
+from roistory.pipeline import Report
+from roistory.sections import ReportSection
+
+
+def build(report: Report) -> dict | None:
+    if not report.attribution:
+        return None
+    fmt = report.formatter
+    _ = report.gettext
+    models = [m for m in report.config.attribution.models if m in report.attribution]
+    revenue = pd.DataFrame({m: report.attribution[m]["channel"]["revenue"] for m in models}).fillna(0.0)
+    conversions = pd.DataFrame({m: report.attribution[m]["channel"]["conversions"] for m in models}).fillna(0.0)
+    total = revenue.sum()
+    share = revenue / total.where(total != 0)
+    share = share.loc[share.max(axis=1).sort_values(ascending=False).index]
+    spend = report.value("spend", dimension="channel")
+    margin = report.config.report.margin
+    rows = []
+    for channel in share.index:
+        channel_spend = spend.get(channel) if spend is not None else None
+        rois = []
+        for m in models:
+            if channel_spend and channel_spend > 0:
+                rois.append(fmt.percent((revenue.loc[channel, m] * margin - channel_spend) / channel_spend, 0))
+            else:
+                rois.append("—")
+        rows.append(
+            {
+                "channel": str(channel),
+                "shares": [fmt.percent(share.loc[channel, m]) for m in models],
+                "conversions": [fmt.number(conversions.loc[channel, m], 1) for m in models],
+                "range": f"{fmt.percent(share.loc[channel].min())} – {fmt.percent(share.loc[channel].max())}",
+                "spread": fmt.number((share.loc[channel].max() - share.loc[channel].min()) * 100, 1),
+                "rois": rois,
+            }
+        )
+    labels = {m: _(report.registry.models[m].label) for m in models}
+    chart = horizontal_bars(
+        [str(c) for c in share.index],
+        {labels[m]: list(share[m].fillna(0.0)) for m in models},
+        value_format=lambda v: fmt.percent(v, 0),
+    )
+    spread = share.max(axis=1) - share.min(axis=1)
+    most_disputed = spread.idxmax() if len(spread) else None
+    return {
+        "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
+        "primary": labels.get(report.primary_model),
+        "rows": rows,
+        "chart": chart,
+        "lookback_days": report.config.attribution.lookback_days,
+        "disputed": (
+            _("The models disagree most about {channel}: its share of revenue ranges from {low} to {high}.").format(
+                channel=most_disputed,
+                low=fmt.percent(share.loc[most_disputed].min()),
+                high=fmt.percent(share.loc[most_disputed].max()),
+            )
+            if most_disputed is not None and len(models) > 1
+            else None
+        ),
+    }
+
+
+@hookimpl
+def register_report_sections(register):
+    register(
+        ReportSection(
+            "attribution", "Attribution: how credit moves between models", "sections/attribution.html.j2", build,
+            "Credit per channel under every configured model, side by side.",
+        )
+    )

@@ -1,0 +1,64 @@
+"""The ``channels`` section: spend, revenue and return per channel, with a chart."""
+
+from __future__ import annotations
+
+import math
+
+
+from roistory import hookimpl
+from roistory.charts import horizontal_bars
+from roistory.pipeline import Report
+from roistory.sections import ReportSection
+
+COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]
+
+
+def build(report: Report) -> dict | None:
+    if "channel" not in report.dimensions:
+        return None
+    fmt = report.formatter
+    _ = report.gettext
+    columns = [c for c in COLUMNS if not report.missing_inputs(c)]
+    table = report.segment_values(columns, "channel")
+    if table.empty:
+        return None
+    if "spend" in table:
+        table = table.sort_values("spend", ascending=False, na_position="last")
+    previous_roi = (
+        report.segment_values(["roi"], "channel", "previous")["roi"] if "previous" in report.periods and "roi" in columns else None
+    )
+    rows = []
+    for channel, values in table.iterrows():
+        cells = [fmt.metric(report.metrics[c], values[c]) for c in columns]
+        change = ""
+        if previous_roi is not None and channel in previous_roi.index:
+            before, now = previous_roi[channel], values["roi"]
+            if not (math.isnan(before) or math.isnan(now)):
+                change = ("+" if now >= before else "") + fmt.number((now - before) * 100, 0) + " pts"
+        rows.append({"channel": str(channel), "cells": cells, "roi_change": change})
+    totals = [fmt.metric(report.metrics[c], report.value(c)) for c in columns]
+    chart = None
+    if {"spend", "revenue"} <= set(columns):
+        plotted = table[["spend", "revenue"]].fillna(0.0)
+        plotted = plotted[(plotted["spend"] > 0) | (plotted["revenue"] > 0)]
+        chart = horizontal_bars(
+            [str(i) for i in plotted.index],
+            {_("Spend"): list(plotted["spend"]), _("Revenue"): list(plotted["revenue"])},
+            value_format=fmt.money_compact,
+        )
+    return {
+        "headers": [_(report.metrics[c].label) if c not in ("roi", "roas", "cpa", "cpl") else c.upper() for c in columns],
+        "rows": rows,
+        "totals": totals,
+        "chart": chart,
+        "show_roi_change": previous_roi is not None,
+        "model": report.registry.models[report.primary_model].label if report.attribution else None,
+    }
+
+
+@hookimpl
+def register_report_sections(register):
+    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel."))
+
+
+

@@ -1,0 +1,127 @@
+"""The core metric pack: spend and revenue, return (ROI, ROAS) and cost efficiency (CPL, CPA, CAC, CPC, CPM, CTR).
+
+Base measures sum or count rows in the period; ratios are formulas over them.
+Per-segment revenue and conversions are the primary attribution model's credit.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from roistory import hookimpl
+from roistory.metrics import Metric, PeriodData
+
+
+def conversion_rows(data: PeriodData) -> pd.DataFrame | None:
+    """Conversions in the period with their revenue, by SPEC's order of precedence:
+    the conversions table; else session-format touchpoints; else leads won in the period."""
+    if data.has("conversions"):
+        rows = data.rows("conversions", "timestamp")
+        revenue = rows["revenue"] if "revenue" in rows else pd.Series(float("nan"), index=rows.index)
+        return pd.DataFrame({"revenue": revenue})
+    if data.has("touchpoints", "conversion"):
+        rows = data.rows("touchpoints", "timestamp")
+        rows = rows[rows["conversion"] == 1]
+        return pd.DataFrame({"revenue": rows["revenue"] if "revenue" in rows else float("nan")})
+    if data.has("leads", "won_at"):
+        rows = data.rows("leads", "won_at")
+        return pd.DataFrame({"revenue": rows["amount"] if "amount" in rows else float("nan")})
+    return None
+
+
+def _attributed(data: PeriodData, dimension: str, column: str) -> pd.Series | None:
+    """The primary model's credit; a segment with spend but no credit earned 0, not 'unknown'."""
+    credits = data.attributed.get(dimension)
+    if credits is None:
+        return None
+    series = credits[column]
+    spend = data.total(data.rows("spend", "date"), "spend", dimension, "cost") if data.has("spend") else None
+    if spend is not None:
+        series = series.reindex(series.index.union(spend.index), fill_value=0.0)
+    return series.astype(float).rename_axis(dimension)
+
+
+def revenue(data: PeriodData, dimension: str | None):
+    if dimension is not None:
+        return _attributed(data, dimension, "revenue")
+    rows = conversion_rows(data)
+    return float(rows["revenue"].sum()) if rows is not None else float("nan")
+
+
+def conversions(data: PeriodData, dimension: str | None):
+    if dimension is not None:
+        return _attributed(data, dimension, "conversions")
+    rows = conversion_rows(data)
+    return float(len(rows)) if rows is not None else float("nan")
+
+
+def _sum(table: str, date_column: str, column: str | None = None, *, where: str | None = None):
+    """A measure summing ``column`` (or counting rows) of ``table`` dated in the period.
+
+    ``where`` keeps only rows where that column is filled in (e.g. the cost of
+    rows that report clicks, so CPC is not diluted by channels without clicks).
+    """
+
+    def compute(data: PeriodData, dimension: str | None):
+        rows = data.rows(table, date_column)
+        if where is not None:
+            rows = rows[rows[where].notna()]
+        return data.total(rows, table, dimension, column)
+
+    return compute
+
+
+REVENUE_NEEDS = ("conversions.revenue|touchpoints.revenue|leads.amount",)
+CONVERSION_NEEDS = ("conversions|touchpoints.conversion|leads.won_at",)
+
+METRICS = [
+    Metric("spend", "Marketing spend", "currency", "Sum of spend.cost dated in the period.",
+           compute=_sum("spend", "date", "cost"), needs=("spend",), family="efficiency", direction="neutral"),
+    Metric("revenue", "Revenue", "currency",
+           "Sum of conversions.revenue in the period (or, without a conversions table, the amount of leads "
+           "won in the period). Per segment: the primary attribution model's credit.",
+           compute=revenue, needs=REVENUE_NEEDS),
+    Metric("conversions", "Conversions", "count",
+           "Number of conversions in the period. Per segment: the primary attribution model's credit.",
+           compute=conversions, needs=CONVERSION_NEEDS),
+    Metric("leads", "Leads", "count", "Leads created in the period (leads.created_at).",
+           compute=_sum("leads", "created_at"), needs=("leads",), family="value"),
+    Metric("new_customers", "New customers", "count", "Customers whose start_date falls in the period.",
+           compute=_sum("customers", "start_date"), needs=("customers",)),
+    Metric("impressions", "Impressions", "count", "Sum of spend.impressions in the period.",
+           compute=_sum("spend", "date", "impressions"), needs=("spend.impressions",), family="response"),
+    Metric("clicks", "Clicks", "count", "Sum of spend.clicks in the period.",
+           compute=_sum("spend", "date", "clicks"), needs=("spend.clicks",), family="response"),
+    Metric("click_cost", "Cost of click-reporting spend", "currency",
+           "Sum of spend.cost over rows that report clicks (the numerator of CPC).",
+           compute=_sum("spend", "date", "cost", where="clicks"), needs=("spend.clicks",),
+           family="internal", direction="neutral"),
+    Metric("impression_cost", "Cost of impression-reporting spend", "currency",
+           "Sum of spend.cost over rows that report impressions (the numerator of CPM).",
+           compute=_sum("spend", "date", "cost", where="impressions"), needs=("spend.impressions",),
+           family="internal", direction="neutral"),
+    Metric("roi", "ROI", "ratio", "Return on investment: (revenue × margin − spend) / spend.",
+           formula="(revenue * margin - spend) / spend", display="percent"),
+    Metric("roas", "ROAS", "ratio", "Return on ad spend: revenue / spend.",
+           formula="revenue / spend", display="multiple"),
+    Metric("cpl", "Cost per lead", "currency", "Spend / leads created in the period.",
+           formula="spend / leads", family="efficiency", direction="lower"),
+    Metric("cpa", "Cost per acquisition", "currency", "Spend / conversions in the period.",
+           formula="spend / conversions", family="efficiency", direction="lower"),
+    Metric("cac", "Customer acquisition cost", "currency", "Spend / new customers in the period.",
+           formula="spend / new_customers", family="efficiency", direction="lower"),
+    Metric("cpc", "Cost per click", "currency",
+           "Cost / clicks, over spend rows that report clicks.",
+           formula="click_cost / clicks", family="efficiency", direction="lower"),
+    Metric("cpm", "Cost per thousand impressions", "currency",
+           "Cost / impressions × 1000, over spend rows that report impressions.",
+           formula="impression_cost / impressions * 1000", family="efficiency", direction="lower"),
+    Metric("ctr", "Click-through rate", "percent", "Clicks / impressions.",
+           formula="clicks / impressions", family="response"),
+]
+
+
+@hookimpl
+def register_metrics(register):
+    for metric in METRICS:
+        register(metric)

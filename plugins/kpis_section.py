@@ -1,0 +1,53 @@
+"""The ``kpis`` section: headline metric tiles with change against the comparison periods."""
+
+from __future__ import annotations
+
+import math
+
+from roistory import hookimpl
+from roistory.pipeline import Report
+from roistory.sections import ReportSection
+
+HEADLINE = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl", "new_customers", "cac", "ctr", "cpc"]
+
+
+def build(report: Report) -> dict | None:
+    fmt = report.formatter
+    _ = report.gettext
+    wanted = [m for m in HEADLINE if m in report.selected_metrics]
+    wanted += [c.id for c in report.config.custom_metrics]
+    tiles = []
+    for metric_id in wanted:
+        metric = report.metrics[metric_id]
+        value = report.value(metric_id)
+        if not isinstance(value, float) or math.isnan(value):
+            continue  # shown in the maturity list, never as a 0 tile
+        changes = []
+        for key in ("previous", "year_ago"):
+            if key not in report.periods:
+                continue
+            before = report.value(metric_id, key)
+            if metric.display == "percent" or metric.unit == "percent":
+                # a change of a rate reads better in points than in % of a %
+                text = "" if not isinstance(before, float) or math.isnan(before) else (
+                    ("+" if value >= before else "") + fmt.number((value - before) * 100, 1) + " pts"
+                )
+            else:
+                text = fmt.change(value, before)
+            if not text:
+                continue
+            better = (value > before) if metric.direction == "higher" else (value < before) if metric.direction == "lower" else None
+            changes.append(
+                {
+                    "label": _("vs {period}").format(period=fmt.period(report.periods[key])),
+                    "text": text,
+                    "tone": "neutral" if better is None or value == before else ("good" if better else "bad"),
+                }
+            )
+        tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
+    return {"tiles": tiles} if tiles else None
+
+
+@hookimpl
+def register_report_sections(register):
+    register(ReportSection("kpis", "Key figures", "sections/kpis.html.j2", build, "Headline metric tiles."))
