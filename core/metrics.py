@@ -129,11 +129,11 @@ def parse_formula(text: str, *, owner: str | None = None) -> Formula:
 
 
 def _divide(a: Value, b: Value) -> Value:
+    if not isinstance(a, pd.Series) and not isinstance(b, pd.Series):
+        return float("nan") if b == 0 or math.isnan(b) else float(a / b)
     with np.errstate(divide="ignore", invalid="ignore"):
         result = a / b
-    if isinstance(result, pd.Series):
-        return result.replace([np.inf, -np.inf], np.nan)
-    return float("nan") if (b == 0 or not math.isfinite(result)) else float(result)
+    return result.replace([np.inf, -np.inf], np.nan)
 
 
 def _evaluate(node: ast.expr, values: dict[str, Value]) -> Value:

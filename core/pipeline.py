@@ -191,7 +191,7 @@ class Report:
                                 "id": metric_id,
                                 "period": period,
                                 "segment": {dimension: segment} if dimension else {},
-                                "value": round(float(number), 6),
+                                "value": float(number),
                                 "unit": unit,
                             }
                         )
@@ -219,8 +219,8 @@ class Report:
                         {
                             "model": model,
                             "segment": {dimension: segment},
-                            "conversions": round(float(row["conversions"]), 6),
-                            "revenue": round(float(row["revenue"]), 6),
+                            "conversions": float(row["conversions"]),
+                            "revenue": float(row["revenue"]),
                         }
                     )
         return records

@@ -1,0 +1,50 @@
+"""Time `roistory demo` end to end against WeasyPrint alone on the same HTML.
+
+    .venv/bin/python benchmarks/bench_report.py [--repeat 3]
+
+Both are measured in fresh processes (imports included), in the same run.
+Target: ratio <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WEASYPRINT_ALONE = """
+import sys
+from weasyprint import HTML
+HTML(filename=sys.argv[1]).write_pdf(sys.argv[2], pdf_variant="pdf/a-3b")
+"""
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    roistory = [sys.executable, "-m", "roistory.cli"]
+    with tempfile.TemporaryDirectory() as out:
+        demo_times, weasy_times = [], []
+        for _ in range(args.repeat):
+            demo_times.append(timed([*roistory, "demo", "--out", out]))
+            html = next(Path(out).glob("*.html"))
+            weasy_times.append(timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html), str(Path(out) / "alone.pdf")]))
+    demo, weasy = statistics.median(demo_times), statistics.median(weasy_times)
+    print(f"roistory demo (html+pdf+json): {demo:.2f} s (median of {args.repeat})")
+    print(f"weasyprint alone, same HTML:   {weasy:.2f} s")
+    print(f"ratio: {demo / weasy:.2f}x (target <= 1.3x)")
+
+
+if __name__ == "__main__":
+    main()
