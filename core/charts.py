@@ -51,7 +51,8 @@ def horizontal_bars(
 ) -> str:
     """Grouped horizontal bars, one group per label, one bar per series."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(width, 0.32 * len(labels) * max(1, len(series)) + 0.8)
+        # bars stay readable but the chart never takes more than about half a page
+        fig = _figure(width, min(4.2, 0.16 * len(labels) * max(1, len(series)) + 0.7))
         ax = fig.add_subplot()
         n = len(series)
         height = 0.8 / n

@@ -199,6 +199,10 @@ def make_cli() -> click.Group:
 
 
 def main() -> None:
+    if {"run", "demo", "batch"} & set(sys.argv[1:2]):
+        from roistory import pdf_worker
+
+        pdf_worker.prestart()  # overlaps WeasyPrint's import with loading plugins and data
     try:
         group = make_cli()
     except RoistoryError as exc:

@@ -230,20 +230,34 @@ def make_url_fetcher(allowed_roots: list[Path]):
     return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
 
-def render_pdf(report: Report, html: str) -> bytes:
+def pdf_bytes(html: str, base_url: str, roots: list[str]) -> bytes:
+    """HTML to PDF/A-3b with the restricted fetcher; may run in :mod:`roistory.pdf_worker`."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
-    roots = [report.config.base_dir]
+    fetcher = make_url_fetcher([Path(root) for root in roots])
+    with _time_limit(RENDER_TIMEOUT_SECONDS):
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        return document.write_pdf(pdf_variant="pdf/a-3b")
+
+
+def render_pdf(report: Report, html: str) -> bytes:
+    roots = [str(report.config.base_dir)]
     templates = default_templates()
     if isinstance(templates, Path):
-        roots.append(templates)
-    fetcher = make_url_fetcher(roots)
-    with _time_limit(RENDER_TIMEOUT_SECONDS):
-        document = HTML(string=html, base_url=str(report.config.base_dir) + os.sep, url_fetcher=fetcher)
-        return document.write_pdf(pdf_variant="pdf/a-3b", uncompressed_pdf=False)
+        roots.append(str(templates))
+    base_url = str(report.config.base_dir) + os.sep
+    from roistory import pdf_worker
+
+    worker = pdf_worker.take()
+    if worker is None:
+        return pdf_bytes(html, base_url, roots)
+    try:
+        return worker.render(html, base_url, roots)
+    finally:
+        worker.close()
 
 
 def report_json(report: Report) -> str:

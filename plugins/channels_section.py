@@ -11,6 +11,8 @@ from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
 COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]
+HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS", "conversions": "Conv.",
+           "cpa": "CPA", "leads": "Leads", "cpl": "CPL"}
 
 
 def build(report: Report) -> dict | None:
@@ -47,7 +49,7 @@ def build(report: Report) -> dict | None:
             value_format=fmt.money_compact,
         )
     return {
-        "headers": [_(report.metrics[c].label) if c not in ("roi", "roas", "cpa", "cpl") else c.upper() for c in columns],
+        "headers": [_(HEADERS[c]) for c in columns],
         "rows": rows,
         "totals": totals,
         "chart": chart,
