@@ -46,7 +46,8 @@ class Metric:
     """A metric a report can show.
 
     Exactly one of ``compute`` (a base measure) or ``formula`` (arithmetic over
-    other metric ids; ``margin`` names the report's margin) is given.
+    other metric ids; ``margin`` names the report's margin and ``period_months``
+    the period's length in months) is given.
     ``compute(data, dimension)`` returns a number when ``dimension`` is None,
     else a Series indexed by segment; ``None`` when the data cannot be split
     by that dimension.
@@ -164,15 +165,23 @@ def _evaluate(node: ast.expr, values: dict[str, Value]) -> Value:
 class PeriodData:
     """The canonical tables and attribution credit for one period.
 
-    ``attributed`` maps a dimension to the primary attribution model's credit
-    for conversions in the period: a DataFrame indexed by segment with
-    ``conversions`` and ``revenue`` columns.
+    ``credits(dimension)`` is the primary attribution model's credit for
+    conversions in the period: a DataFrame indexed by segment with
+    ``conversions`` and ``revenue`` columns, or None without touchpoints.
     """
 
     period: Period
     tables: dict[str, pd.DataFrame]
     margin: float = 1.0
-    attributed: dict[str, pd.DataFrame] = field(default_factory=dict)
+    attribution: Callable[[str], pd.DataFrame | None] | None = None
+    _rows: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def credits(self, dimension: str) -> pd.DataFrame | None:
+        return self.attribution(dimension) if self.attribution else None
+
+    @property
+    def period_months(self) -> float:
+        return float(self.period.months or self.period.days / 30.4375)
 
     def has(self, table: str, column: str | None = None) -> bool:
         frame = self.tables.get(table)
@@ -181,26 +190,47 @@ class PeriodData:
         return column is None or (column in frame and frame[column].notna().any())
 
     def rows(self, table: str, date_column: str) -> pd.DataFrame:
-        """Rows of ``table`` whose ``date_column`` falls in the period."""
-        frame = self.tables[table]
-        start = pd.Timestamp(self.period.start)
-        end = pd.Timestamp(self.period.end) + pd.Timedelta(days=1)
-        values = frame[date_column]
-        return frame[(values >= start) & (values < end)]
+        """Rows of ``table`` whose ``date_column`` falls in the period (cached: measures share them)."""
+        key = (table, date_column)
+        if key not in self._rows:
+            frame = self.tables[table]
+            start = pd.Timestamp(self.period.start)
+            end = pd.Timestamp(self.period.end) + pd.Timedelta(days=1)
+            values = frame[date_column]
+            self._rows[key] = frame[(values >= start) & (values < end)]
+        return self._rows[key]
 
     def total(
-        self, frame: pd.DataFrame, table: str, dimension: str | None, value: str | None = None
+        self, frame: pd.DataFrame, table: str, dimension: str | None, value: str | None = None, how: str = "sum"
     ) -> Value | None:
-        """Sum ``value`` (or count rows) overall or per segment of ``dimension``."""
+        """Sum (or ``how="median"``) ``value``, or count rows, overall or per segment of ``dimension``."""
         if dimension is None:
-            return float(frame[value].sum()) if value else float(len(frame))
+            if not value:
+                return float(len(frame))
+            return float(getattr(frame[value], how)()) if len(frame) or how == "sum" else float("nan")
         column = DIMENSION_COLUMNS.get(table, {}).get(dimension)
         if column is None or column not in frame:
             return None
         keys = frame[column].fillna("(not set)")
         grouped = frame.groupby(keys, sort=True)
-        series = grouped[value].sum() if value else grouped.size()
+        series = grouped[value].agg(how) if value else grouped.size()
         return series.astype(float).rename_axis(dimension)
+
+
+def period_total(table: str, date_column: str, column: str | None = None, *, where: str | None = None):
+    """A ``compute`` for the common measure: sum ``column`` (or count rows) of ``table`` dated in the period.
+
+    ``where`` keeps only rows where that column is filled in (e.g. the cost of
+    rows that report clicks, so CPC is not diluted by channels without clicks).
+    """
+
+    def compute(data: PeriodData, dimension: str | None) -> Value | None:
+        rows = data.rows(table, date_column)
+        if where is not None:
+            rows = rows[rows[where].notna()]
+        return data.total(rows, table, dimension, column)
+
+    return compute
 
 
 def is_measurable(metric: Metric, data: PeriodData, metrics: dict[str, Metric]) -> bool:
@@ -231,7 +261,7 @@ def missing_inputs(metric: Metric, data: PeriodData, metrics: dict[str, Metric])
 class MetricEngine:
     """Computes metric values for one period, with a cache per (metric, dimension)."""
 
-    FORMULA_CONSTANTS = ("margin",)
+    FORMULA_CONSTANTS = ("margin", "period_months")
 
     def __init__(self, metrics: dict[str, Metric], data: PeriodData):
         self.metrics = metrics
@@ -258,7 +288,7 @@ class MetricEngine:
         self._active.append(metric_id)
         try:
             formula = parse_formula(metric.formula or "")
-            values: dict[str, Value] = {"margin": self.data.margin}
+            values: dict[str, Value] = {"margin": self.data.margin, "period_months": self.data.period_months}
             for name in formula.names - set(self.FORMULA_CONSTANTS):
                 value = self.value(name, dimension)
                 if value is None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from roistory import __version__
-from roistory.attribution import NO_TOUCHPOINTS, JourneyStats, build_journeys, conversion_events, run_model
+from roistory.attribution import NO_TOUCHPOINTS, Journeys, JourneyStats, build_journeys, conversion_events, run_model
 from roistory.config import Config
 from roistory.errors import ConfigError, DataError
 from roistory.formatting import Formatter
@@ -128,6 +128,51 @@ class Report:
     journey_stats: JourneyStats | None = None
     data_quality: list[Finding] = field(default_factory=list)
     pm: Any = None  # the plugin manager the report was built with (None: the process-wide one)
+    # dimension -> journeys and what building them left out
+    journeys: dict[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
+    _credits: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _engines: dict[tuple, MetricEngine] = field(default_factory=dict, repr=False)
+
+    def credits(self, model_id: str, period: Period, dimension: str) -> pd.DataFrame | None:
+        """A model's credit per segment for conversions in ``period``.
+
+        Conversions that had no touchpoints are their own segment, so segment
+        revenue adds up to total revenue.
+        """
+        key = (model_id, period.start, period.end, dimension)
+        if key in self._credits:
+            return self._credits[key]
+        if dimension not in self.journeys:
+            return None
+        journeys, stats = self.journeys[dimension]
+        start, end = _period_bounds(period)
+        in_period = journeys.ending_between(start, end)
+        converting = in_period.subset(in_period.converted > 0)
+        model = self.registry.models[model_id]
+        credits = run_model(model, converting, self.config.attribution.params.get(model_id))
+        orphans = stats.unattributed
+        orphans = orphans[(orphans["timestamp"] >= start) & (orphans["timestamp"] < end)]
+        if len(orphans):
+            extra = pd.DataFrame(
+                {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
+                index=pd.Index([NO_TOUCHPOINTS], name="segment"),
+            )
+            credits = pd.concat([credits, extra])
+        self._credits[key] = credits
+        return credits
+
+    def engine_for(self, period: Period) -> MetricEngine:
+        """Metric values for any period (trend months, goal windows), credited with the primary model."""
+        key = (period.start, period.end)
+        if key not in self._engines:
+            data = PeriodData(
+                period,
+                self.tables,
+                self.config.report.margin,
+                attribution=lambda dimension, p=period: self.credits(self.primary_model, p, dimension),
+            )
+            self._engines[key] = MetricEngine(self.metrics, data)
+        return self._engines[key]
 
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -318,69 +363,37 @@ def build_report(
         dimensions=dimensions,
         pm=pm,
     )
-    attributed = _run_attribution(report)
+    _build_journeys(report)
+    for model_id in config.attribution.models:
+        for dimension in report.journeys:
+            report.attribution.setdefault(model_id, {})[dimension] = report.credits(model_id, current, dimension)
     for key, each in periods.items():
-        data = PeriodData(each, tables, config.report.margin, attributed.get(key, {}))
-        report.engines[key] = MetricEngine(metrics, data)
+        report.engines[key] = report.engine_for(each)
     report.data_quality = _data_quality(report)
     return report
 
 
-def _run_attribution(report: Report) -> dict[str, dict[str, pd.DataFrame]]:
-    """Credit conversions to segments: every model for the current period, the primary for all periods.
-
-    Returns the primary model's credits per period key and dimension, with
-    conversions that had no touchpoints as their own segment so that segment
-    revenue adds up to total revenue.
-    """
-    tables, config = report.tables, report.config
+def _build_journeys(report: Report) -> None:
+    """Cut touchpoints into journeys once per dimension; models then run per period on demand."""
+    tables, settings = report.tables, report.config.attribution
     if "touchpoints" not in tables:
-        return {}
+        return
     touchpoints = tables["touchpoints"]
     conversions = tables.get("conversions")
     if conversions is None and "conversion" not in touchpoints and "leads" in tables:
         conversions = _conversions_from_leads(tables["leads"])
     events = conversion_events(touchpoints, conversions)
     if events.empty:
-        return {}
-    settings = config.attribution
-    registry = report.registry
-    primary_by_period: dict[str, dict[str, pd.DataFrame]] = {key: {} for key in report.periods}
+        return
     for dimension in [d for d in report.dimensions if d in touchpoints]:
-        journeys, stats = build_journeys(
+        report.journeys[dimension] = build_journeys(
             touchpoints,
             events,
             dimension=dimension,
             lookback_days=settings.lookback_days,
             dormancy_days=settings.dormancy_days,
         )
-        if dimension == "channel":
-            report.journey_stats = stats
-        for key, period in report.periods.items():
-            start, end = _period_bounds(period)
-            in_period = journeys.ending_between(start, end)
-            converting = in_period.subset(in_period.converted > 0)
-            models = settings.models if key == "current" else [settings.primary_model]
-            orphans = stats.unattributed[
-                (stats.unattributed["timestamp"] >= start) & (stats.unattributed["timestamp"] < end)
-            ]
-            for model_id in models:
-                credits = run_model(registry.models[model_id], converting, settings.params.get(model_id))
-                if len(orphans):
-                    credits = pd.concat(
-                        [
-                            credits,
-                            pd.DataFrame(
-                                {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
-                                index=pd.Index([NO_TOUCHPOINTS], name="segment"),
-                            ),
-                        ]
-                    )
-                if key == "current":
-                    report.attribution.setdefault(model_id, {})[dimension] = credits
-                if model_id == settings.primary_model:
-                    primary_by_period[key][dimension] = credits
-    return primary_by_period
+    report.journey_stats = report.journeys["channel"][1] if "channel" in report.journeys else None
 
 
 def _data_quality(report: Report) -> list[Finding]:

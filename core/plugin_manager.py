@@ -171,8 +171,8 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     types = _item_types()
     for kind, (hook_name, key) in _KINDS.items():
         hook = getattr(pm.hook, hook_name)
-        # pluggy calls the last-registered first; built-ins are sorted first, so reverse
-        for impl in reversed(hook.get_hookimpls()):
+        # registration order: entry points load sorted by name, hand-registered plugins after
+        for impl in hook.get_hookimpls():
             plugin_name = impl.plugin_name
 
             def register(item: Any, *, _kind=kind, _key=key, _plugin=plugin_name) -> None:

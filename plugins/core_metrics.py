@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from roistory import hookimpl
-from roistory.metrics import Metric, PeriodData
+from roistory.metrics import Metric, PeriodData, period_total
 
 
 def conversion_rows(data: PeriodData) -> pd.DataFrame | None:
@@ -31,7 +31,7 @@ def conversion_rows(data: PeriodData) -> pd.DataFrame | None:
 
 def _attributed(data: PeriodData, dimension: str, column: str) -> pd.Series | None:
     """The primary model's credit; a segment with spend but no credit earned 0, not 'unknown'."""
-    credits = data.attributed.get(dimension)
+    credits = data.credits(dimension)
     if credits is None:
         return None
     series = credits[column]
@@ -55,28 +55,12 @@ def conversions(data: PeriodData, dimension: str | None):
     return float(len(rows)) if rows is not None else float("nan")
 
 
-def _sum(table: str, date_column: str, column: str | None = None, *, where: str | None = None):
-    """A measure summing ``column`` (or counting rows) of ``table`` dated in the period.
-
-    ``where`` keeps only rows where that column is filled in (e.g. the cost of
-    rows that report clicks, so CPC is not diluted by channels without clicks).
-    """
-
-    def compute(data: PeriodData, dimension: str | None):
-        rows = data.rows(table, date_column)
-        if where is not None:
-            rows = rows[rows[where].notna()]
-        return data.total(rows, table, dimension, column)
-
-    return compute
-
-
 REVENUE_NEEDS = ("conversions.revenue|touchpoints.revenue|leads.amount",)
 CONVERSION_NEEDS = ("conversions|touchpoints.conversion|leads.won_at",)
 
 METRICS = [
     Metric("spend", "Marketing spend", "currency", "Sum of spend.cost dated in the period.",
-           compute=_sum("spend", "date", "cost"), needs=("spend",), family="efficiency", direction="neutral"),
+           compute=period_total("spend", "date", "cost"), needs=("spend",), family="efficiency", direction="neutral"),
     Metric("revenue", "Revenue", "currency",
            "Sum of conversions.revenue in the period (or, without a conversions table, the amount of leads "
            "won in the period). Per segment: the primary attribution model's credit.",
@@ -85,20 +69,20 @@ METRICS = [
            "Number of conversions in the period. Per segment: the primary attribution model's credit.",
            compute=conversions, needs=CONVERSION_NEEDS),
     Metric("leads", "Leads", "count", "Leads created in the period (leads.created_at).",
-           compute=_sum("leads", "created_at"), needs=("leads",), family="value"),
+           compute=period_total("leads", "created_at"), needs=("leads",), family="value"),
     Metric("new_customers", "New customers", "count", "Customers whose start_date falls in the period.",
-           compute=_sum("customers", "start_date"), needs=("customers",)),
+           compute=period_total("customers", "start_date"), needs=("customers",)),
     Metric("impressions", "Impressions", "count", "Sum of spend.impressions in the period.",
-           compute=_sum("spend", "date", "impressions"), needs=("spend.impressions",), family="response"),
+           compute=period_total("spend", "date", "impressions"), needs=("spend.impressions",), family="response"),
     Metric("clicks", "Clicks", "count", "Sum of spend.clicks in the period.",
-           compute=_sum("spend", "date", "clicks"), needs=("spend.clicks",), family="response"),
+           compute=period_total("spend", "date", "clicks"), needs=("spend.clicks",), family="response"),
     Metric("click_cost", "Cost of click-reporting spend", "currency",
            "Sum of spend.cost over rows that report clicks (the numerator of CPC).",
-           compute=_sum("spend", "date", "cost", where="clicks"), needs=("spend.clicks",),
+           compute=period_total("spend", "date", "cost", where="clicks"), needs=("spend.clicks",),
            family="internal", direction="neutral"),
     Metric("impression_cost", "Cost of impression-reporting spend", "currency",
            "Sum of spend.cost over rows that report impressions (the numerator of CPM).",
-           compute=_sum("spend", "date", "cost", where="impressions"), needs=("spend.impressions",),
+           compute=period_total("spend", "date", "cost", where="impressions"), needs=("spend.impressions",),
            family="internal", direction="neutral"),
     Metric("roi", "ROI", "ratio", "Return on investment: (revenue × margin − spend) / spend.",
            formula="(revenue * margin - spend) / spend", display="percent"),

@@ -1,0 +1,88 @@
+"""Funnel metrics: leads → MQL → SQL → opportunity → won, pipeline and sales cycle.
+
+Funnel counts are events in the period (an MQL is a lead whose mql_at falls in
+the period); rates divide counts of the same period. Segments use the lead's
+source_channel / source_campaign / market.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from roistory import hookimpl
+from roistory.metrics import Metric, PeriodData, period_total
+
+
+def sales_cycle_days(data: PeriodData, dimension: str | None):
+    rows = data.rows("leads", "won_at")
+    days = (rows["won_at"] - rows["created_at"]).dt.days.astype(float)
+    if dimension is None:
+        return float(days.median()) if len(days) else float("nan")
+    frame = pd.DataFrame({"days": days}, index=rows.index).join(rows.drop(columns=["won_at"]))
+    return data.total(frame, "leads", dimension, "days", how="median")
+
+
+def marketing_channels(data: PeriodData) -> set[str]:
+    """Channels marketing pays for or reaches people through: spend and touchpoint channels."""
+    channels: set[str] = set()
+    for table in ("spend", "touchpoints", "web"):
+        if data.has(table, "channel"):
+            channels |= set(data.tables[table]["channel"].dropna().unique())
+    return channels
+
+
+def _marketing_sourced(date_column: str):
+    def compute(data: PeriodData, dimension: str | None):
+        rows = data.rows("leads", date_column)
+        rows = rows[rows["source_channel"].isin(marketing_channels(data))]
+        return data.total(rows, "leads", dimension)
+
+    return compute
+
+
+METRICS = [
+    Metric("mqls", "MQLs", "count", "Leads that became marketing-qualified in the period (leads.mql_at).",
+           compute=period_total("leads", "mql_at"), needs=("leads.mql_at",)),
+    Metric("sqls", "SQLs", "count", "Leads that became sales-qualified in the period (leads.sql_at).",
+           compute=period_total("leads", "sql_at"), needs=("leads.sql_at",)),
+    Metric("opportunities", "Opportunities", "count", "Leads that reached opportunity in the period (leads.opportunity_at).",
+           compute=period_total("leads", "opportunity_at"), needs=("leads.opportunity_at",)),
+    Metric("won_deals", "Won deals", "count", "Leads won in the period (leads.won_at).",
+           compute=period_total("leads", "won_at"), needs=("leads.won_at",)),
+    Metric("won_amount", "Won deal value", "currency", "Sum of amount of leads won in the period.",
+           compute=period_total("leads", "won_at", "amount"), needs=("leads.won_at", "leads.amount")),
+    Metric("pipeline", "Pipeline generated", "currency", "Sum of amount of leads reaching opportunity in the period.",
+           compute=period_total("leads", "opportunity_at", "amount"), needs=("leads.opportunity_at", "leads.amount")),
+    Metric("avg_deal_size", "Average deal size", "currency", "Won deal value / won deals.",
+           formula="won_amount / won_deals"),
+    Metric("mql_rate", "Lead → MQL rate", "percent", "MQLs in the period / leads created in the period.",
+           formula="mqls / leads"),
+    Metric("sql_rate", "MQL → SQL rate", "percent", "SQLs in the period / MQLs in the period.",
+           formula="sqls / mqls"),
+    Metric("opportunity_rate", "SQL → opportunity rate", "percent", "Opportunities in the period / SQLs in the period.",
+           formula="opportunities / sqls"),
+    Metric("close_rate", "Close rate", "percent", "Won deals in the period / SQLs in the period.",
+           formula="won_deals / sqls"),
+    Metric("marketing_sourced_sqls", "Marketing-sourced SQLs", "count",
+           "SQLs in the period whose source_channel is a marketing channel (one with spend, touchpoints or web traffic).",
+           compute=_marketing_sourced("sql_at"), needs=("leads.sql_at", "leads.source_channel")),
+    Metric("marketing_sourced_won_deals", "Marketing-sourced won deals", "count",
+           "Won deals in the period whose source_channel is a marketing channel.",
+           compute=_marketing_sourced("won_at"), needs=("leads.won_at", "leads.source_channel")),
+    Metric("marketing_sourced_close_rate", "Close rate, marketing-sourced", "percent",
+           "Marketing-sourced won deals / marketing-sourced SQLs, both in the period; compare with close_rate.",
+           formula="marketing_sourced_won_deals / marketing_sourced_sqls"),
+    Metric("cost_per_mql", "Cost per MQL", "currency", "Spend / MQLs in the period.",
+           formula="spend / mqls", family="efficiency", direction="lower"),
+    Metric("cost_per_sql", "Cost per SQL", "currency", "Spend / SQLs in the period.",
+           formula="spend / sqls", family="efficiency", direction="lower"),
+    Metric("sales_cycle_days", "Sales cycle", "days",
+           "Median days from created_at to won_at of leads won in the period.",
+           compute=sales_cycle_days, needs=("leads.won_at",), direction="lower"),
+]
+
+
+@hookimpl
+def register_metrics(register):
+    for metric in METRICS:
+        register(metric)
