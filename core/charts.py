@@ -93,3 +93,18 @@ def line_chart(
         if len(series) > 1:
             ax.legend(frameon=False, ncols=min(4, len(series)), loc="upper left", fontsize=8)
         return svg_data_uri(fig)
+
+
+def goal_chart(
+    x_labels: Sequence[str], values: Sequence[float], target: float, *, value_format=str, width: float = 3.2
+) -> str:
+    """A metric's monthly values with the goal's target as a dashed line."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width, 1.5)
+        ax = fig.add_subplot()
+        ax.plot(range(len(values)), values, marker="o", markersize=2.5, color=PALETTE[0])
+        ax.axhline(target, color=PALETTE[4], linestyle="--", linewidth=1)
+        ax.set_xticks(range(len(x_labels))[:: max(1, len(x_labels) // 4)], list(x_labels)[:: max(1, len(x_labels) // 4)])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.tick_params(labelsize=7)
+        return svg_data_uri(fig)

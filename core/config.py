@@ -105,14 +105,18 @@ class CustomMetricConfig(_Strict):
 
 
 class GoalConfig(_Strict):
+    """A SMART objective. Completeness is checked by :func:`roistory.goals.check_goals`,
+    whose messages say which letter of SMART a goal fails."""
+
     id: str
     objective: str | None = None
-    metric: str
+    metric: str | None = None
     segment: dict[str, str] = {}
     baseline: float | None = None
-    target: float
-    deadline: date
-    owner: str
+    target: float | str | None = None  # a number, or "20%" for percent metrics
+    start: date | None = None  # when progress starts counting; default: the report period's start
+    deadline: date | None = None
+    owner: str | None = None
 
 
 class Config(_Strict):

@@ -63,6 +63,9 @@ class Metric:
     family: str = "value"  # value, efficiency, response, activity; "internal" = a building block only
     direction: str = "higher"  # which way is better: higher, lower, neutral
     display: str | None = None  # how to print it when not by unit: "percent", "multiple"
+    # How values combine: "sum" (flows: segments and days add up), "ratio" (a formula,
+    # recomputed from its parts), "level" (a stock such as MRR), "median", "share".
+    aggregation: str | None = None
 
     def __post_init__(self) -> None:
         if (self.formula is None) == (self.compute is None):
@@ -71,6 +74,8 @@ class Metric:
             raise ValueError(f"metric '{self.id}' has unit '{self.unit}'; use one of {UNITS}")
         if self.formula is not None:
             parse_formula(self.formula, owner=self.id)
+        if self.aggregation is None:
+            object.__setattr__(self, "aggregation", "ratio" if self.formula else "sum")
 
 
 # --------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from roistory.attribution import NO_TOUCHPOINTS, Journeys, JourneyStats, build_j
 from roistory.config import Config
 from roistory.errors import ConfigError, DataError
 from roistory.formatting import Formatter
+from roistory.maturity import assess
+from roistory.goals import GoalResult, check_goals, evaluate_goals, met_at_baseline, parse_target
 from roistory.metrics import DIMENSIONS, Metric, MetricEngine, PeriodData, check_formula_names, missing_inputs, parse_formula
 from roistory.periods import Period, parse_period
 from roistory.plugin_manager import Registry, build_registry
@@ -100,6 +102,7 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         for i, section in enumerate(config.sections or []):
             if section not in registry.sections:
                 raise _unknown("section", section, list(registry.sections), f"sections[{i}]")
+        check_goals(config, metrics, parse_period(config.report.period))
         theme = config.report.theme
         if theme not in registry.themes and not config.resolve(theme).is_dir():
             raise _unknown("theme", theme, list(registry.themes), "report.theme")
@@ -132,6 +135,7 @@ class Report:
     journeys: dict[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
     _credits: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
     _engines: dict[tuple, MetricEngine] = field(default_factory=dict, repr=False)
+    _goals: list[GoalResult] | None = field(default=None, repr=False)
 
     def credits(self, model_id: str, period: Period, dimension: str) -> pd.DataFrame | None:
         """A model's credit per segment for conversions in ``period``.
@@ -173,6 +177,17 @@ class Report:
             )
             self._engines[key] = MetricEngine(self.metrics, data)
         return self._engines[key]
+
+    def trend_periods(self, months: int = 13) -> list[Period]:
+        """The calendar months ending with the one that holds the period's last day."""
+        last = parse_period(f"{self.period.end.year}-{self.period.end.month:02d}")
+        return [last.shifted_months(-k) for k in range(months - 1, -1, -1)]
+
+    @property
+    def goals(self) -> list[GoalResult]:
+        if self._goals is None:
+            self._goals = evaluate_goals(self)
+        return self._goals
 
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -242,6 +257,21 @@ class Report:
                         )
         return records
 
+    TREND_METRICS = ("spend", "revenue", "roi", "roas", "leads", "mqls", "sqls", "conversions", "cpl", "cac", "pipeline")
+
+    def trend_records(self) -> list[dict[str, Any]]:
+        """Monthly totals over the 13 months ending with the period (an extension of SPEC's JSON)."""
+        records = []
+        months = self.trend_periods()
+        for metric_id in [m for m in self.TREND_METRICS if m in self.selected_metrics]:
+            if self.missing_inputs(metric_id):
+                continue
+            for month in months:
+                value = self.engine_for(month).value(metric_id)
+                if isinstance(value, float) and not math.isnan(value):
+                    records.append({"id": metric_id, "month": month.label, "value": value})
+        return records
+
     def maturity_records(self) -> list[dict[str, Any]]:
         records = []
         for metric_id in [m.id for m in self.metrics.values() if m.family != "internal"]:
@@ -283,8 +313,10 @@ class Report:
             "inputs": [source.as_json() for source in self.inputs],
             "metrics": self.metric_records(),
             "attribution": self.attribution_records(),
-            "goals": [],
+            "goals": [goal.as_json() for goal in self.goals],
             "maturity": self.maturity_records(),
+            "maturity_level": assess(self).as_json(),
+            "trends": self.trend_records(),
             "data_quality": [finding.as_json() for finding in self.data_quality],
         }
 
@@ -409,6 +441,12 @@ def _data_quality(report: Report) -> list[Finding]:
         if not ((values >= start) & (values < end)).any():
             findings.append(
                 Finding("warning", "table_missing_for_period", 0, f"table '{name}' has no rows in {report.period.label}")
+            )
+    for i, goal in enumerate(report.config.goals):
+        metric = report.metrics[goal.metric]
+        if met_at_baseline(goal, metric, parse_target(goal, metric, f"goals[{i}]")):
+            findings.append(
+                Finding("warning", "goal_met_at_baseline", 1, f"goal '{goal.id}': the target is already met at the baseline")
             )
     if "leads" in tables and (finding := duplicate_leads(tables["leads"])):
         findings.append(finding)

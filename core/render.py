@@ -148,7 +148,7 @@ def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
         context = section.build(report)
         if context is not None:
             sections.append(
-                {"id": section.id, "title": context.pop("title", section.title), "template": section.template, "data": context}
+                {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
             )
     brand = _brand(themes, report)
     return {

@@ -15,6 +15,8 @@ def build(report: Report) -> dict | None:
         for r in report.maturity_records()
         if not r["measurable"] and r["metric"] in report.selected_metrics
     ]
+    if "maturity" in (report.config.sections or ["maturity"]):
+        not_measurable = []  # the maturity section lists them, grouped by family
     return {
         "findings": [{"severity": f.severity, "code": f.code, "message": f.message} for f in report.data_quality],
         "inputs": [

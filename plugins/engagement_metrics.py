@@ -122,10 +122,10 @@ METRICS = [
         for metric_id, (column, label) in SOCIAL_COUNTS.items()
     ),
     Metric("social_followers", "Social followers", "count", "Followers at the period's last report, summed over platforms.",
-           compute=followers, needs=("social.followers",), family="response"),
+           compute=followers, needs=("social.followers",), family="response", aggregation="level"),
     Metric("followers_growth", "Followers growth", "percent",
            "Followers at the period's end / followers at the last report before the period − 1.",
-           compute=followers_growth, needs=("social.followers",), family="response"),
+           compute=followers_growth, needs=("social.followers",), family="response", aggregation="level"),
     Metric("impression_share_cost", "Cost of impression-share-reporting spend", "currency",
            "Sum of spend.cost over rows that report impression_share.",
            compute=period_total("spend", "date", "cost", where="impression_share"), needs=("spend.impression_share",),
@@ -137,9 +137,9 @@ METRICS = [
            "Average of spend.impression_share weighted by cost, over rows that report it.",
            formula="impression_share_weighted / impression_share_cost", family="response"),
     Metric("spend_share", "Share of spend", "percent", "A segment's spend / all spend in the period.",
-           compute=spend_share, needs=("spend",), family="efficiency", direction="neutral"),
+           compute=spend_share, needs=("spend",), family="efficiency", direction="neutral", aggregation="share"),
     Metric("campaigns_run", "Campaigns run", "count", "Distinct campaigns with spend or email sends in the period.",
-           compute=campaigns_run, needs=("spend.campaign|email",), family="activity"),
+           compute=campaigns_run, needs=("spend.campaign|email",), family="activity", aggregation="level"),
 ]
 
 

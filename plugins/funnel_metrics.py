@@ -78,7 +78,7 @@ METRICS = [
            formula="spend / sqls", family="efficiency", direction="lower"),
     Metric("sales_cycle_days", "Sales cycle", "days",
            "Median days from created_at to won_at of leads won in the period.",
-           compute=sales_cycle_days, needs=("leads.won_at",), direction="lower"),
+           compute=sales_cycle_days, needs=("leads.won_at",), direction="lower", aggregation="median"),
 ]
 
 

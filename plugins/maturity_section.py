@@ -1,0 +1,44 @@
+"""The ``maturity`` section: what this data can measure, by family, and what unlocks more."""
+
+from __future__ import annotations
+
+from roistory import hookimpl
+from roistory.maturity import LEVELS, assess
+from roistory.pipeline import Report
+from roistory.sections import ReportSection
+
+FAMILIES = ("value", "efficiency", "response", "activity", "custom")
+
+
+def build(report: Report) -> dict | None:
+    _ = report.gettext
+    maturity = assess(report)
+    records = {r["metric"]: r for r in report.maturity_records()}
+    families = []
+    for family in FAMILIES:
+        metrics = [m for m in report.metrics.values() if m.family == family and m.id in records]
+        if not metrics:
+            continue
+        families.append(
+            {
+                "name": _(family.capitalize()),
+                "measurable": [_(m.label) for m in metrics if records[m.id]["measurable"]],
+                "missing": [
+                    {"label": _(m.label), "needs": ", ".join(records[m.id]["needs"]) or _(records[m.id].get("reason", ""))}
+                    for m in metrics
+                    if not records[m.id]["measurable"]
+                ],
+            }
+        )
+    return {
+        "level": maturity.level,
+        "name": _(maturity.name),
+        "next": _(maturity.next_step) if maturity.next_step else None,
+        "levels": [{"number": n, "name": _(label), "reached": n <= maturity.level} for n, label, _m in LEVELS],
+        "families": families,
+    }
+
+
+@hookimpl
+def register_report_sections(register):
+    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure."))
