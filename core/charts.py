@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Sequence
 
 import matplotlib
@@ -31,9 +32,14 @@ _RC = {
 
 def svg_data_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        # CJK labels: matplotlib measures them with DejaVu and warns; the PDF's font fallback draws them
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    # Add the CJK fallback as WeasyPrint reads it: an unquoted list without spaces after commas
+    # (it drops the second family of matplotlib's quoted form) and the Traditional Chinese face.
+    svg = buffer.getvalue().replace(b"font-family: 'DejaVu Sans'", b"font-family: DejaVu Sans,Noto Sans CJK TC")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def _figure(width: float, height: float) -> Figure:
