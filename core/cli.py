@@ -120,6 +120,30 @@ def validate(config: Path, period: str | None) -> None:
 
 
 @cli.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(1), default=2, show_default=True, help="Reports rendered at once.")
+def batch(configs: tuple[Path, ...], out: Path, jobs: int) -> None:
+    """Render many reports (one per client) in parallel, each into OUT/<client>/.
+
+    The client is the config's report.client, else its folder's name. A failing
+    client does not stop the others; a summary table follows. Exit code 1 if any failed.
+    """
+    from roistory.batch import run_batch
+
+    results = run_batch(list(configs), out, jobs)
+    width = max(len(r.client) for r in results)
+    click.echo(f"{'client':<{width}}  status  seconds  output / error")
+    for r in results:
+        detail = r.outputs.get("pdf") or r.outputs.get("html") or r.outputs.get("json") or "" if r.ok else r.error
+        click.echo(f"{r.client:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}  {detail}")
+    failed = sum(not r.ok for r in results)
+    click.echo(f"{len(results) - failed} of {len(results)} reports rendered")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 def init(directory: Path) -> None:
     """Create a report project in DIRECTORY from the bundled example."""
@@ -128,6 +152,18 @@ def init(directory: Path) -> None:
     with _bundled_example() as folder:
         shutil.copytree(folder, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__init__.py", "__pycache__", "generate.py"))
     click.echo(f"Created {directory}. Next: roistory run {directory / 'report.yaml'}")
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["source", "metrics", "attribution", "section", "theme"]), required=True)
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=".", show_default=True)
+def new_plugin(name: str, kind: str, directory: Path) -> None:
+    """Create an installable plugin package roistory-NAME that passes its own tests."""
+    from roistory.scaffold import new_plugin as scaffold
+
+    target = scaffold(name, kind, directory)
+    click.echo(f"Created {target}. Next: pip install -e '{target}[test]' && pytest {target}")
 
 
 @cli.command()
@@ -190,6 +226,10 @@ def models() -> None:
         click.echo(f"    {model.description}")
 
 
+from roistory.attribute_command import attribute  # noqa: E402
+cli.add_command(attribute)
+
+
 def make_cli() -> click.Group:
     """The CLI with commands contributed by plugins (``register_commands``)."""
     from roistory.plugin_manager import get_plugin_manager
@@ -199,7 +239,7 @@ def make_cli() -> click.Group:
 
 
 def main() -> None:
-    if {"run", "demo", "batch"} & set(sys.argv[1:2]):
+    if {"run", "demo"} & set(sys.argv[1:2]):
         from roistory import pdf_worker
 
         pdf_worker.prestart()  # overlaps WeasyPrint's import with loading plugins and data

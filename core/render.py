@@ -73,6 +73,7 @@ def make_environment(report: Report, themes: list[Theme]) -> jinja2.Environment:
     defaults = TraversableLoader(default_templates())
     loaders: list[jinja2.BaseLoader] = [TraversableLoader(t.templates) for t in themes if t.templates is not None]
     loaders += [jinja2.PrefixLoader({"default": defaults}, delimiter=":"), defaults]
+    loaders += [TraversableLoader(s.templates) for s in report.registry.sections.values() if s.templates is not None]
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # select_autoescape() would not escape *.html.j2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,6 +19,8 @@ class ReportSection:
     ``build(report)`` returns the context of ``template`` (a dict, exposed to the
     template as ``section``) or ``None`` when the report has nothing to show here.
     ``title`` is the default heading, translated for the report's locale.
+    ``templates`` is the folder holding the plugin's own templates (searched
+    after the theme's, so a theme can still override the section).
     """
 
     id: str
@@ -24,3 +28,4 @@ class ReportSection:
     template: str
     build: Callable[[Report], dict[str, Any] | None]
     description: str = ""
+    templates: Traversable | Path | None = None
