@@ -67,7 +67,28 @@ def all_metrics(config: Config, registry: Registry) -> dict[str, Metric]:
             raise ConfigError(str(exc), key=f"{key}.formula") from None
     for i, custom in enumerate(config.custom_metrics):
         check_formula_names(parse_formula(custom.formula), metrics, key=f"custom_metrics[{i}].formula")
+    _check_formula_cycles(metrics)
     return metrics
+
+
+def _check_formula_cycles(metrics: dict[str, Metric]) -> None:
+    """Formulas that refer to each other in a loop would never finish: reject them up front."""
+    state: dict[str, str] = {}  # "visiting" or "done"
+
+    def visit(metric_id: str, path: list[str]) -> None:
+        if state.get(metric_id) == "done" or metric_id not in metrics:
+            return
+        if state.get(metric_id) == "visiting":
+            cycle = " -> ".join([*path[path.index(metric_id) :], metric_id])
+            raise ConfigError(f"formulas refer to each other in a cycle: {cycle}", key="custom_metrics")
+        state[metric_id] = "visiting"
+        formula = metrics[metric_id].formula
+        for name in sorted(parse_formula(formula).names) if formula else []:
+            visit(name, [*path, metric_id])
+        state[metric_id] = "done"
+
+    for metric_id in metrics:
+        visit(metric_id, [])
 
 
 def check_config_against_registry(config: Config, registry: Registry) -> dict[str, Metric]:
