@@ -107,7 +107,10 @@ def validate(config: Path, period: str | None) -> None:
     from roistory.config import load_config
     from roistory.pipeline import build_report
 
+    from roistory.render import render_html
+
     report = build_report(load_config(config), period=period)
+    render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
     for finding in report.data_quality:

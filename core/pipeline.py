@@ -361,7 +361,7 @@ def _period_bounds(period: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(period.start), pd.Timestamp(period.end) + pd.Timedelta(days=1)
 
 
-def _check_period_has_data(tables: dict[str, pd.DataFrame], period: Period) -> None:
+def _check_period_has_data(tables: dict[str, pd.DataFrame], period: Period, file: str | None) -> None:
     start, end = _period_bounds(period)
     lows, highs = [], []
     for name, frame in tables.items():
@@ -373,7 +373,7 @@ def _check_period_has_data(tables: dict[str, pd.DataFrame], period: Period) -> N
         lows.append(values.min())
         highs.append(values.max())
     covered = f" (the data covers {min(lows):%Y-%m-%d} to {max(highs):%Y-%m-%d})" if lows else ""
-    raise DataError(f"no data for the report period {period.label} in any source{covered}")
+    raise ConfigError(f"no data for the report period {period.label} in any source{covered}", file=file, key="report.period")
 
 
 def build_report(
@@ -399,7 +399,7 @@ def build_report(
         periods[comparison] = current.previous() if comparison == "previous" else current.year_ago()
 
     tables, inputs = load_sources(config, registry.sources)
-    _check_period_has_data(tables, current)
+    _check_period_has_data(tables, current, str(config.path) if config.path else None)
 
     dimensions = [
         d for d in DIMENSIONS if any(col in frame for frame in tables.values() for col in [d, f"source_{d}", f"acquisition_{d}"])

@@ -50,6 +50,8 @@ class TraversableLoader(jinja2.BaseLoader):
             node = node.joinpath(part)
         if not node.is_file():
             raise jinja2.TemplateNotFound(template)
+        if isinstance(self.root, Path) and not _inside(Path(node), self.root):
+            raise jinja2.TemplateNotFound(template)  # a symlink out of the theme folder
         return node.read_text(encoding="utf-8"), None, lambda: True
 
 
@@ -201,7 +203,7 @@ def render_html(report: Report) -> str:
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, OverflowError) as exc:  # OverflowError: the sandbox's range() limit
         raise TemplateError(f"template error: {exc}") from None
 
 
@@ -280,7 +282,7 @@ def manifest(report: Report, outputs: dict[str, Path]) -> str:
         "roistory_version": __version__,
         "plugins": plugins,
         "config": report.config.model_dump(mode="json", exclude={"base_dir", "path"}),
-        "config_path": str(report.config.path) if report.config.path else None,
+        "config_path": str(report.config.path.resolve()) if report.config.path else None,
         "inputs": [
             {**source.as_json(), "type": source.type, "path": str(source.path) if source.path else None}
             for source in report.inputs
@@ -295,6 +297,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

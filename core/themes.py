@@ -7,6 +7,7 @@ holding any of ``theme.yaml`` (brand settings, ``extends``), ``templates/``
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
@@ -54,6 +55,11 @@ def check_brand(brand: dict[str, Any], *, where: str) -> None:
             raise ConfigError("font_family may hold only font names, commas and quotes", key=f"{where}.{key}")
 
 
+def _inside(path: Path, root: Path) -> bool:
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real, base]) == base
+
+
 def theme_from_folder(folder: Path) -> Theme:
     """A theme defined by a folder in the report project."""
     settings: dict[str, Any] = {}
@@ -69,6 +75,9 @@ def theme_from_folder(folder: Path) -> Theme:
     if unknown:
         raise ConfigError("unknown key", file=str(settings_file), key=sorted(unknown)[0])
     templates = folder / "templates"
+    for part in (templates, folder / "style.css"):
+        if part.exists() and not _inside(part, folder):
+            raise ConfigError("points outside the theme folder (a symlink?)", file=str(part))
     return Theme(
         name=folder.name,
         templates=templates if templates.is_dir() else None,
