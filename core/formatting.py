@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton
+from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_compact_currency, format_decimal, format_percent, parse_pattern
 
 if TYPE_CHECKING:
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from roistory.periods import Period
 
 NOT_MEASURABLE = "n/m"
+# CLDR minimumGroupingDigits = 2 (Babel does not apply it): 1234 but 12.345.
+MIN_GROUPING_2 = {"es", "pl", "pt_PT", "bg", "hr", "lv", "lt", "sk", "sl"}
 
 
 class Formatter:
@@ -27,6 +29,11 @@ class Formatter:
         # Whole currency units: board reports do not show cents, and IDR has none in practice.
         self._money_pattern = copy.copy(parse_pattern(self.locale.currency_formats["standard"]))
         self._money_pattern.frac_prec = (0, 0)
+        self._min_grouping = 2 if {str(self.locale), self.locale.language} & MIN_GROUPING_2 else 1
+
+    def _group(self, value: float, digits: int = 0) -> bool:
+        """Whether to print a thousands separator: not for 4-digit numbers in es, pl, ..."""
+        return self._min_grouping == 1 or abs(round(value, digits)) >= 10_000
 
     @staticmethod
     def _missing(value: float | None) -> bool:
@@ -35,7 +42,9 @@ class Formatter:
     def money(self, value: float | None) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
-        return self._money_pattern.apply(value, self.locale, currency=self.currency, currency_digits=False)
+        return self._money_pattern.apply(
+            value, self.locale, currency=self.currency, currency_digits=False, group_separator=self._group(value)
+        )
 
     def money_compact(self, value: float | None) -> str:
         if self._missing(value):
@@ -47,7 +56,10 @@ class Formatter:
     def number(self, value: float | None, digits: int = 0) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
-        return format_decimal(round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}", locale=self.locale)
+        return format_decimal(
+            round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}", locale=self.locale,
+            group_separator=self._group(value, digits),
+        )
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         if self._missing(value):
@@ -93,6 +105,8 @@ class Formatter:
             return format_skeleton("yMMMM", period.start, locale=self.locale)
         if period.months == 12 and period.start.month == 1:
             return str(period.start.year)
-        if period.months in (3, 6):
-            return f"{period.label[5:]} {period.start.year}"
+        if period.months == 3 and period.start.month in (1, 4, 7, 10):
+            return format_skeleton("yQQQ", period.start, locale=self.locale)  # Q3 2026, T3 2026, 2026年第3季
+        if period.months and period.months > 1:  # calendar halves and other whole months
+            return format_interval(period.start, period.end, skeleton="yMMM", locale=self.locale)  # Jul – Dec 2026
         return f"{self.date(period.start)} – {self.date(period.end)}"

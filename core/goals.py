@@ -16,7 +16,7 @@ For lower-is-better metrics (CPL, CAC, churn) "reaching" means "at or below".
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -107,10 +107,15 @@ class GoalResult:
     forecast: float | None
     progress: float | None
     status: str  # on_track, at_risk, off_track, not_measurable
-    method: str
+    method: str  # English, with {placeholders} filled from method_params
     owner: str
     deadline: date
     trend: list[tuple[str, float]]
+    method_params: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def method_text(self) -> str:
+        return self.method.format(**self.method_params)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -123,7 +128,7 @@ class GoalResult:
             "progress": self.progress,
             "forecast": self.forecast,
             "status": self.status,
-            "method": self.method,
+            "method": self.method_text,
             "owner": self.owner,
             "deadline": self.deadline.isoformat(),
         }
@@ -169,6 +174,7 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
         if (value := _value(report, metric.id, month, goal.segment)) is not None
     ]
     forecast: float | None = None
+    method_params: dict[str, int] = {}
     if actual is None:
         method = "not measurable"
     elif as_of >= goal.deadline:
@@ -176,7 +182,8 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
     elif metric.aggregation == "sum":
         elapsed = (as_of - start).days + 1
         total = (goal.deadline - start).days + 1
-        forecast, method = actual * total / elapsed, f"run-rate over {elapsed} of {total} days"
+        forecast, method = actual * total / elapsed, "run-rate over {elapsed} of {total} days"
+        method_params = {"elapsed": elapsed, "total": total}
     else:
         recent = trend[-TREND_MONTHS:]
         if len(recent) >= 3:
@@ -184,7 +191,7 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
             slope, intercept = np.polyfit(x, [v for _, v in recent], 1)
             ahead = _months_between(report.period.end, goal.deadline)
             forecast = float(intercept + slope * (len(recent) - 1 + ahead))
-            method = f"linear trend of the last {len(recent)} months"
+            method, method_params = "linear trend of the last {months} months", {"months": len(recent)}
         else:
             forecast, method = actual, "latest value (under three months of history)"
     if actual is None or forecast is None:
@@ -197,7 +204,7 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
         status = status_of(forecast, target, metric.direction)
     return GoalResult(
         goal.id, goal.objective, metric.id, dict(goal.segment), goal.baseline, target, actual, forecast,
-        progress, status, method, goal.owner or "", goal.deadline, trend,
+        progress, status, method, goal.owner or "", goal.deadline, trend, method_params,
     )
 
 

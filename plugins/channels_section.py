@@ -36,7 +36,7 @@ def build(report: Report) -> dict | None:
         if previous_roi is not None and channel in previous_roi.index:
             before, now = previous_roi[channel], values["roi"]
             if not (math.isnan(before) or math.isnan(now)):
-                change = ("+" if now >= before else "") + fmt.number((now - before) * 100, 0) + " pts"
+                change = _("{points} pts").format(points=("+" if now >= before else "") + fmt.number((now - before) * 100, 0))
         rows.append({"channel": str(channel), "cells": cells, "roi_change": change})
     totals = [fmt.metric(report.metrics[c], report.value(c)) for c in columns]
     chart = None
@@ -54,7 +54,7 @@ def build(report: Report) -> dict | None:
         "totals": totals,
         "chart": chart,
         "show_roi_change": previous_roi is not None,
-        "model": report.registry.models[report.primary_model].label if report.attribution else None,
+        "model": _(report.registry.models[report.primary_model].label) if report.attribution else None,
     }
 
 

@@ -32,7 +32,7 @@ def build(report: Report) -> dict | None:
                 "progress": fmt.percent(goal.progress, 0) if goal.progress is not None else "n/m",
                 "status": goal.status,
                 "status_label": _(STATUS[goal.status]),
-                "method": _(goal.method),
+                "method": _(goal.method).format(**goal.method_params),
                 "owner": goal.owner,
                 "deadline": fmt.date(goal.deadline),
                 "chart": goal_chart(

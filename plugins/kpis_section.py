@@ -30,7 +30,7 @@ def build(report: Report) -> dict | None:
             if metric.display == "percent" or metric.unit == "percent":
                 # a change of a rate reads better in points than in % of a %
                 text = "" if not isinstance(before, float) or math.isnan(before) else (
-                    ("+" if value >= before else "") + fmt.number((value - before) * 100, 1) + " pts"
+                    _("{points} pts").format(points=("+" if value >= before else "") + fmt.number((value - before) * 100, 1))
                 )
             else:
                 text = fmt.change(value, before)

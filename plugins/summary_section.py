@@ -51,12 +51,16 @@ def build(report: Report) -> dict | None:
         revenue_move, spend_move = _movement(report, "revenue", key), _movement(report, "spend", key)
         if revenue_move and spend_move:
             before_roi = report.value("roi", key)
-            sentence = _("Against {label}, revenue {revenue_move} and spend {spend_move}").format(
-                label=label, revenue_move=revenue_move, spend_move=spend_move
-            )
             if _ok(roi) and _ok(before_roi):
-                sentence += _("; ROI moved from {before} to {now}").format(before=fmt.percent(before_roi), now=fmt.percent(roi))
-            sentences.append(sentence + ".")
+                sentence = _("Against {label}, revenue {revenue_move} and spend {spend_move}; ROI moved from {before} to {now}.").format(
+                    label=label, revenue_move=revenue_move, spend_move=spend_move,
+                    before=fmt.percent(before_roi), now=fmt.percent(roi),
+                )
+            else:
+                sentence = _("Against {label}, revenue {revenue_move} and spend {spend_move}.").format(
+                    label=label, revenue_move=revenue_move, spend_move=spend_move
+                )
+            sentences.append(sentence)
     sentences += _channel_sentences(report)
     if not sentences:
         return None
@@ -102,7 +106,7 @@ def _channel_sentences(report: Report) -> list[str]:
                 roi=fmt.percent(now.loc[worst, "roi"]),
             )
         )
-    model = report.registry.models[report.primary_model].label
+    model = _(report.registry.models[report.primary_model].label)
     out.append(_("Channel revenue is credited with the {model} attribution model.").format(model=model))
     return out
 
