@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from roistory.errors import ConfigError
 if TYPE_CHECKING:
     from roistory.periods import Period
 
+NOT_SET = "(not set)"
 UNITS = ("currency", "ratio", "percent", "count", "days", "months")
 DIMENSIONS = ("channel", "campaign", "media_type", "audience", "market")
 
@@ -105,6 +107,14 @@ class Formula:
 
 def parse_formula(text: str, *, owner: str | None = None) -> Formula:
     """Parse arithmetic over names and numbers: + - * / and parentheses (× ÷ − accepted)."""
+    formula = _parse_formula(text)
+    if owner and owner in formula.names:
+        raise FormulaError(f"metric '{owner}' refers to itself", formula=text)
+    return formula
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_formula(text: str) -> Formula:
     normalised = text.replace("×", "*").replace("÷", "/").replace("−", "-")
     try:
         tree = ast.parse(normalised.strip(), mode="eval").body
@@ -129,8 +139,6 @@ def parse_formula(text: str, *, owner: str | None = None) -> Formula:
                 formula=text,
                 position=getattr(node, "col_offset", None),
             )
-    if owner and owner in names:
-        raise FormulaError(f"metric '{owner}' refers to itself", formula=text)
     return Formula(text, tree, frozenset(names))
 
 
@@ -180,6 +188,7 @@ class PeriodData:
     margin: float = 1.0
     attribution: Callable[[str], pd.DataFrame | None] | None = None
     _rows: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+    shared: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def credits(self, dimension: str) -> pd.DataFrame | None:
         return self.attribution(dimension) if self.attribution else None
@@ -188,11 +197,26 @@ class PeriodData:
     def period_months(self) -> float:
         return float(self.period.months or self.period.days / 30.4375)
 
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Facts about the whole tables (not the period), shared by every period's data."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
+
     def has(self, table: str, column: str | None = None) -> bool:
         frame = self.tables.get(table)
         if frame is None:
             return False
-        return column is None or (column in frame and frame[column].notna().any())
+        if column is None:
+            return True
+        return self.memo(("has", table, column), lambda: column in frame and bool(frame[column].notna().any()))
+
+    def segments(self, table: str, column: str) -> pd.Index:
+        """Every segment the whole table has in ``column``: a segment with no rows this period counts 0."""
+        return self.memo(
+            ("segments", table, column),
+            lambda: pd.Index(sorted(self.tables[table][column].fillna(NOT_SET).unique())),
+        )
 
     def rows(self, table: str, date_column: str) -> pd.DataFrame:
         """Rows of ``table`` whose ``date_column`` falls in the period (cached: measures share them)."""
@@ -216,9 +240,11 @@ class PeriodData:
         column = DIMENSION_COLUMNS.get(table, {}).get(dimension)
         if column is None or column not in frame:
             return None
-        keys = frame[column].fillna("(not set)")
+        keys = frame[column].fillna(NOT_SET)
         grouped = frame.groupby(keys, sort=True)
         series = grouped[value].agg(how) if value else grouped.size()
+        if how == "sum" and table in self.tables and column in self.tables[table]:
+            series = series.reindex(self.segments(table, column), fill_value=0)
         return series.astype(float).rename_axis(dimension)
 
 

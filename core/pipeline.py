@@ -107,8 +107,9 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
             if metric_id not in metrics:
                 raise _unknown("metric", metric_id, list(metrics), f"metrics[{i}]")
         for i, goal in enumerate(config.goals):
-            if goal.metric not in metrics:
-                raise _unknown("metric", goal.metric, list(metrics), f"goals[{i}].metric")
+            if goal.metric and goal.metric not in metrics:
+                error = _unknown("metric", goal.metric, list(metrics), f"goals[{i}].metric")
+                raise ConfigError(f"goal '{goal.id}' is not Measurable: {error.args[0].split(': ', 1)[1]}", key=f"goals[{i}].metric")
         attribution = config.attribution
         for i, model in enumerate(attribution.models):
             if model not in registry.models:
@@ -157,6 +158,7 @@ class Report:
     _credits: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
     _engines: dict[tuple, MetricEngine] = field(default_factory=dict, repr=False)
     _goals: list[GoalResult] | None = field(default=None, repr=False)
+    _table_facts: dict[Any, Any] = field(default_factory=dict, repr=False)  # shared by every period's data
 
     def credits(self, model_id: str, period: Period, dimension: str) -> pd.DataFrame | None:
         """A model's credit per segment for conversions in ``period``.
@@ -195,6 +197,7 @@ class Report:
                 self.tables,
                 self.config.report.margin,
                 attribution=lambda dimension, p=period: self.credits(self.primary_model, p, dimension),
+                shared=self._table_facts,
             )
             self._engines[key] = MetricEngine(self.metrics, data)
         return self._engines[key]

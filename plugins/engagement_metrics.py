@@ -69,7 +69,10 @@ def campaigns_run(data: PeriodData, dimension: str | None):
         if data.has(table, "campaign"):
             rows = data.rows(table, "date")
             columns = list(dict.fromkeys(["campaign", *([dimension] if dimension and dimension in rows else [])]))
-            names.append(rows[columns].dropna(subset=["campaign"]))
+            part = rows[columns].dropna(subset=["campaign"])
+            if dimension and dimension != "campaign" and dimension in part and table == "spend":
+                part = part.assign(**{dimension: part[dimension].fillna("(not set)")})
+            names.append(part)
     if not names:
         return float("nan")
     frame = pd.concat(names, ignore_index=True).drop_duplicates()

@@ -24,11 +24,14 @@ def sales_cycle_days(data: PeriodData, dimension: str | None):
 
 def marketing_channels(data: PeriodData) -> set[str]:
     """Channels marketing pays for or reaches people through: spend and touchpoint channels."""
-    channels: set[str] = set()
-    for table in ("spend", "touchpoints", "web"):
-        if data.has(table, "channel"):
-            channels |= set(data.tables[table]["channel"].dropna().unique())
-    return channels
+    def collect() -> set[str]:
+        channels: set[str] = set()
+        for table in ("spend", "touchpoints", "web"):
+            if data.has(table, "channel"):
+                channels |= set(data.tables[table]["channel"].dropna().unique())
+        return channels
+
+    return data.memo("marketing_channels", collect)
 
 
 def _marketing_sourced(date_column: str):
