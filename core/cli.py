@@ -174,17 +174,18 @@ def new_plugin(name: str, kind: str, directory: Path) -> None:
 @click.option("--hook", "hooks", multiple=True, help="Only plugins implementing this hook.")
 def plugins(as_json: bool, hooks: tuple[str, ...]) -> None:
     """List every loaded plugin, its version and the hooks it implements."""
-    from roistory.plugin_manager import get_plugin_manager, plugin_info
+    from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
 
     pm = get_plugin_manager()
     rows = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
+    for name, plugin in loaded_plugins(pm):
         info = plugin_info(pm, name)
         implemented = sorted(impl.name for impl in pm.get_hookcallers(plugin) or [])
         if hooks and not set(hooks) & set(implemented):
             continue
         module_file = getattr(plugin, "__file__", None)
-        ships_templates = bool(module_file) and (Path(module_file).parent / "templates").is_dir() and not info.builtin
+        is_package = bool(module_file) and Path(module_file).name == "__init__.py"
+        ships_templates = is_package and (Path(module_file).parent / "templates").is_dir() and not info.builtin
         rows.append(
             {
                 "name": name,
@@ -233,12 +234,24 @@ from roistory.attribute_command import attribute  # noqa: E402
 cli.add_command(attribute)
 
 
-def make_cli() -> click.Group:
-    """The CLI with commands contributed by plugins (``register_commands``)."""
+def make_cli(pm=None) -> click.Group:
+    """A copy of the CLI with the commands plugins contribute (``register_commands``).
+
+    The module-level ``cli`` stays as defined here, so tests can build CLIs with
+    different plugins side by side.
+    """
     from roistory.plugin_manager import get_plugin_manager
 
-    get_plugin_manager().hook.register_commands(cli=cli)
-    return cli
+    group = RoistoryGroup(
+        name=cli.name,
+        commands=dict(cli.commands),
+        params=list(cli.params),
+        callback=cli.callback,
+        help=cli.help,
+        context_settings=cli.context_settings,
+    )
+    (pm or get_plugin_manager()).hook.register_commands(cli=group)
+    return group
 
 
 def main() -> None:

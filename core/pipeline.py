@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from roistory import __version__
-from roistory.attribution import NO_TOUCHPOINTS, Journeys, JourneyStats, build_journeys, conversion_events, run_model
+from roistory.attribution import NO_TOUCHPOINTS, AttributionError, Journeys, JourneyStats, build_journeys, conversion_events, run_model
 from roistory.config import Config
-from roistory.errors import ConfigError, DataError
+from roistory.errors import ConfigError, PluginError
 from roistory.formatting import Formatter
 from roistory.maturity import assess
 from roistory.goals import GoalResult, check_goals, evaluate_goals, met_at_baseline, parse_target
@@ -176,7 +176,10 @@ class Report:
         in_period = journeys.ending_between(start, end)
         converting = in_period.subset(in_period.converted > 0)
         model = self.registry.models[model_id]
-        credits = run_model(model, converting, self.config.attribution.params.get(model_id))
+        try:
+            credits = run_model(model, converting, self.config.attribution.params.get(model_id))
+        except AttributionError as exc:  # a model broke conservation: say whose
+            raise PluginError(f"plugin '{self.registry.provider('model', model_id)}': {exc}") from None
         orphans = stats.unattributed
         orphans = orphans[(orphans["timestamp"] >= start) & (orphans["timestamp"] < end)]
         if len(orphans):

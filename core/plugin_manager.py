@@ -55,7 +55,12 @@ def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
         pm.set_blocked(blocked)
     if entrypoints:
         _load_entrypoints(pm)
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:  # e.g. a misspelt hook name
+        name = pm.get_name(exc.plugin) or "?"
+        dist = plugin_info(pm, name).distribution or "unknown distribution"
+        raise PluginError(f"plugin '{name}' from {dist}: {exc}") from None
     if os.environ.get("ROISTORY_TRACE_PLUGINS"):
         pm.add_hookcall_monitoring(
             lambda name, impls, kwargs: print(f"roistory hook {name}", file=sys.stderr),
@@ -76,13 +81,18 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
         try:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
-        except Exception as exc:  # a broken plugin must not become a traceback
+        except Exception as exc:  # a broken plugin must not become a traceback (PluginValidationError too)
             raise PluginError(
                 f"plugin '{ep.name}' from {dist or 'unknown distribution'} failed to load: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         version = ep.dist.version if ep.dist else None
         pm.roistory_plugin_info[ep.name] = PluginInfo(ep.name, dist, version, builtin)  # type: ignore[attr-defined]
+
+
+def loaded_plugins(pm: pluggy.PluginManager) -> list[tuple[str, object]]:
+    """(name, plugin) of every registered plugin, by name; blocked names are left out."""
+    return sorted(((n, p) for n, p in pm.list_name_plugin() if p is not None), key=lambda item: str(item[0]))
 
 
 def plugin_info(pm: pluggy.PluginManager, name: str) -> PluginInfo:

@@ -29,7 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from roistory import __version__
 from roistory.errors import RoistoryError, TemplateError
 from roistory.pipeline import Report
-from roistory.plugin_manager import get_plugin_manager, plugin_info
+from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
 from roistory.themes import Theme, check_brand, theme_from_folder
 
 RENDER_TIMEOUT_SECONDS = 120
@@ -275,7 +275,7 @@ def output_name(report: Report) -> str:
 def manifest(report: Report, outputs: dict[str, Path]) -> str:
     pm = report.pm or get_plugin_manager()
     plugins = []
-    for name, _plugin in sorted(pm.list_name_plugin(), key=lambda item: str(item[0])):
+    for name, _plugin in loaded_plugins(pm):
         info = plugin_info(pm, name)
         plugins.append({"name": name, "distribution": info.distribution, "version": info.version})
     data = {

@@ -12,20 +12,23 @@ from roistory import hookimpl
 from roistory.metrics import Metric, PeriodData, period_total
 
 
+def _column(rows: pd.DataFrame, column: str) -> pd.Series:
+    return rows[column] if column in rows else pd.Series(float("nan"), index=rows.index)
+
+
 def conversion_rows(data: PeriodData) -> pd.DataFrame | None:
     """Conversions in the period with their revenue, by SPEC's order of precedence:
     the conversions table; else session-format touchpoints; else leads won in the period."""
     if data.has("conversions"):
         rows = data.rows("conversions", "timestamp")
-        revenue = rows["revenue"] if "revenue" in rows else pd.Series(float("nan"), index=rows.index)
-        return pd.DataFrame({"revenue": revenue})
+        return pd.DataFrame({"revenue": _column(rows, "revenue")})
     if data.has("touchpoints", "conversion"):
         rows = data.rows("touchpoints", "timestamp")
         rows = rows[rows["conversion"] == 1]
-        return pd.DataFrame({"revenue": rows["revenue"] if "revenue" in rows else float("nan")})
+        return pd.DataFrame({"revenue": _column(rows, "revenue")})
     if data.has("leads", "won_at"):
         rows = data.rows("leads", "won_at")
-        return pd.DataFrame({"revenue": rows["amount"] if "amount" in rows else float("nan")})
+        return pd.DataFrame({"revenue": _column(rows, "amount")})
     return None
 
 

@@ -1,0 +1,467 @@
+"""Every hook: documented with its exact signature, and shown to work through the real pipeline.
+
+Each ``test_hook_<name>`` registers a small plugin object (a class named
+``XPlugin`` with ``__name__`` set, as datasette's tests do) on a fresh plugin
+manager with :func:`roistory.testing.register_plugin`, renders a report with
+it and checks the effect in the HTML or JSON (or, for ``register_commands``,
+runs the new command).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+from pathlib import Path
+
+import click
+import pandas as pd
+import pluggy
+import pytest
+from click.testing import CliRunner
+from roistory import hookimpl, hookspecs
+from roistory.attribution import AttributionModel
+from roistory.errors import DataError, PluginError
+from roistory.hookspecs import HOOK_NAMES
+from roistory.metrics import Metric
+from roistory.plugin_manager import build_registry, get_plugin_manager
+from roistory.sections import ReportSection
+from roistory.sources import SourceType
+from roistory.testing import (
+    make_conversions,
+    make_leads,
+    make_spend,
+    make_touchpoints,
+    register_plugin,
+    render_report,
+    write_project,
+)
+from roistory.themes import Theme
+
+PLUGIN_HOOKS_MD = Path(__file__).parents[1] / "docs" / "plugin_hooks.md"
+
+
+def project(tmp_path: Path, **settings) -> Path:
+    """The testing kit's four tables: March 2026, spend 2,100, three conversions worth 4,000."""
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": make_leads(),
+    }
+    return write_project(tmp_path, tables, **settings)
+
+
+# --------------------------------------------------------------------------
+# Meta-tests: documentation and coverage of every hook
+# --------------------------------------------------------------------------
+
+
+def signature(pm: pluggy.PluginManager, hook: str) -> str:
+    """``register_metrics(register)``: the hook's name and argument names, from its spec."""
+    return f"{hook}({', '.join(getattr(pm.hook, hook).spec.argnames)})"
+
+
+@pytest.fixture(scope="module")
+def documented_headings() -> list[str]:
+    """The headings of docs/plugin_hooks.md, without markdown's # and backticks."""
+    if not PLUGIN_HOOKS_MD.is_file():
+        return []
+    headings, in_code = [], False
+    for line in PLUGIN_HOOKS_MD.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif line.startswith("#") and not in_code:
+            headings.append(line.lstrip("#").strip().replace("`", ""))
+    return headings
+
+
+def test_plugin_hooks_reference_exists():
+    assert PLUGIN_HOOKS_MD.is_file(), (
+        f"{PLUGIN_HOOKS_MD} is missing: every hook needs a section there"
+    )
+
+
+@pytest.mark.parametrize("hook", HOOK_NAMES)
+def test_hook_is_documented_with_its_signature(hook, documented_headings, roistory_pm):
+    expected = signature(roistory_pm, hook)
+    assert any(expected in heading for heading in documented_headings), (
+        f"docs/plugin_hooks.md needs a heading containing {expected!r}"
+    )
+
+
+def test_documented_hooks_exist(documented_headings):
+    named = {
+        m.group(1)
+        for h in documented_headings
+        if (m := re.match(r"([a-z][a-z0-9]*_[a-z0-9_]+)\(", h))
+    }
+    assert named - set(HOOK_NAMES) == set(), (
+        "docs/plugin_hooks.md documents hooks that do not exist"
+    )
+
+
+@pytest.mark.parametrize("hook", HOOK_NAMES)
+def test_hook_has_a_behavioural_test(hook):
+    assert callable(globals().get(f"test_hook_{hook}")), (
+        f"add test_hook_{hook} to tests/test_hooks.py"
+    )
+
+
+@pytest.mark.parametrize("hook", HOOK_NAMES)
+def test_hookspec_docstring_documents_every_argument(hook, roistory_pm):
+    doc = getattr(hookspecs, hook).__doc__ or ""
+    for argument in getattr(roistory_pm.hook, hook).spec.argnames:
+        assert f":param {argument}:" in doc, f"{hook}: document argument {argument!r}"
+    assert re.search(r"Added in \d+\.\d+", doc), f"{hook}: say which version added it"
+
+
+def test_hook_names_are_the_specs(roistory_pm):
+    specs = {name for name in vars(roistory_pm.hook) if getattr(roistory_pm.hook, name).spec}
+    assert set(HOOK_NAMES) == specs
+
+
+# --------------------------------------------------------------------------
+# One behavioural test per hook
+# --------------------------------------------------------------------------
+
+
+# -- start source --
+def test_hook_register_data_sources(tmp_path, roistory_pm):
+    class SourcePlugin:
+        __name__ = "SourcePlugin"
+
+        @hookimpl
+        def register_data_sources(self, register):
+            def read(source, config):
+                return make_spend(channel=source.options["channel"])
+
+            register(SourceType("inline_spend", read, "Spend rows made in the test."))
+
+    source = {
+        "name": "podcasts",
+        "type": "inline_spend",
+        "table": "spend",
+        "options": {"channel": "Podcasts"},
+    }
+    config = write_project(tmp_path, {}, sources=[source])
+    with register_plugin(roistory_pm, SourcePlugin()):
+        rendered = render_report(config, formats=["json"], pm=roistory_pm)
+
+    assert rendered.metric("spend", segment={"channel": "Podcasts"}) == 2100
+    assert rendered.json["inputs"] == [
+        {"source": "podcasts", "table": "spend", "rows": 6, "sha256": None}
+    ]
+
+
+# -- end source --
+
+
+def test_source_output_is_validated_like_a_file(tmp_path, roistory_pm):
+    class SourcePlugin:
+        __name__ = "SourcePlugin"
+
+        @hookimpl
+        def register_data_sources(self, register):
+            register(SourceType("no_cost", lambda source, config: make_spend(cost=None)))
+
+    config = write_project(
+        tmp_path, {}, sources=[{"name": "ads", "type": "no_cost", "table": "spend"}]
+    )
+    with register_plugin(roistory_pm, SourcePlugin()):
+        with pytest.raises(DataError, match="ads, column 'cost': missing required column 'cost'"):
+            render_report(config, formats=["json"], pm=roistory_pm)
+
+
+# -- start metrics --
+def test_hook_register_metrics(tmp_path, roistory_pm):
+    def touches(data, dimension):
+        return data.total(data.rows("touchpoints", "timestamp"), "touchpoints", dimension)
+
+    class MetricsPlugin:
+        __name__ = "MetricsPlugin"
+
+        @hookimpl
+        def register_metrics(self, register):
+            register(
+                Metric(
+                    "touches",
+                    "Touches",
+                    "count",
+                    "Touchpoints in the period.",
+                    compute=touches,
+                    needs=("touchpoints",),
+                )
+            )
+            register(
+                Metric(
+                    "revenue_per_touch",
+                    "Revenue per touch",
+                    "currency",
+                    "Revenue / touches.",
+                    formula="revenue / touches",
+                )
+            )
+
+    with register_plugin(roistory_pm, MetricsPlugin()):
+        rendered = render_report(project(tmp_path), pm=roistory_pm)
+
+    assert rendered.metric("touches") == 6
+    assert rendered.metric("revenue_per_touch") == pytest.approx(4000 / 6)
+    # per channel: the channel's first-touch revenue over the channel's touches
+    assert rendered.metric("revenue_per_touch", segment={"channel": "Email"}) == 2000 / 2
+    assert "Revenue per touch" in rendered.html
+
+
+# -- end metrics --
+
+
+def test_hook_register_attribution_models(tmp_path, roistory_pm):
+    def house(journeys, params):
+        conversions = journeys.converted.sum()
+        revenue = (journeys.converted * journeys.revenue).sum()
+        index = pd.Index([params["segment"]], name="segment")
+        return pd.DataFrame({"conversions": [conversions], "revenue": [revenue]}, index=index)
+
+    class ModelPlugin:
+        __name__ = "ModelPlugin"
+
+        @hookimpl
+        def register_attribution_models(self, register):
+            register(
+                AttributionModel(
+                    "house", "House", "All credit to one segment.", house, {"segment": "House"}
+                )
+            )
+
+    attribution = {
+        "models": ["first_touch", "house"],
+        "primary": "house",
+        "params": {"house": {"segment": "All"}},
+    }
+    config = project(tmp_path, config={"attribution": attribution})
+    with register_plugin(roistory_pm, ModelPlugin()):
+        rendered = render_report(config, pm=roistory_pm)
+
+    by_channel = [
+        r
+        for r in rendered.json["attribution"]
+        if r["model"] == "house" and "channel" in r["segment"]
+    ]
+    assert by_channel == [
+        {"model": "house", "segment": {"channel": "All"}, "conversions": 3.0, "revenue": 4000.0}
+    ]
+    assert (
+        rendered.metric("revenue", segment={"channel": "All"}) == 4000
+    )  # the primary model's credit
+    assert "All credit to one segment." in rendered.html
+
+
+def test_attribution_model_must_conserve_credit(tmp_path, roistory_pm):
+    class LeakyPlugin:
+        __name__ = "LeakyPlugin"
+
+        @hookimpl
+        def register_attribution_models(self, register):
+            register(
+                AttributionModel(
+                    "leaky", "Leaky", "Loses half.", lambda j, p: 0.5 / j.lengths.repeat(j.lengths)
+                )
+            )
+
+    config = project(tmp_path, config={"attribution": {"models": ["leaky"]}})
+    with register_plugin(roistory_pm, LeakyPlugin()):
+        with pytest.raises(
+            PluginError, match="plugin 'LeakyPlugin': model 'leaky' credits 1.5 conversions, journeys have 3.0"
+        ):
+            render_report(config, formats=["json"], pm=roistory_pm)
+
+
+# -- start section --
+def test_hook_register_report_sections(tmp_path, roistory_pm):
+    # a plugin ships its section templates in a folder of its own
+    templates = tmp_path / "plugin_templates"
+    (templates / "sections").mkdir(parents=True)
+    (templates / "sections" / "board_note.html.j2").write_text(
+        "<p class='note'>{{ data.note }}</p>\n"
+    )
+
+    def board_note(report):
+        return {"note": f"Spend this month: {report.formatter.money(report.value('spend'))}."}
+
+    class SectionPlugin:
+        __name__ = "SectionPlugin"
+
+        @hookimpl
+        def register_report_sections(self, register):
+            register(
+                ReportSection(
+                    "board_note",
+                    "Note for the board",
+                    "sections/board_note.html.j2",
+                    board_note,
+                    templates=templates,
+                )
+            )
+            register(
+                ReportSection(
+                    "nothing", "Nothing to say", "sections/board_note.html.j2", lambda report: None
+                )
+            )
+
+    config = project(tmp_path, config={"sections": ["board_note", "nothing", "kpis"]})
+    with register_plugin(roistory_pm, SectionPlugin()):
+        rendered = render_report(config, formats=["html"], pm=roistory_pm)
+
+    assert 'id="board_note"' in rendered.html and "Note for the board" in rendered.html
+    assert "<p class='note'>Spend this month: $2,100.</p>" in rendered.html
+    assert 'id="nothing"' not in rendered.html  # build() returned None: section left out
+    assert rendered.html.index('id="board_note"') < rendered.html.index('id="kpis"')
+
+
+# -- end section --
+
+
+def test_hook_register_themes(tmp_path, roistory_pm):
+    stylesheet = tmp_path / "board.css"
+    stylesheet.write_text(".cover { border-left-color: var(--accent); } /* board theme */\n")
+
+    class ThemePlugin:
+        __name__ = "ThemePlugin"
+
+        @hookimpl
+        def register_themes(self, register):
+            register(
+                Theme(
+                    "board",
+                    stylesheets=(stylesheet,),
+                    brand={"primary_color": "#123456"},
+                    extends="default",
+                )
+            )
+
+    with register_plugin(roistory_pm, ThemePlugin()):
+        rendered = render_report(project(tmp_path, theme="board"), formats=["html"], pm=roistory_pm)
+
+    html = rendered.html
+    assert "/* board theme */" in html
+    assert "--primary: #123456" in html
+    default_css = files("roistory.templates").joinpath("report.css").read_text(encoding="utf-8")
+    assert html.index(default_css.splitlines()[0]) < html.index(
+        "/* board theme */"
+    )  # extends default
+
+
+# -- start jinja --
+def test_hook_prepare_jinja2_environment(tmp_path, roistory_pm):
+    class JinjaPlugin:
+        __name__ = "JinjaPlugin"
+
+        @hookimpl
+        def prepare_jinja2_environment(self, env, report):
+            env.filters["shout"] = lambda text: f"{text.upper()}!"
+            env.globals["report_title"] = report.config.report.title
+
+    # a theme folder in the project overrides the summary template to use them
+    template = tmp_path / "brand" / "templates" / "sections" / "summary.html.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("<p class='shout'>{{ report_title | shout }}</p>\n")
+    with register_plugin(roistory_pm, JinjaPlugin()):
+        rendered = render_report(project(tmp_path, theme="brand", title="Q1 board"), pm=roistory_pm)
+
+    assert "<p class='shout'>Q1 BOARD!</p>" in rendered.html
+
+
+# -- end jinja --
+
+
+# -- start command --
+def test_hook_register_commands(roistory_pm):
+    class CommandPlugin:
+        __name__ = "CommandPlugin"
+
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            @click.argument("name")
+            def hello(name):
+                """Say hello to NAME."""
+                click.echo(f"Hello, {name}!")
+
+    from roistory.cli import cli as root
+    from roistory.cli import make_cli
+
+    with register_plugin(roistory_pm, CommandPlugin()):
+        cli = make_cli(roistory_pm)
+        result = CliRunner().invoke(cli, ["hello", "board"])
+        listed = CliRunner().invoke(cli, ["--help"]).output
+
+    assert "hello" not in root.commands  # the module-level group is left as it was
+    assert result.exit_code == 0, result.output
+    assert result.output == "Hello, board!\n"
+    assert "Say hello to NAME." in listed
+
+
+# -- end command --
+
+
+# --------------------------------------------------------------------------
+# Invalid plugins fail loudly, naming the plugin
+# --------------------------------------------------------------------------
+
+
+# -- start invalid --
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"id": "roi"}, "plugin 'BadPlugin' registered 'dict' where a Metric was expected"),
+        (
+            Metric("roi", "ROI again", "ratio", "A second roi.", formula="revenue / spend"),
+            "plugin 'BadPlugin' registers metric 'roi', already registered by plugin 'core_metrics'",
+        ),
+    ],
+    ids=["not-a-metric", "duplicate-id"],
+)
+def test_invalid_registration_names_the_plugin(tmp_path, roistory_pm, item, message):
+    class BadPlugin:
+        __name__ = "BadPlugin"
+
+        @hookimpl
+        def register_metrics(self, register):
+            register(item)
+
+    with register_plugin(roistory_pm, BadPlugin()):
+        with pytest.raises(PluginError, match=re.escape(message)):
+            render_report(project(tmp_path), formats=["json"], pm=roistory_pm)
+
+
+# -- end invalid --
+
+
+def test_error_inside_a_hook_names_the_plugin_and_hook(roistory_pm):
+    class BrokenPlugin:
+        __name__ = "BrokenPlugin"
+
+        @hookimpl
+        def register_metrics(self, register):
+            register(Metric("spend_in_dollars", "Spend", "dollars", "Spend.", formula="spend"))
+
+    with register_plugin(roistory_pm, BrokenPlugin()):
+        with pytest.raises(
+            PluginError,
+            match=r"plugin 'BrokenPlugin' failed in register_metrics: ValueError: .*'dollars'",
+        ):
+            build_registry(roistory_pm)
+
+
+def test_misspelt_hook_is_rejected_when_registered(roistory_pm):
+    class TypoPlugin:
+        __name__ = "TypoPlugin"
+
+        @hookimpl
+        def register_metric(self, register):  # no such hook: register_metrics
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="register_metric"):
+        with register_plugin(roistory_pm, TypoPlugin()):
+            pass
+    assert not roistory_pm.has_plugin("TypoPlugin")
