@@ -1,0 +1,729 @@
+"""Attribution models: conservation (property), exact Markov solves, hand-computed examples,
+the path table, journey building details, and the ``roistory attribute`` command."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from fractions import Fraction
+from itertools import combinations
+from math import factorial
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from roistory.attribute_command import attribute
+from roistory.attribution import (
+    Journeys,
+    ModelParamError,
+    build_journeys,
+    conversion_events,
+    run_model,
+)
+from roistory.errors import ConfigError
+from roistory.paths import PathTable, aggregate_paths, path_rows
+from roistory.plugins import markov_attribution
+from roistory.plugins.heuristic_attribution import MODELS as HEURISTICS
+from roistory.plugins.markov_attribution import MODELS as MARKOV
+from roistory.plugins.markov_attribution import markov_credit, removal_effects
+from roistory.plugins.shapley_attribution import MODELS as SHAPLEY
+from roistory.plugins.shapley_attribution import shapley_credit
+
+MODELS = {m.id: m for m in [*HEURISTICS, *MARKOV, *SHAPLEY]}
+T0 = datetime(2026, 1, 1)
+
+
+def make_journeys(paths, converted=None, revenue=None, hours=None, labels=None) -> Journeys:
+    """Journeys from lists of channel names (time order), e.g. [["a", "b"], ["b"]]."""
+    labels = labels or tuple(sorted({c for p in paths for c in p}))
+    index = {label: i for i, label in enumerate(labels)}
+    lengths = [len(p) for p in paths]
+    n = len(paths)
+    converted = np.ones(n) if converted is None else np.asarray(converted, float)
+    revenue = np.zeros(n) if revenue is None else np.asarray(revenue, float)
+    if hours is None:
+        hours = [list(range(len(p) - 1, -1, -1)) for p in paths]  # one hour apart, the last touch at the end
+    return Journeys(
+        labels=tuple(labels),
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        codes=np.array([index[c] for p in paths for c in p], np.int32),
+        hours_before=np.array([h for hs in hours for h in hs], float),
+        converted=converted,
+        revenue=revenue * converted,
+        end=np.full(n, np.datetime64("2026-03-01", "ns")),
+    )
+
+
+def credits(model_id, journeys, params=None) -> dict[str, tuple[float, float]]:
+    frame = run_model(MODELS[model_id], journeys, params)
+    return {k: (float(r.conversions), float(r.revenue)) for k, r in frame.iterrows()}
+
+
+# --------------------------------------------------------------------------
+# Conservation, for every model, over random journeys
+# --------------------------------------------------------------------------
+
+
+@st.composite
+def random_journeys(draw):
+    n_channels = draw(st.integers(1, 6))
+    n = draw(st.integers(1, 14))
+    lengths = draw(st.lists(st.integers(1, 7), min_size=n, max_size=n))
+    total = sum(lengths)
+    codes = draw(st.lists(st.integers(0, n_channels - 1), min_size=total, max_size=total))
+    converted = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    revenue = draw(st.lists(st.integers(0, 5000), min_size=n, max_size=n))
+    gaps = draw(st.lists(st.floats(0, 2000, allow_nan=False), min_size=total, max_size=total))
+    hours, at = [], 0
+    for length in lengths:
+        part = np.cumsum(gaps[at : at + length])[::-1]  # time order: hours before the end decrease
+        hours.extend(part - part[-1] + gaps[at])
+        at += length
+    labels = tuple(["Direct", "Email", "Paid Search", "Display", "Social", "Video"][:n_channels])
+    return Journeys(
+        labels=labels,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        codes=np.array(codes, np.int32),
+        hours_before=np.array(hours, float),
+        converted=np.array(converted, float),
+        revenue=np.array(revenue, float) * np.array(converted, float),
+        end=np.full(n, np.datetime64("2026-03-01", "ns")),
+    )
+
+
+MODEL_RUNS = [
+    *((m.id, None) for m in HEURISTICS),
+    ("time_decay", {"half_life_days": 0.001}),  # far beyond the half-life: no underflow
+    ("position_based", {"weights": [0.1, 0.6, 0.3]}),
+    ("last_non_direct", lambda labels: {"direct_channels": [c for c in ("Direct", "Email") if c in labels]}),
+    ("markov", {"order": 1}),
+    ("markov", {"order": 2}),
+    ("markov", {"order": 3}),
+    ("markov_per_journey", {"order": 1}),
+    ("markov_per_journey", {"order": 2}),
+    ("shapley", None),
+    ("shapley", {"max_exact_size": 1}),  # exact scan of observed subsets
+    ("shapley", {"max_exact_size": 1, "max_scan_coalitions": 0, "samples": 20}),  # sampled
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_journeys())
+def test_every_model_conserves_conversions_and_revenue(journeys):
+    expected = (journeys.converted.sum(), (journeys.converted * journeys.revenue).sum())
+    for model_id, params in MODEL_RUNS:
+        params = params(journeys.labels) if callable(params) else params
+        frame = run_model(MODELS[model_id], journeys, params)  # run_model itself checks conservation
+        assert list(frame.index) == list(journeys.labels)
+        assert np.isfinite(frame.to_numpy()).all()
+        assert frame["conversions"].sum() == pytest.approx(expected[0], abs=1e-9)
+        assert frame["revenue"].sum() == pytest.approx(expected[1], rel=1e-9, abs=1e-6)
+        if model_id != "shapley":  # Shapley credit can be negative by design
+            assert (frame.to_numpy() >= -1e-9).all(), model_id
+    # the per-touch weight functions agree with the direct credit
+    from roistory.attribution import credit_from_weights
+    from roistory.plugins import heuristic_attribution as h
+
+    for model_id, weights in [
+        ("first_touch", h.first_touch),
+        ("last_touch", h.last_touch),
+        ("linear", h.linear),
+        ("last_non_direct", h.last_non_direct),
+        ("time_decay", h.time_decay),
+        ("position_based", h.position_based),
+    ]:
+        direct = run_model(MODELS[model_id], journeys)
+        via_weights = credit_from_weights(journeys, weights(journeys, {}))
+        np.testing.assert_allclose(direct.to_numpy(), via_weights.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+# --------------------------------------------------------------------------
+# Heuristics, by hand
+# --------------------------------------------------------------------------
+
+
+def test_heuristics_by_hand():
+    journeys = make_journeys(
+        [["Email", "Direct", "Paid Search", "Direct"], ["Direct"], ["Display", "Email"]],
+        converted=[1, 1, 1],
+        revenue=[100, 10, 40],
+    )
+    assert credits("first_touch", journeys)["Email"] == (1, 100)
+    assert credits("last_touch", journeys)["Direct"] == (2, 110)
+    lnd = credits("last_non_direct", journeys)
+    assert lnd["Paid Search"] == (1, 100)  # the direct touch after it does not take the credit
+    assert lnd["Direct"] == (1, 10)  # a journey of direct touches only: its last touch
+    assert lnd["Email"] == (1, 40)
+    lin = credits("linear", journeys)
+    assert lin["Direct"] == pytest.approx((0.5 + 1, 50 + 10))
+    pb = credits("position_based", journeys)
+    # 4 touches: 0.4 / 0.1 / 0.1 / 0.4; 1 touch: 1; 2 touches: 0.5 / 0.5
+    assert pb["Email"] == pytest.approx((0.4 + 0.5, 40 + 20))
+    assert pb["Direct"] == pytest.approx((0.1 + 0.4 + 1, 10 + 40 + 10))
+    assert pb["Paid Search"] == pytest.approx((0.1, 10))
+    custom = credits("position_based", journeys, {"weights": [0.3, 0.3, 0.4]})
+    assert custom["Display"] == pytest.approx((0.3 / 0.7, 40 * 0.3 / 0.7))  # two touches: first:last
+
+
+def test_time_decay_halves_per_half_life_to_the_conversion():
+    # touches 14 days and 7 days before the conversion (the conversion itself is 7 days after the last touch)
+    journeys = make_journeys([["Email", "Display"]], revenue=[300], hours=[[14 * 24, 7 * 24]])
+    got = credits("time_decay", journeys)
+    assert got["Email"] == pytest.approx((1 / 3, 100))
+    assert got["Display"] == pytest.approx((2 / 3, 200))
+    longer = credits("time_decay", journeys, {"half_life_days": 14})  # 0.5 vs 0.707
+    assert longer["Display"][0] == pytest.approx(2**-0.5 / (0.5 + 2**-0.5))
+
+
+def test_last_non_direct_credits_the_campaign_of_the_last_non_direct_channel():
+    tp = pd.DataFrame(
+        {
+            "person_id": ["p", "p", "p"],
+            "timestamp": pd.to_datetime([T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)]),
+            "channel": ["Email", "Paid Search", "Direct"],
+            "campaign": ["Newsletter", "Brand", None],
+        }
+    )
+    cv = pd.DataFrame({"person_id": ["p"], "timestamp": [pd.Timestamp(T0 + timedelta(days=1))], "revenue": [50.0]})
+    journeys, _ = build_journeys(tp, conversion_events(tp, cv), dimension="campaign")
+    assert journeys.labels == ("(not set)", "Brand", "Newsletter")
+    assert credits("last_non_direct", journeys)["Brand"] == (1, 50)
+    assert credits("last_touch", journeys)["(not set)"] == (1, 50)
+
+
+# --------------------------------------------------------------------------
+# Markov: exact solves
+# --------------------------------------------------------------------------
+
+
+def _exact_markov(paths: list[tuple[list[str], int, int, Fraction]], order: int):
+    """ChannelAttribution's chain in exact rational arithmetic: Gaussian elimination over Fractions.
+
+    ``paths``: (channels, conversions, nulls, revenue). Returns P(conv), E(value), and per
+    channel P(conv) and E(value) with the channel removed.
+    """
+    counts: dict = defaultdict(Fraction)
+    ends_conv: dict = defaultdict(Fraction)
+    ends_null: dict = defaultdict(Fraction)
+    ends_value: dict = defaultdict(Fraction)
+    for channels, conv, null, value in paths:
+        if len(channels) < order:
+            walk = [tuple(channels)]
+        else:
+            walk = [tuple(channels[i : i + order]) for i in range(len(channels) - order + 1)]
+        merged = [s for i, s in enumerate(walk) if i == 0 or s != walk[i - 1]]
+        weight = conv + null
+        previous = "start"
+        for state in merged:
+            counts[previous, state] += weight
+            previous = state
+        ends_conv[previous] += conv
+        ends_null[previous] += null
+        ends_value[previous] += value
+    states = sorted({s for _, s in counts} | {"start"}, key=str)
+
+    def solve(removed: str | None):
+        keep = [s for s in states if s == "start" or removed is None or removed not in s]
+        out = {s: sum(w for (a, _), w in counts.items() if a == s) + ends_conv[s] + ends_null[s] for s in keep}
+        index = {s: i for i, s in enumerate(keep)}
+        n = len(keep)
+        # (I - Q^T) x = e_start
+        a = [[Fraction(int(i == j)) for j in range(n)] + [Fraction(int(keep[i] == "start"))] for i in range(n)]
+        for (src, dst), w in counts.items():
+            if src in index and dst in index and out[src]:
+                a[index[dst]][index[src]] -= w / out[src]
+        for col in range(n):
+            pivot = next(r for r in range(col, n) if a[r][col] != 0)
+            a[col], a[pivot] = a[pivot], a[col]
+            for r in range(n):
+                if r != col and a[r][col] != 0:
+                    f = a[r][col] / a[col][col]
+                    a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
+        x = {keep[i]: a[i][n] / a[i][i] for i in range(n)}
+        p = sum(x[s] * ends_conv[s] / out[s] for s in keep if out[s])
+        v = sum(x[s] * ends_value[s] / out[s] for s in keep if out[s])
+        return p, v
+
+    channels = sorted({c for p in paths for c in p[0]})
+    return solve(None), {c: solve(c) for c in channels}
+
+
+def _table(paths) -> PathTable:
+    return PathTable.from_frame(
+        pd.DataFrame(
+            {
+                "path": [" > ".join(p[0]) for p in paths],
+                "total_conversions": [p[1] for p in paths],
+                "total_null": [p[2] for p in paths],
+                "total_conversion_value": [float(p[3]) for p in paths],
+            }
+        )
+    )
+
+
+SMALL_PATHS = [
+    (["a", "b", "c"], 3, 5, Fraction(300)),
+    (["a"], 2, 7, Fraction(50)),
+    (["b", "b", "a"], 0, 4, Fraction(0)),
+    (["c", "a", "c", "b"], 1, 1, Fraction(120)),
+    (["a", "c"], 2, 3, Fraction(80)),
+    (["b", "a", "a", "b", "c"], 1, 2, Fraction(10)),
+    (["c"], 1, 6, Fraction(30)),
+    (["d", "a"], 1, 0, Fraction(5)),
+]
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_markov_removal_effects_equal_an_exact_rational_solve(order):
+    (p, v), removed = _exact_markov(SMALL_PATHS, order)
+    effects = removal_effects(_table(SMALL_PATHS), order)
+    table = _table(SMALL_PATHS)
+    assert effects.p_conversion == pytest.approx(float(p), abs=1e-12)
+    for i, channel in enumerate(table.labels):
+        pc, vc = removed[channel]
+        assert abs(effects.conversions[i] - float(1 - pc / p)) <= 1e-12
+        assert abs(effects.revenue[i] - float(1 - vc / v)) <= 1e-12
+
+
+def test_markov_by_hand():
+    # a > b converts, b does not: start→a 1/2, start→b 1/2, a→b 1, b→conv 1/2.
+    # P(conv) = 1/2; without a: 1/4 (RE 1/2); without b: 0 (RE 1). Credit 1/3 : 2/3.
+    journeys = make_journeys([["a", "b"], ["b"]], converted=[1, 0], revenue=[90, 0])
+    got = credits("markov", journeys)
+    assert got["a"] == pytest.approx((1 / 3, 30))
+    assert got["b"] == pytest.approx((2 / 3, 60))
+    # per journey: the converting journey a > b splits 1/3 : 2/3 too
+    per_journey = credits("markov_per_journey", journeys)
+    assert per_journey["a"] == pytest.approx((1 / 3, 30))
+
+
+def test_markov_value_credit_uses_the_removal_effect_on_value():
+    # a converts cheaply, b dearly: value credit must not be conversions × average value
+    journeys = make_journeys([["a"], ["b"], ["a"], ["b"]], converted=[1, 1, 0, 0], revenue=[10, 90, 0, 0])
+    got = credits("markov", journeys)
+    assert got["a"][0] == pytest.approx(1.0)
+    assert got["a"][1] == pytest.approx(10.0)
+    assert got["b"][1] == pytest.approx(90.0)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_markov_on_aggregated_paths_equals_one_row_per_journey(order):
+    rng = np.random.default_rng(3)
+    paths = [list(rng.choice(list("abcde"), rng.integers(1, 6))) for _ in range(400)]
+    converted = rng.random(400) < 0.3
+    journeys = make_journeys(paths, converted=converted, revenue=rng.integers(1, 100, 400))
+    rows = markov_credit(path_rows(journeys), order)
+    aggregated = markov_credit(aggregate_paths(journeys), order)
+    np.testing.assert_allclose(rows.to_numpy(), aggregated.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_markov_sparse_solve_equals_dense(monkeypatch):
+    rng = np.random.default_rng(4)
+    paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)]
+    journeys = make_journeys(paths, converted=rng.random(300) < 0.4, revenue=rng.integers(1, 100, 300))
+    table = path_rows(journeys)
+    dense = removal_effects(table, 2)
+    monkeypatch.setattr(markov_attribution, "DENSE_LIMIT", 0)
+    sparse = removal_effects(table, 2)
+    np.testing.assert_allclose(dense.conversions, sparse.conversions, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dense.revenue, sparse.revenue, rtol=0, atol=1e-12)
+
+
+def test_markov_with_many_channels_uses_byte_keys():
+    labels = tuple(f"c{i:03d}" for i in range(300))  # 301 ** 8 does not fit an int64 key
+    rng = np.random.default_rng(5)
+    paths = [list(rng.choice(labels[:20], rng.integers(1, 5))) for _ in range(200)]
+    journeys = make_journeys(paths, converted=rng.random(200) < 0.5, labels=labels)
+    result = run_model(MODELS["markov"], journeys, {"order": 8})
+    assert result["conversions"].sum() == pytest.approx(journeys.converted.sum())
+
+
+# --------------------------------------------------------------------------
+# Shapley
+# --------------------------------------------------------------------------
+
+
+def _shapley_by_definition(paths) -> dict[str, float]:
+    """Conversions credit straight from the definition in shared/ATTRIBUTION.md (mam's)."""
+    stats: dict = defaultdict(lambda: [0, 0])
+    for channels, conv, null in paths:
+        key = frozenset(channels)
+        stats[key][0] += conv
+        stats[key][1] += conv + null
+    v = {s: c / t for s, (c, t) in stats.items() if c > 0}
+    credit: dict = defaultdict(float)
+    for s, (conv, _) in stats.items():
+        if conv == 0:
+            continue
+        players = sorted(s)
+        n = len(players)
+        phi = {}
+        for i in players:
+            others = [p for p in players if p != i]
+            total = 0.0
+            for k in range(len(others) + 1):
+                for subset in combinations(others, k):
+                    t = frozenset(subset)
+                    weight = factorial(k) * factorial(n - k - 1) / factorial(n)
+                    total += weight * (v.get(t | {i}, 0.0) - v.get(t, 0.0))
+            phi[i] = total
+        for i in players:
+            credit[i] += phi[i] / sum(phi.values()) * conv
+    return dict(credit)
+
+
+def test_shapley_by_hand():
+    # {a}: 1 of 2 convert (v = .5); {a, b}: 1 of 1 (v = 1); {b}: never converts (v = 0).
+    # φ_a({a,b}) = ½(.5 + 1) = .75, φ_b = ½(0 + .5) = .25
+    journeys = make_journeys([["a"], ["a"], ["a", "b", "a"], ["b"]], converted=[1, 0, 1, 0], revenue=[10, 0, 100, 0])
+    got = credits("shapley", journeys)
+    assert got["a"] == pytest.approx((1.75, 10 + 75))
+    assert got["b"] == pytest.approx((0.25, 25))
+
+
+def test_shapley_matches_the_definition_and_its_exact_and_sampled_variants():
+    rng = np.random.default_rng(6)
+    paths = [list(rng.choice(list("abcdef"), rng.integers(1, 6))) for _ in range(600)]
+    converted = (rng.random(600) < 0.35).astype(int)
+    journeys = make_journeys(paths, converted=converted, revenue=rng.integers(1, 100, 600))
+    expected = _shapley_by_definition([(p, c, 1 - c) for p, c in zip(paths, converted, strict=True)])
+    enumerated = shapley_credit(path_rows(journeys))
+    scanned = shapley_credit(path_rows(journeys), {"max_exact_size": 1})
+    sampled = shapley_credit(path_rows(journeys), {"max_exact_size": 2, "max_scan_coalitions": 0, "samples": 3000})
+    for channel, value in expected.items():
+        assert enumerated.loc[channel, "conversions"] == pytest.approx(value, abs=1e-10)
+        assert scanned.loc[channel, "conversions"] == pytest.approx(value, abs=1e-10)
+        assert sampled.loc[channel, "conversions"] == pytest.approx(value, rel=0.1, abs=1.0)
+    np.testing.assert_allclose(enumerated.to_numpy(), scanned.to_numpy(), atol=1e-9)
+    # aggregated paths give the same answer
+    np.testing.assert_allclose(shapley_credit(aggregate_paths(journeys)).to_numpy(), enumerated.to_numpy(), atol=1e-9)
+
+
+def test_shapley_handles_more_than_64_channels_and_large_coalitions():
+    labels = tuple(f"c{i:03d}" for i in range(130))
+    rng = np.random.default_rng(7)
+    paths = [list(rng.choice(labels, rng.integers(1, 19), replace=False)) for _ in range(150)]
+    journeys = make_journeys(paths, converted=rng.random(150) < 0.6, revenue=rng.integers(1, 100, 150), labels=labels)
+    exact = shapley_credit(path_rows(journeys), {"max_exact_size": 4})
+    scanned = shapley_credit(path_rows(journeys), {"max_exact_size": 1})
+    np.testing.assert_allclose(exact.to_numpy(), scanned.to_numpy(), atol=1e-9)
+    assert exact["conversions"].sum() == pytest.approx(journeys.converted.sum())
+
+
+# --------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model_id", "params", "key", "message"),
+    [
+        ("markov", {"order": 0}, "attribution.params.markov.order", "from 1 to 8"),
+        ("markov", {"order": "2"}, "attribution.params.markov.order", "whole number"),
+        ("markov", {"ordre": 2}, "attribution.params.markov.ordre", "did you mean 'order'"),
+        ("markov_per_journey", {"order": 1.5}, "attribution.params.markov_per_journey.order", "whole number"),
+        ("time_decay", {"half_life_days": 0}, "attribution.params.time_decay.half_life_days", "positive"),
+        ("position_based", {"weights": [0.5, 0.5, 0.5]}, "attribution.params.position_based.weights", "add up to 1"),
+        ("position_based", {"weights": [0.5, 0.5]}, "attribution.params.position_based.weights", "three"),
+        ("last_non_direct", {"direct_channels": "Direct"}, None, None),  # a single name is fine
+        ("last_non_direct", {"direct_channels": ["Drect"]}, "attribution.params.last_non_direct.direct_channels", "did you mean 'Direct'"),
+        ("shapley", {"samples": 0}, "attribution.params.shapley.samples", "at least 1"),
+    ],
+)
+def test_bad_parameters_name_their_key(model_id, params, key, message):
+    journeys = make_journeys([["Direct", "Email"], ["Email"]], converted=[1, 0])
+    if key is None:
+        run_model(MODELS[model_id], journeys, params)
+        return
+    with pytest.raises(ConfigError) as info:
+        run_model(MODELS[model_id], journeys, params)
+    assert info.value.key == key
+    assert message in str(info.value)
+
+
+def test_model_param_error_is_a_value_error():
+    assert issubclass(ModelParamError, ValueError)
+
+
+# --------------------------------------------------------------------------
+# Path table and journey building
+# --------------------------------------------------------------------------
+
+
+def test_aggregate_paths_merges_identical_paths_exactly():
+    rng = np.random.default_rng(8)
+    paths = [list(rng.choice(list("abc"), rng.integers(1, 4))) for _ in range(500)]
+    converted = rng.random(500) < 0.5
+    revenue = rng.integers(1, 100, 500)
+    table = aggregate_paths(make_journeys(paths, converted=converted, revenue=revenue, labels=("a", "b", "c")))
+    expected: dict = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for p, c, r in zip(paths, converted, revenue, strict=True):
+        expected[" > ".join(p)][0] += c
+        expected[" > ".join(p)][1] += r * c
+        expected[" > ".join(p)][2] += 1 - c
+    frame = table.to_frame()
+    assert len(frame) == len(expected)
+    for row in frame.itertuples():
+        assert [row.total_conversions, row.total_conversion_value, row.total_null] == expected[row.path]
+    back = PathTable.from_frame(frame, separator=">")
+    assert back.paths() == table.paths()
+
+
+def test_aggregate_paths_with_long_paths_uses_byte_keys():
+    paths = [["a", "b"] * 40, ["a", "b"] * 40, ["b", "a"] * 40]
+    table = aggregate_paths(make_journeys(paths, converted=[1, 0, 1]))
+    assert len(table) == 2
+    assert list(table.conversions) == [1, 1] and list(table.nulls) == [1, 0]
+
+
+def _journey_frames(n_events: int, seed: int, resolution: str):
+    rng = np.random.default_rng(seed)
+    step = {"s": 10**9, "ns": 1, "ns_decades": 1}[resolution]
+    spacing = 3600 * 10**9 if resolution != "ns_decades" else 400 * 86400 * 10**9  # 50 steps of 400 days
+    ts = pd.to_datetime(rng.integers(0, 50, n_events) * spacing + rng.integers(0, 3, n_events) * step)
+    tp = pd.DataFrame(
+        {
+            "person_id": rng.choice(["p1", "p2", "p3"], n_events),
+            "timestamp": ts,
+            "channel": rng.choice(["Email", "Direct", None], n_events),
+        }
+    )
+    conv_at = rng.random(n_events) < 0.2
+    cv = tp[conv_at][["person_id", "timestamp"]].assign(revenue=1.0).reset_index(drop=True)
+    return tp, cv
+
+
+@pytest.mark.parametrize("resolution", ["s", "ns", "ns_decades"])
+def test_build_journeys_orders_ties_like_a_stable_sort(resolution):
+    """Many equal timestamps: touches keep their file order (the int64-key sort and lexsort agree)."""
+    from roistory import attribution
+
+    tp, cv = _journey_frames(300, 9, resolution)
+    events = conversion_events(tp, cv)
+    days = 1 if resolution != "ns_decades" else 500
+    journeys, _ = build_journeys(tp, events, lookback_days=days, dormancy_days=days)
+    original = attribution._event_order
+
+    def lexsort_order(person, timestamps, kind):
+        return np.lexsort((kind, timestamps, person))
+
+    attribution._event_order = lexsort_order
+    try:
+        reference, _ = build_journeys(tp, events, lookback_days=days, dormancy_days=days)
+    finally:
+        attribution._event_order = original
+    assert journeys.labels == reference.labels == ("(not set)", "Direct", "Email")
+    np.testing.assert_array_equal(journeys.codes, reference.codes)
+    np.testing.assert_array_equal(journeys.offsets, reference.offsets)
+    np.testing.assert_array_equal(journeys.hours_before, reference.hours_before)
+    np.testing.assert_array_equal(journeys.converted, reference.converted)
+
+
+# --------------------------------------------------------------------------
+# roistory attribute
+# --------------------------------------------------------------------------
+
+
+def _write(tmp_path, name, frame):
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    tp = pd.DataFrame(
+        {
+            "person_id": ["p1", "p1", "p2", "p3", "p3"],
+            "timestamp": ["2026-03-01T10:00:00", "2026-03-02T10:00:00", "2026-03-03T10:00:00", "2026-03-01T08:00:00", "2026-03-04T08:00:00"],
+            "channel": ["Email", "Paid Search", "Direct", "Email", "Display"],
+            "campaign": ["Spring", "Brand", "", "Spring", "Retarget"],
+        }
+    )
+    cv = pd.DataFrame(
+        {
+            "person_id": ["p1", "p2", "p4"],
+            "timestamp": ["2026-03-02T12:00:00", "2026-03-05T10:00:00", "2026-03-05T10:00:00"],
+            "revenue": [100.0, 50.0, 7.0],
+        }
+    )
+    return _write(tmp_path, "tp.csv", tp), _write(tmp_path, "cv.csv", cv), tp, cv
+
+
+def invoke(*args):
+    return CliRunner().invoke(attribute, [str(a) for a in args])
+
+
+def test_attribute_json_rows_match_the_run_json_shape(files):
+    tp, cv, _, _ = files
+    result = invoke(tp, "--conversions", cv, "--model", "linear,markov", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["attribution"]
+    assert set(rows[0]) == {"model", "segment", "conversions", "revenue"}
+    linear = {r["segment"]["channel"]: (r["conversions"], r["revenue"]) for r in rows if r["model"] == "linear"}
+    assert linear["Email"] == (0.5, 50.0) and linear["Paid Search"] == (0.5, 50.0) and linear["Direct"] == (1, 50)
+    assert linear["(no touchpoints)"] == (1, 7.0)  # p4 converted without touchpoints: counted, not dropped
+    for model in ("linear", "markov"):
+        assert sum(r["conversions"] for r in rows if r["model"] == model) == pytest.approx(3)
+        assert sum(r["revenue"] for r in rows if r["model"] == model) == pytest.approx(157)
+    assert "1 conversions had no touchpoint" in result.stderr
+
+
+def test_attribute_csv_table_parquet_and_campaigns(files, tmp_path):
+    tp, cv, tp_frame, cv_frame = files
+    csv_out = invoke(tp, "--conversions", cv, "--model", "first_touch", "--format", "csv")
+    assert csv_out.exit_code == 0
+    assert csv_out.stdout.splitlines()[0] == "model,channel,conversions,revenue"
+    table = invoke(tp, "--conversions", cv, "--model", "first_touch,shapley")
+    assert table.exit_code == 0 and "first_touch — First touch" in table.stdout and "shapley" in table.stdout
+    parquet = _write(tmp_path, "tp.parquet", tp_frame.assign(timestamp=pd.to_datetime(tp_frame["timestamp"])))
+    by_campaign = invoke(parquet, "--conversions", cv, "--model", "last_non_direct", "--dimension", "campaign", "--format", "json")
+    assert by_campaign.exit_code == 0, by_campaign.output
+    rows = {r["segment"]["campaign"]: r["conversions"] for r in json.loads(by_campaign.stdout)["attribution"]}
+    assert rows["Brand"] == 1 and rows["(not set)"] == 1  # p2's journey is direct only
+    with_param = invoke(tp, "--conversions", cv, "--model", "markov", "--param", "markov.order=2", "--format", "json")
+    assert with_param.exit_code == 0
+
+
+def test_attribute_session_format_and_progress(tmp_path):
+    sessions = pd.DataFrame(
+        {
+            "person_id": ["a", "a", "b"],
+            "timestamp": ["2026-01-01T00:00:00", "2026-01-02T00:00:00", "2026-01-01T00:00:00"],
+            "channel": ["Email", "Display", "Email"],
+            "conversion": [0, 1, 0],
+            "revenue": ["", "20", ""],
+        }
+    )
+    path = _write(tmp_path, "sessions.csv", sessions)
+    result = invoke(path, "--model", "last_touch", "--format", "json", "--progress")
+    assert result.exit_code == 0, result.output
+    rows = {r["segment"]["channel"]: r["revenue"] for r in json.loads(result.stdout)["attribution"]}
+    assert rows == {"Display": 20.0, "Email": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "message"),
+    [
+        ("no_person", [], "missing required column 'person_id'"),
+        ("no_timestamp", [], "missing required column 'timestamp'"),
+        ("mixed_zones", [], "time zone"),
+        (None, ["--model", "markof"], "did you mean 'markov'"),
+        (None, ["--model", "markov", "--param", "markov.order=0"], "attribution.params.markov.order"),
+        (None, ["--model", "linear", "--param", "linear"], "model.param=value"),
+        (None, ["--model", "linear", "--format", "xml"], "unknown format"),
+        (None, ["--model", "linear", "--lookback-days", "0"], "--lookback-days"),
+        (None, ["--model", "linear", "--dimension", "colour"], "not a touchpoints dimension"),
+        ("negative_revenue", [], "must not be negative"),
+        (None, ["--model", "last_non_direct", "--param", "last_non_direct.direct_channels=[Drect]"], "unknown channel 'Drect'"),
+    ],
+)
+def test_attribute_bad_input_exits_2_with_one_line(files, tmp_path, change, args, message):
+    tp_path, cv_path, tp, cv = files
+    if change == "no_person":
+        tp_path = _write(tmp_path, "bad.csv", tp.drop(columns="person_id"))
+    elif change == "no_timestamp":
+        tp_path = _write(tmp_path, "bad.csv", tp.drop(columns="timestamp"))
+    elif change == "mixed_zones":
+        tp_path = _write(tmp_path, "bad.csv", tp.assign(timestamp=[*tp["timestamp"][:4], "2026-03-04T08:00:00+02:00"]))
+    elif change == "negative_revenue":
+        cv_path = _write(tmp_path, "badcv.csv", cv.assign(revenue=[100.0, -1.0, 7.0]))
+    result = invoke(tp_path, "--conversions", cv_path, *(args or ["--model", "linear"]))
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_attribute_without_conversions_exits_2(files):
+    tp, _, _, _ = files
+    result = invoke(tp, "--model", "linear")
+    assert result.exit_code == 2 and "no conversions" in result.stderr
+
+
+def test_attribute_is_registered_on_the_cli():
+    from roistory.cli import cli
+
+    assert "attribute" in cli.commands
+
+
+def test_heuristics_split_over_threads_give_the_same_credit(monkeypatch):
+    from roistory.plugins import heuristic_attribution
+
+    rng = np.random.default_rng(10)
+    paths = [list(rng.choice(list("abcdef"), rng.integers(1, 7))) for _ in range(500)]
+    journeys = make_journeys(
+        paths,
+        converted=rng.random(500) < 0.7,
+        revenue=rng.integers(1, 100, 500),
+        hours=[sorted(rng.uniform(0, 900, len(p)), reverse=True) for p in paths],
+    )
+    serial = {m.id: run_model(m, journeys) for m in HEURISTICS}
+    monkeypatch.setattr(heuristic_attribution, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(heuristic_attribution, "_workers", lambda: 3)
+    for model in HEURISTICS:
+        np.testing.assert_allclose(run_model(model, journeys).to_numpy(), serial[model.id].to_numpy(), rtol=1e-12, atol=1e-9)
+
+
+def test_non_converting_journeys_change_no_rule_based_credit():
+    """The pipeline may pass every journey: rule-based credit only comes from converting ones."""
+    rng = np.random.default_rng(12)
+    paths = [list(rng.choice(list("abcd"), rng.integers(1, 6))) for _ in range(300)]
+    journeys = make_journeys(paths, converted=rng.random(300) < 0.4, revenue=rng.integers(1, 100, 300))
+    converting = journeys.subset(journeys.converted > 0)
+    for model in HEURISTICS:
+        np.testing.assert_allclose(
+            run_model(model, journeys).to_numpy(), run_model(model, converting).to_numpy(), rtol=1e-12, atol=1e-9
+        )
+
+
+def test_markov_series_solve_equals_sparse_lu(monkeypatch):
+    rng = np.random.default_rng(13)
+    paths = [list(rng.choice(list("abcdefgh"), rng.integers(1, 9))) for _ in range(3000)]
+    journeys = make_journeys(paths, converted=rng.random(3000) < 0.3, revenue=rng.integers(1, 100, 3000))
+    table = path_rows(journeys)
+    series = removal_effects(table, 3)  # > DENSE_LIMIT states: the series
+    assert markov_attribution.transition_counts(table, 3).n_states > markov_attribution.DENSE_LIMIT
+    monkeypatch.setattr(markov_attribution, "SERIES", False)
+    lu = removal_effects(table, 3)
+    np.testing.assert_allclose(series.conversions, lu.conversions, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(series.revenue, lu.revenue, rtol=0, atol=1e-13)
+    assert series.p_conversion == pytest.approx(journeys.converted.mean(), abs=1e-14)
+
+
+@pytest.mark.parametrize("model_id", ["markov", "markov_per_journey", "shapley"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_channel_without_touches_gets_exactly_nothing(model_id, order):
+    journeys = make_journeys(
+        [["a", "b"], ["b"], ["a"], ["b", "a", "b"]], converted=[1, 0, 1, 1], revenue=[5, 0, 7, 9], labels=("a", "b", "z")
+    )
+    params = {"order": order} if model_id != "shapley" else None
+    got = run_model(MODELS[model_id], journeys, params)
+    assert got.loc["z"].tolist() == [0.0, 0.0]
+    if model_id == "markov":
+        assert removal_effects(path_rows(journeys), order).conversions[2] == 0.0
+
+
+def test_arrow_factorisation_of_chunked_strings_matches_pandas():
+    import pyarrow as pa
+    from roistory.attribution import _factorize, _person_codes
+
+    chunks = [["b", "a", None, "c"], [], ["a", "d", "b"], ["e", None, "a"]]
+    arrow = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, type=pa.string())))
+    plain = pd.Series([v for c in chunks for v in c], dtype=object)
+    for sort in (False, True):
+        codes, uniques = _factorize(arrow, sort=sort)
+        expected, expected_uniques = pd.factorize(plain, sort=sort)
+        assert [uniques[c] if c >= 0 else None for c in codes] == [expected_uniques[c] if c >= 0 else None for c in expected]
+        if sort:
+            assert list(uniques) == sorted(uniques)
+    people = _person_codes(arrow, pd.Series(["d", "zz", "a", "zz"], dtype=object))
+    touch, conversion = people[:10], people[10:]
+    assert conversion[0] == touch[5] and conversion[2] == touch[1]  # 'd' and 'a' as in the touchpoints
+    assert conversion[1] == conversion[3] and conversion[1] not in touch  # a person with no touchpoint
