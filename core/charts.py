@@ -114,3 +114,33 @@ def goal_chart(
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.tick_params(labelsize=7)
         return svg_data_uri(fig)
+
+
+def range_chart(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    value_format=str,
+    colors: Sequence[str] = PALETTE,
+    width: float = 6.8,
+) -> str:
+    """Per label, a bar from the lowest to the highest value and a dot per series:
+    shows at a glance how far the series (e.g. attribution models) disagree."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width, min(4.6, 0.3 * len(labels) + 0.9))
+        ax = fig.add_subplot()
+        matrix = [[(v if v == v else 0.0) for v in values] for values in series.values()]
+        for row, _label in enumerate(labels):
+            column = [values[row] for values in matrix]
+            ax.plot([min(column), max(column)], [row, row], color="#d5dbe1", linewidth=7, solid_capstyle="round", zorder=1)
+        markers = "oDs^vP*X"
+        for i, (name, values) in enumerate(zip(series, matrix, strict=True)):
+            ax.scatter(values, range(len(labels)), s=22, color=colors[i % len(colors)], marker=markers[i % len(markers)],
+                       label=name, zorder=2, linewidths=0)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return svg_data_uri(fig)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from roistory import __version__
-from roistory.attribution import NO_TOUCHPOINTS, AttributionError, Journeys, JourneyStats, build_journeys, conversion_events, run_model
+from roistory.attribution import NO_TOUCHPOINTS, AttributionError, resolve_params, Journeys, JourneyStats, build_journeys, conversion_events, run_model
 from roistory.config import Config
 from roistory.errors import ConfigError, PluginError
 from roistory.formatting import Formatter
@@ -121,6 +121,8 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         for model in attribution.params:
             if model not in registry.models:
                 raise _unknown("attribution model", model, list(registry.models), f"attribution.params.{model}")
+        for model in attribution.models:
+            resolve_params(registry.models[model], attribution.params.get(model))  # bad params fail before any data is read
         for i, section in enumerate(config.sections or []):
             if section not in registry.sections:
                 raise _unknown("section", section, list(registry.sections), f"sections[{i}]")
@@ -173,11 +175,11 @@ class Report:
             return None
         journeys, stats = self.journeys[dimension]
         start, end = _period_bounds(period)
+        # non-converting journeys too: Markov and Shapley learn from paths that did not convert
         in_period = journeys.ending_between(start, end)
-        converting = in_period.subset(in_period.converted > 0)
         model = self.registry.models[model_id]
         try:
-            credits = run_model(model, converting, self.config.attribution.params.get(model_id))
+            credits = run_model(model, in_period, self.config.attribution.params.get(model_id))
         except AttributionError as exc:  # a model broke conservation: say whose
             raise PluginError(f"plugin '{self.registry.provider('model', model_id)}': {exc}") from None
         orphans = stats.unattributed

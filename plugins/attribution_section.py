@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from roistory import hookimpl
-from roistory.charts import horizontal_bars
+from roistory.charts import range_chart
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
@@ -43,7 +43,7 @@ def build(report: Report) -> dict | None:
             }
         )
     labels = {m: _(report.registry.models[m].label) for m in models}
-    chart = horizontal_bars(
+    chart = range_chart(
         [str(c) for c in share.index],
         {labels[m]: list(share[m].fillna(0.0)) for m in models},
         value_format=lambda v: fmt.percent(v, 0),

@@ -123,7 +123,7 @@ def test_json_has_the_spec_shape(demo):
     assert all(len(i["sha256"]) == 64 for i in data["inputs"])
     assert {m["period"] for m in data["metrics"]} == {"current", "previous", "year_ago"}
     models = {a["model"] for a in data["attribution"]}
-    assert models == {"first_touch", "last_touch", "linear"}
+    assert models == {"first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov", "shapley"}
     conversions = len(_in_period(pd.read_csv(EXAMPLE / "conversions.csv"), "timestamp"))
     for model in models:
         rows = [a for a in data["attribution"] if a["model"] == model and "channel" in a["segment"]]
