@@ -222,12 +222,18 @@ class PeriodData:
         """Rows of ``table`` whose ``date_column`` falls in the period (cached: measures share them)."""
         key = (table, date_column)
         if key not in self._rows:
-            frame = self.tables[table]
-            start = pd.Timestamp(self.period.start)
-            end = pd.Timestamp(self.period.end) + pd.Timedelta(days=1)
-            values = frame[date_column]
-            self._rows[key] = frame[(values >= start) & (values < end)]
+            # sorted by date once for all periods: each period is then a slice, not a scan
+            ordered, dates = self.memo(("by_date", table, date_column), lambda: self._sorted(table, date_column))
+            start = np.datetime64(pd.Timestamp(self.period.start), "ns")
+            end = np.datetime64(pd.Timestamp(self.period.end) + pd.Timedelta(days=1), "ns")
+            first, last = np.searchsorted(dates, [start, end], side="left")
+            self._rows[key] = ordered.iloc[first:last]
         return self._rows[key]
+
+    def _sorted(self, table: str, date_column: str) -> tuple[pd.DataFrame, np.ndarray]:
+        frame = self.tables[table]
+        dated = frame[frame[date_column].notna()].sort_values(date_column, kind="stable")
+        return dated, dated[date_column].to_numpy("datetime64[ns]")
 
     def total(
         self, frame: pd.DataFrame, table: str, dimension: str | None, value: str | None = None, how: str = "sum"
