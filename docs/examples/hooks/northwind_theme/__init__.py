@@ -1,0 +1,25 @@
+"""Example for register_themes: an agency look shared by all its clients' reports."""
+
+from pathlib import Path
+
+from roistory import hookimpl
+from roistory.themes import Theme
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_themes(register):
+    register(
+        Theme(
+            name="northwind",
+            templates=HERE / "templates",
+            stylesheets=(HERE / "style.css",),
+            brand={
+                "primary_color": "#0b3d2e",
+                "accent_color": "#f2a900",
+                "footer_text": "Prepared by Northwind Agency",
+            },
+            extends="default",
+        )
+    )

@@ -1,0 +1,21 @@
+"""Example for register_commands: `roistory periods CONFIG`."""
+
+import click
+from roistory import hookimpl
+
+
+@hookimpl
+def register_commands(cli):
+    @cli.command()
+    @click.argument("config", type=click.Path(dir_okay=False))
+    def periods(config):
+        """Print the report period and its comparison periods."""
+        from roistory.config import load_config
+        from roistory.periods import parse_period
+
+        settings = load_config(config).report
+        current = parse_period(settings.period)
+        click.echo(f"current   {current.start} .. {current.end}")
+        for name in settings.compare:
+            other = current.previous() if name == "previous" else current.year_ago()
+            click.echo(f"{name:<9} {other.start} .. {other.end}")
