@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Shared libraries WeasyPrint needs that a fresh Debian lacks, plus fonts and
 # poppler-utils (pdftotext, pdftoppm, pdffonts) for the PDF page checks.
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
-APT_TEST_PACKAGES := poppler-utils
+APT_TEST_PACKAGES := poppler-utils postgresql
 
 .PHONY: demo test install install-test system-deps system-test-deps lint bench clean
 

@@ -109,7 +109,7 @@ def validate(config: Path, period: str | None) -> None:
 
     from roistory.render import render_html
 
-    report = build_report(load_config(config), period=period)
+    report = build_report(load_config(config), period=period, write_history=False)
     render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
@@ -230,8 +230,10 @@ def models() -> None:
         click.echo(f"    {model.description}")
 
 
+from roistory.history_command import history  # noqa: E402
 from roistory.attribute_command import attribute  # noqa: E402
 cli.add_command(attribute)
+cli.add_command(history)
 
 
 def make_cli(pm=None) -> click.Group:

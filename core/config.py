@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from roistory.errors import ConfigError
 from roistory.periods import parse_period
+from roistory.source_settings import FxConfig, HistoryConfig, IdentityConfig
 
 TABLES = ("spend", "touchpoints", "conversions", "leads", "customers", "email", "web", "social")
 FORMATS = ("html", "pdf", "json")
@@ -127,6 +128,9 @@ class Config(_Strict):
     custom_metrics: list[CustomMetricConfig] = []
     goals: list[GoalConfig] = []
     sections: list[str] | None = None
+    fx: FxConfig = FxConfig()
+    identity: IdentityConfig = IdentityConfig()
+    history: HistoryConfig | None = None  # the embedded store of every run's tables; None = off
 
     # where relative paths resolve; set by load_config, not read from YAML
     base_dir: Path = Field(default=Path("."), exclude=True)

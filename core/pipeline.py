@@ -22,8 +22,9 @@ from roistory.goals import GoalResult, check_goals, evaluate_goals, met_at_basel
 from roistory.metrics import DIMENSIONS, Metric, MetricEngine, PeriodData, check_formula_names, missing_inputs, parse_formula
 from roistory.periods import Period, parse_period
 from roistory.plugin_manager import Registry, build_registry
-from roistory.quality import Finding, duplicate_leads, unmatched_touchpoints
-from roistory.sources import LoadedSource, load_sources
+from roistory.quality import Finding
+from roistory import history, identity
+from roistory.sources import LoadedSource, load_sources, rows_outside_period, source_findings
 
 if TYPE_CHECKING:
     import pluggy
@@ -390,6 +391,7 @@ def build_report(
     pm: pluggy.PluginManager | None = None,
     period: str | None = None,
     locale: str | None = None,
+    write_history: bool = True,
 ) -> Report:
     """Load every source and compute metrics, attribution and data quality."""
     registry = build_registry(pm)
@@ -407,6 +409,9 @@ def build_report(
         periods[comparison] = current.previous() if comparison == "previous" else current.year_ago()
 
     tables, inputs = load_sources(config, registry.sources)
+    # history before identity: the store keeps rows as exported, merging happens per run
+    tables, history_findings = history.store_and_merge(config, tables, inputs, write=write_history)
+    tables, identity_findings = identity.resolve(tables, config)
     _check_period_has_data(tables, current, str(config.path) if config.path else None)
 
     dimensions = [
@@ -430,7 +435,7 @@ def build_report(
             report.attribution.setdefault(model_id, {})[dimension] = report.credits(model_id, current, dimension)
     for key, each in periods.items():
         report.engines[key] = report.engine_for(each)
-    report.data_quality = _data_quality(report)
+    report.data_quality = [*source_findings(inputs), *history_findings, *identity_findings, *_data_quality(report)]
     return report
 
 
@@ -477,9 +482,7 @@ def _data_quality(report: Report) -> list[Finding]:
             findings.append(
                 Finding("warning", "goal_met_at_baseline", 1, f"goal '{goal.id}': the target is already met at the baseline")
             )
-    if "leads" in tables and (finding := duplicate_leads(tables["leads"])):
-        findings.append(finding)
-    if "touchpoints" in tables and (finding := unmatched_touchpoints(tables["touchpoints"], tables.get("leads"))):
+    if finding := rows_outside_period(tables, start, end):
         findings.append(finding)
     stats = report.journey_stats
     if stats is not None:

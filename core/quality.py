@@ -19,28 +19,6 @@ class Finding:
         return {"severity": self.severity, "code": self.code, "count": self.count, "message": self.message}
 
 
-def normalised_email(emails: pd.Series) -> pd.Series:
-    return emails.astype("string").str.strip().str.lower()
-
-
-def duplicate_leads(leads: pd.DataFrame) -> Finding | None:
-    """Leads sharing a normalised email: the same person entered twice in the CRM."""
-    if "email" not in leads or leads["email"].isna().all():
-        return None
-    emails = normalised_email(leads["email"]).dropna()
-    extra = int(emails.duplicated().sum())
-    if not extra:
-        return None
-    examples = ", ".join(sorted(emails[emails.duplicated()].unique())[:3])
-    return Finding(
-        "warning",
-        "duplicate_leads",
-        extra,
-        f"{extra} leads repeat another lead's email (case and spaces ignored), e.g. {examples}; "
-        "funnel counts include them as separate leads",
-    )
-
-
 def unmatched_touchpoints(touchpoints: pd.DataFrame, leads: pd.DataFrame | None) -> Finding | None:
     """Touchpoints of people the CRM does not know: their journeys cannot reach a lead."""
     if leads is None or "person_id" not in leads or leads["person_id"].isna().all():
