@@ -41,6 +41,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+
 from roistory.attribution import Journeys, build_journeys, conversion_events, run_model
 from roistory.paths import aggregate_paths
 from roistory.plugins.heuristic_attribution import MODELS as HEURISTICS

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from roistory.errors import ConfigError, DataError, RoistoryError
 
 LARGE_INPUT_BYTES = 50 * 2**20  # show progress from this file size on
@@ -160,6 +161,7 @@ def run_attribute(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read, validate, build journeys and run the models: credits per model id, and the models' labels."""
     import pandas as pd
+
     from roistory.attribution import NO_TOUCHPOINTS, build_journeys, conversion_events, run_model
     from roistory.plugin_manager import build_registry
     from roistory.sources import TABLE_COLUMNS

@@ -106,7 +106,6 @@ def validate(config: Path, period: str | None) -> None:
     """Check CONFIG and its data; print findings; write nothing."""
     from roistory.config import load_config
     from roistory.pipeline import build_report
-
     from roistory.render import render_html
 
     report = build_report(load_config(config), period=period, write_history=False)
@@ -230,8 +229,9 @@ def models() -> None:
         click.echo(f"    {model.description}")
 
 
-from roistory.history_command import history  # noqa: E402
 from roistory.attribute_command import attribute  # noqa: E402
+from roistory.history_command import history  # noqa: E402
+
 cli.add_command(attribute)
 cli.add_command(history)
 

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
 from roistory.attribution import Journeys
 
 __all__ = ["PathTable", "aggregate_paths", "path_rows"]

@@ -12,18 +12,34 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from roistory import __version__
-from roistory.attribution import NO_TOUCHPOINTS, AttributionError, resolve_params, Journeys, JourneyStats, build_journeys, conversion_events, run_model
+from roistory import __version__, history, identity
+from roistory.attribution import (
+    NO_TOUCHPOINTS,
+    AttributionError,
+    Journeys,
+    JourneyStats,
+    build_journeys,
+    conversion_events,
+    resolve_params,
+    run_model,
+)
 from roistory.config import Config
 from roistory.errors import ConfigError, PluginError
 from roistory.formatting import Formatter
-from roistory.maturity import assess
 from roistory.goals import GoalResult, check_goals, evaluate_goals, met_at_baseline, parse_target
-from roistory.metrics import DIMENSIONS, Metric, MetricEngine, PeriodData, check_formula_names, missing_inputs, parse_formula
+from roistory.maturity import assess
+from roistory.metrics import (
+    DIMENSIONS,
+    Metric,
+    MetricEngine,
+    PeriodData,
+    check_formula_names,
+    missing_inputs,
+    parse_formula,
+)
 from roistory.periods import Period, parse_period
 from roistory.plugin_manager import Registry, build_registry
 from roistory.quality import Finding
-from roistory import history, identity
 from roistory.sources import LoadedSource, load_sources, rows_outside_period, source_findings
 
 if TYPE_CHECKING:

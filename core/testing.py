@@ -35,6 +35,7 @@ import pytest
 if TYPE_CHECKING:
     import pandas as pd
     import pluggy
+
     from roistory.pipeline import Report
 
 __all__ = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-
 from roistory import hookimpl
 from roistory.charts import horizontal_bars
 from roistory.pipeline import Report

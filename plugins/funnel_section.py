@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from roistory import hookimpl
 from roistory.charts import horizontal_bars
 from roistory.pipeline import Report

@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from roistory import hookimpl
 from roistory.attribution import AttributionModel, Journeys, ModelParamError
 from roistory.paths import PathTable, path_rows

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from roistory.attribute_command import attribute
 from roistory.attribution import (
     Journeys,
@@ -712,6 +713,7 @@ def test_a_channel_without_touches_gets_exactly_nothing(model_id, order):
 
 def test_arrow_factorisation_of_chunked_strings_matches_pandas():
     import pyarrow as pa
+
     from roistory.attribution import _factorize, _person_codes
 
     chunks = [["b", "a", None, "c"], [], ["a", "d", "b"], ["e", None, "a"]]

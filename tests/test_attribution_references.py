@@ -22,6 +22,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+
 from roistory.attribution import Journeys, run_model
 from roistory.paths import aggregate_paths
 from roistory.plugins.heuristic_attribution import MODELS as HEURISTICS

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+
 from roistory.config import Config
 from roistory.plugin_manager import build_registry, new_plugin_manager, plugin_info
 

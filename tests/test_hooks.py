@@ -18,12 +18,13 @@ import pandas as pd
 import pluggy
 import pytest
 from click.testing import CliRunner
+
 from roistory import hookimpl, hookspecs
 from roistory.attribution import AttributionModel
 from roistory.errors import DataError, PluginError
 from roistory.hookspecs import HOOK_NAMES
 from roistory.metrics import Metric
-from roistory.plugin_manager import build_registry, get_plugin_manager
+from roistory.plugin_manager import build_registry
 from roistory.sections import ReportSection
 from roistory.sources import SourceType
 from roistory.testing import (

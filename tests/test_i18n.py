@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+
 from roistory.formatting import Formatter
 from roistory.i18n import available_locales, catalog_file, translations
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from roistory import hookimpl
 from roistory.config import SourceConfig, load_config
 from roistory.metrics import Metric

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from roistory.testing import make_spend, write_project
 
 PLUGIN_DIR = Path(__file__).parents[1] / "examples" / "plugins" / "roistory-crm-csv"
