@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from roistory import hookimpl
-from roistory.charts import range_chart
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
 
 def build(report: Report) -> dict | None:
+    from roistory.charts import range_chart  # matplotlib loads only when a chart is drawn
+
     if not report.attribution:
         return None
     fmt = report.formatter

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from roistory import hookimpl
-from roistory.charts import horizontal_bars
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
@@ -15,6 +14,8 @@ HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS",
 
 
 def build(report: Report) -> dict | None:
+    from roistory.charts import horizontal_bars  # matplotlib loads only when a chart is drawn
+
     if "channel" not in report.dimensions:
         return None
     fmt = report.formatter

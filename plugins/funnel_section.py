@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from roistory import hookimpl
-from roistory.charts import horizontal_bars
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
@@ -24,6 +23,8 @@ def _median_days(report: Report, column: str, previous: str) -> float:
 
 
 def build(report: Report) -> dict | None:
+    from roistory.charts import horizontal_bars  # matplotlib loads only when a chart is drawn
+
     _ = report.gettext
     fmt = report.formatter
     stages = [(m, c, label) for m, c, label in STAGES if not report.missing_inputs(m)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from roistory import hookimpl
-from roistory.charts import goal_chart
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
@@ -11,6 +10,8 @@ STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"
 
 
 def build(report: Report) -> dict | None:
+    from roistory.charts import goal_chart  # matplotlib loads only when a chart is drawn
+
     if not report.goals:
         return None
     _ = report.gettext

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from roistory import hookimpl
-from roistory.charts import line_chart
 from roistory.pipeline import Report
 from roistory.sections import ReportSection
 
@@ -17,6 +16,8 @@ def _series(report: Report, metric_id: str) -> list[float]:
 
 
 def build(report: Report) -> dict | None:
+    from roistory.charts import line_chart  # matplotlib loads only when a chart is drawn
+
     _ = report.gettext
     fmt = report.formatter
     months = report.trend_periods()
