@@ -13,8 +13,9 @@ Emails are compared normalised (trimmed, lower-case, inner spaces removed). The
 linked identifiers of a person get one ``person_id``: the CRM's person id when a
 lead has one, else the lead's email, else its record id, else the analytics id.
 
-Duplicate leads — leads of the same person (same normalised email, or linked
-ids), whatever their company — are merged by this rule:
+Duplicate leads — leads with the same normalised email, whatever their company
+(leads that only share a person id stay apart: people return as new leads) —
+are merged by this rule:
 
 - the earliest created lead survives (its lead_id and created_at);
 - each funnel date (mql_at, sql_at, opportunity_at, won_at) is the earliest
@@ -190,17 +191,26 @@ _FIRST_VALUE = ("source_channel", "source_campaign", "market", "currency")
 
 
 def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | None]:
-    """One lead per person_id, by the rule in the module docstring."""
-    if "person_id" not in leads or not leads["person_id"].duplicated().any():
+    """One lead per normalised email, by the rule in the module docstring.
+
+    Leads that only share a person id are kept apart: a person can come back as
+    a new lead for a new deal, and the CRM export counts them separately.
+    """
+    if "email" not in leads:
+        return leads, None
+    key = normalise_email(leads["email"]).reset_index(drop=True)
+    if not key.dropna().duplicated().any():
         return leads, None
     frame = leads.reset_index(drop=True)
     frame["_order"] = np.arange(len(frame))
+    # leads without an email never merge: each gets a key of its own
+    frame["_key"] = key.fillna("\0lead:" + frame["_order"].astype("str"))
     frame = frame.sort_values(["created_at", "_order"], kind="stable", na_position="last")
-    grouped = frame.groupby("person_id", sort=False, dropna=True)
+    grouped = frame.groupby("_key", sort=False, dropna=True)
     sizes = grouped["lead_id"].transform("size")
     duplicates = frame[sizes.to_numpy() > 1]
-    survivors = frame.drop_duplicates("person_id", keep="first").set_index("person_id", drop=False)
-    dup_groups = duplicates.groupby("person_id", sort=False)
+    survivors = frame.drop_duplicates("_key", keep="first").set_index("_key", drop=False)
+    dup_groups = duplicates.groupby("_key", sort=False)
     merged = survivors.loc[dup_groups.size().index].copy()
     for column in _EARLIEST:
         if column in frame:
@@ -211,7 +221,7 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         merged["lost_at"] = dup_groups["lost_at"].max().where(all_lost & ~any_won)
     if "amount" in frame:
         if "won_at" in frame:
-            won_amount = duplicates.assign(_won=duplicates["amount"].where(duplicates["won_at"].notna())).groupby("person_id", sort=False)["_won"].sum(min_count=1)
+            won_amount = duplicates.assign(_won=duplicates["amount"].where(duplicates["won_at"].notna())).groupby("_key", sort=False)["_won"].sum(min_count=1)
         else:
             won_amount = pd.Series(np.nan, index=merged.index)
         merged["amount"] = won_amount.where(won_amount.notna(), dup_groups["amount"].max())
@@ -228,7 +238,7 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         detail = f", companies: {' / '.join(companies)}" if len(companies) > 1 else ""
         examples.append(f"{label} ({len(group)} leads{detail})")
     singles = survivors.drop(index=merged.index)
-    result = pd.concat([singles, merged]).sort_values("_order", kind="stable").drop(columns="_order")
+    result = pd.concat([singles, merged]).sort_values("_order", kind="stable").drop(columns=["_order", "_key"])
     result = result.reset_index(drop=True)
     for column in leads.columns:
         if column in result and result[column].dtype != leads[column].dtype:
@@ -241,7 +251,7 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         "duplicate_leads",
         int(extra),
         f"{extra} duplicate lead records merged into {len(merged)} people (same email, case and spaces "
-        "ignored, or linked ids, whatever the company); kept the earliest lead and the earliest date of "
+        "ignored, whatever the company); kept the earliest lead and the earliest date of "
         f"each funnel stage; e.g. {'; '.join(examples)}",
     )
     return result[[c for c in leads.columns if c in result] + [c for c in result.columns if c not in leads.columns]], finding
