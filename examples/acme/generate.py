@@ -698,6 +698,46 @@ def write_customers(rng: np.random.Generator, won: list[Lead]) -> None:
     )
 
 
+def email_sends(rng: np.random.Generator) -> list[tuple]:
+    """Weekly sends per email programme; engagement improves slowly as the list is cleaned."""
+    rows = []
+    lists = {"Newsletter": 9000, "Nurture - Product Trial": 2500, "Product Updates": 6000}
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        if day.weekday() == 1:  # Tuesdays
+            index = month_index(day)
+            for campaign, size in lists.items():
+                sent = int(size * ramp(1.0, 1.35, index) * rng.uniform(0.95, 1.05))
+                bounces = int(sent * rng.uniform(0.008, 0.02))
+                delivered = sent - bounces
+                opens = int(delivered * ramp(0.22, 0.29, index) * rng.uniform(0.9, 1.1))
+                clicks = int(opens * rng.uniform(0.08, 0.14))
+                rows.append((iso(day), campaign, sent, delivered, opens, clicks, int(clicks * rng.uniform(0.02, 0.06)),
+                             int(delivered * rng.uniform(0.001, 0.004)), bounces))
+        day += timedelta(days=1)
+    return rows
+
+
+def web_traffic(rng: np.random.Generator) -> list[tuple]:
+    """Daily sessions by channel, as a web analytics export summarises them."""
+    base = {"Organic Search": 900, "Direct": 500, "Paid Search": 420, "Paid Social": 260, "LinkedIn Ads": 90,
+            "Email": 150, "Referral": 110, "Display": 160}
+    rows = []
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        index = month_index(day)
+        weekday = 0.7 if day.weekday() >= 5 else 1.0
+        for channel, sessions in base.items():
+            growth = ramp(1.0, 1.6, index) if channel == "LinkedIn Ads" else ramp(1.0, 1.15, index)
+            count = int(sessions * growth * weekday * rng.uniform(0.85, 1.15))
+            users = int(count * rng.uniform(0.7, 0.85))
+            rate = 0.0005 if channel == "Display" else rng.uniform(0.008, 0.02)
+            rows.append((iso(day), channel, count, users, int(users * rng.uniform(0.4, 0.6)), int(count * rate),
+                         int(count * rng.uniform(2.1, 3.4))))
+        day += timedelta(days=1)
+    return rows
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -712,6 +752,15 @@ def main() -> None:
     won = sorted((lead for lead in leads if lead.won), key=lambda lead: (lead.won, lead.lead_id))
     write_conversions(rng, won)
     write_customers(rng, won)
+
+    # A second generator, so adding these tables left the story above unchanged.
+    extra = np.random.default_rng(SEED + 1)
+    write_csv(
+        "email.csv",
+        ["date", "campaign", "sent", "delivered", "opens", "clicks", "replies", "unsubscribes", "bounces"],
+        email_sends(extra),
+    )
+    write_csv("web.csv", ["date", "channel", "sessions", "users", "new_users", "conversions", "pageviews"], web_traffic(extra))
 
 
 if __name__ == "__main__":
