@@ -1,6 +1,7 @@
 """Example for register_attribution_models: credit split between first and last touch."""
 
 import numpy as np
+
 from roistory import hookimpl
 from roistory.attribution import AttributionModel, ModelParamError
 

@@ -1,6 +1,7 @@
 """Example for register_data_sources: a source type reading JSON Lines files."""
 
 import pandas as pd
+
 from roistory import hookimpl
 from roistory.errors import DataError
 from roistory.sources import SourceType

@@ -1,6 +1,7 @@
 """Example for register_commands: `roistory periods CONFIG`."""
 
 import click
+
 from roistory import hookimpl
 
 
