@@ -40,9 +40,10 @@ class ReportSettings(_Strict):
     formats: list[Literal["html", "pdf", "json"]] = list(FORMATS)
     page_size: Literal["A4", "Letter"] = "A4"
 
-    @field_validator("period")
+    @field_validator("period", mode="before")
     @classmethod
     def _period(cls, value: str) -> str:
+        value = str(value)  # `period: 2026` is a YAML integer
         parse_period(value)
         return str(value)
 
@@ -87,7 +88,7 @@ class SourceConfig(_Strict):
 
 
 class AttributionConfig(_Strict):
-    models: list[str] = ["first_touch", "last_touch", "linear"]
+    models: list[str] = Field(["first_touch", "last_touch", "linear"], min_length=1)
     primary: str | None = None
     lookback_days: int = Field(90, gt=0)
     dormancy_days: int = Field(180, gt=0)

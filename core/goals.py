@@ -166,8 +166,8 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
     target = parse_target(goal, metric, f"goals[{index}]")
     start = goal.start or report.period.start
     as_of = min(report.period.end, goal.deadline)
-    window = Period(start, as_of, f"{start}..{as_of}")
-    actual = _value(report, metric.id, window, goal.segment)
+    window = Period(start, max(start, as_of), f"{start}..{as_of}")
+    actual = _value(report, metric.id, window, goal.segment) if as_of >= start else None
     trend = [
         (month.label, value)
         for month in report.trend_periods()
@@ -175,7 +175,9 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
     ]
     forecast: float | None = None
     method_params: dict[str, int] = {}
-    if actual is None:
+    if as_of < start:  # the goal starts after this report's period
+        method = "starts after the report period"
+    elif actual is None:
         method = "not measurable"
     elif as_of >= goal.deadline:
         forecast, method = actual, "final value (deadline reached)"

@@ -115,6 +115,8 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         for i, source in enumerate(config.sources):
             if source.type not in registry.sources:
                 raise _unknown("source type", source.type, list(registry.sources), f"sources[{i}].type")
+            if registry.sources[source.type].needs_path and not source.path:
+                raise ConfigError(f"a '{source.type}' source needs a path", key=f"sources[{i}].path")
         names = [s.name for s in config.sources]
         for i, name in enumerate(names):
             if names.index(name) != i:
@@ -147,6 +149,12 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         theme = config.report.theme
         if theme not in registry.themes and not config.resolve(theme).is_dir():
             raise _unknown("theme", theme, list(registry.themes), "report.theme")
+        if theme not in registry.themes:
+            from roistory.themes import theme_from_folder
+
+            extends = theme_from_folder(config.resolve(theme)).extends
+            if extends and extends not in registry.themes:
+                raise _unknown("theme", extends, list(registry.themes), f"{theme}/theme.yaml: extends")
     except ConfigError as exc:
         if file and not exc.file:
             raise ConfigError(str(exc), file=file) from None

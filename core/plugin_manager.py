@@ -15,6 +15,7 @@ Environment controls:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -46,6 +47,11 @@ def _csv_env(name: str) -> set[str] | None:
     return {item.strip() for item in value.split(",") if item.strip()}
 
 
+def _normalised(distribution: str | None) -> str:
+    """PEP 503 form: roistory_crm_csv, Roistory-CRM.csv and roistory-crm-csv are one name."""
+    return re.sub(r"[-_.]+", "-", distribution or "").lower()
+
+
 def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
     """A fresh manager with roistory's hookspecs; loads installed plugins unless told not to."""
     pm = pluggy.PluginManager("roistory")
@@ -71,10 +77,11 @@ def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
 
 def _load_entrypoints(pm: pluggy.PluginManager) -> None:
     allowed = _csv_env("ROISTORY_LOAD_PLUGINS")
+    allowed = {_normalised(name) for name in allowed} if allowed is not None else None
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist else None
         builtin = dist == OWN_DISTRIBUTION
-        if allowed is not None and not builtin and dist not in allowed:
+        if allowed is not None and not builtin and _normalised(dist) not in allowed:
             continue
         if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
             continue
@@ -202,6 +209,8 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
                 registry.items[_kind][name] = item
                 registry.providers[(_kind, name)] = _plugin
 
+            if os.environ.get("ROISTORY_TRACE_PLUGINS"):
+                print(f"roistory hook {hook_name} -> {plugin_name}", file=sys.stderr)
             try:
                 impl.function(register=register)
             except PluginError:

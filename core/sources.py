@@ -82,6 +82,7 @@ class SourceType:
     read: Callable[[SourceConfig, Config], pd.DataFrame]
     description: str = ""
     chunks: Callable[[SourceConfig, Config], Iterable[pd.DataFrame]] | None = None
+    needs_path: bool = False  # True: a missing ``path`` is a config error naming sources[i].path
 
 
 # Column kinds: "str", "date" (a day), "timestamp", "number" (>= 0), "signed" (any number), "flag" (0/1)

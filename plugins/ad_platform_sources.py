@@ -135,6 +135,6 @@ def read_linkedin_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("google_ads", read_google_ads, "Google Ads UI report export (CSV, Excel CSV or .xlsx) as spend."))
-    register(SourceType("meta_ads", read_meta_ads, "Meta Ads Manager export (CSV or .xlsx) as spend."))
-    register(SourceType("linkedin_ads", read_linkedin_ads, "LinkedIn Campaign Manager performance report (UTF-16 TSV, CSV or .xlsx) as spend."))
+    register(SourceType("google_ads", read_google_ads, "Google Ads UI report export (CSV, Excel CSV or .xlsx) as spend.", needs_path=True))
+    register(SourceType("meta_ads", read_meta_ads, "Meta Ads Manager export (CSV or .xlsx) as spend.", needs_path=True))
+    register(SourceType("linkedin_ads", read_linkedin_ads, "LinkedIn Campaign Manager performance report (UTF-16 TSV, CSV or .xlsx) as spend.", needs_path=True))

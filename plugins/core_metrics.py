@@ -28,6 +28,8 @@ def conversion_rows(data: PeriodData) -> pd.DataFrame | None:
         return pd.DataFrame({"revenue": _column(rows, "revenue")})
     if data.has("leads", "won_at"):
         rows = data.rows("leads", "won_at")
+        if "amount" in rows:  # SPEC: won leads *with an amount* are the conversions
+            rows = rows[rows["amount"].notna()]
         return pd.DataFrame({"revenue": _column(rows, "amount")})
     return None
 
@@ -48,7 +50,9 @@ def revenue(data: PeriodData, dimension: str | None):
     if dimension is not None:
         return _attributed(data, dimension, "revenue")
     rows = conversion_rows(data)
-    return float(rows["revenue"].sum()) if rows is not None else float("nan")
+    if rows is None or (len(rows) and rows["revenue"].isna().all()):
+        return float("nan")  # e.g. a conversions table without revenue: never both tables, never 0
+    return float(rows["revenue"].sum())
 
 
 def conversions(data: PeriodData, dimension: str | None):

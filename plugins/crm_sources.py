@@ -238,5 +238,5 @@ def _account_customers(frame: pd.DataFrame, source: SourceConfig) -> pd.DataFram
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("hubspot", read_hubspot, "HubSpot contacts or deals export (CSV or .xlsx) as leads, or contacts as customers."))
-    register(SourceType("salesforce", read_salesforce, "Salesforce leads or opportunities report export (CSV or .xlsx) as leads, or won opportunities as customers."))
+    register(SourceType("hubspot", read_hubspot, "HubSpot contacts or deals export (CSV or .xlsx) as leads, or contacts as customers.", needs_path=True))
+    register(SourceType("salesforce", read_salesforce, "Salesforce leads or opportunities report export (CSV or .xlsx) as leads, or won opportunities as customers.", needs_path=True))

@@ -667,10 +667,11 @@ def register_data_sources(register):
             "Delimited text file; encoding, delimiter and title lines detected "
             "(options: delimiter, encoding, skiprows, decimal, date_format, date_order, duplicates, chunk_mb).",
             chunks=csv_chunks,
+            needs_path=True,
         )
     )
-    register(SourceType("parquet", read_parquet, "Apache Parquet file (read in row groups when large).", chunks=parquet_chunks))
-    register(SourceType("excel", read_excel, "Excel .xlsx workbook, one sheet (options: sheet, skiprows)."))
+    register(SourceType("parquet", read_parquet, "Apache Parquet file (read in row groups when large).", chunks=parquet_chunks, needs_path=True))
+    register(SourceType("excel", read_excel, "Excel .xlsx workbook, one sheet (options: sheet, skiprows).", needs_path=True))
 
 
 

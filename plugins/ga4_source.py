@@ -344,5 +344,6 @@ def register_data_sources(register):
             read_ga4,
             "GA4 BigQuery export (events_*, Parquet or NDJSON) as touchpoints (sessions), "
             "conversions (purchase events) or web (daily sessions per channel).",
+            needs_path=True,
         )
     )

@@ -48,4 +48,4 @@ def read_mailchimp(source: SourceConfig, config: Config) -> pd.DataFrame:
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("mailchimp", read_mailchimp, "Mailchimp campaign report export (CSV or .xlsx) as email."))
+    register(SourceType("mailchimp", read_mailchimp, "Mailchimp campaign report export (CSV or .xlsx) as email.", needs_path=True))

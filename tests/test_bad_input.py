@@ -7,6 +7,7 @@ quoted by its line number in the file, the header being line 1.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -243,3 +244,35 @@ def test_validate_bad_project_exits_2(cli, tmp_path):
     result = cli.run("validate", config_path, cwd=tmp_path)
     cli.assert_rejected(result, None, "spend.csv", "row 3", "cost")
     assert _snapshot(tmp_path) == before, "validate must not write anything"
+
+
+def test_file_source_without_a_path(cli, tmp_path):
+    config = cli.default_config()
+    del config["sources"][1]["path"]
+    result, out = run_project(cli, tmp_path, config)
+    cli.assert_rejected(result, out, "report.yaml", "sources[1].path", "needs a path")
+
+
+def test_no_attribution_model(cli, tmp_path):
+    config = cli.default_config()
+    config["attribution"] = {"models": []}
+    result, out = run_project(cli, tmp_path, config)
+    cli.assert_rejected(result, out, "report.yaml", "attribution.models")
+
+
+def test_misspelt_theme_parent(cli, tmp_path):
+    config = cli.default_config()
+    config["report"]["theme"] = "brand"
+    files = {"brand/theme.yaml": "extends: defualt\n"}
+    result, out = run_project(cli, tmp_path, config, files=files)
+    line = cli.assert_rejected(result, out, "report.yaml", "brand/theme.yaml: extends", "defualt")
+    assert "did you mean 'default'" in line
+
+
+def test_unquoted_year_period_is_a_period(cli, tmp_path):
+    config = cli.default_config()
+    config["report"]["period"] = 2026  # YAML reads `period: 2026` as a number
+    result, out = run_project(cli, tmp_path, config)
+    assert result.code == 0, result.output
+    data = json.loads(next(out.glob("*.json")).read_text())
+    assert data["report"]["period"] == {"start": "2026-01-01", "end": "2026-12-31"}
