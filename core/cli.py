@@ -77,7 +77,7 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @cli.command()
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--period", help="Override report.period, e.g. 2026-10, 2026-Q3, 2026-01-01..2026-03-31.")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
 def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None) -> None:
@@ -92,7 +92,7 @@ def _bundled_example():
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 def demo(out: Path) -> None:
     """Render the bundled example report (HTML, PDF, JSON) and print the paths."""
     with _bundled_example() as folder:
@@ -123,7 +123,7 @@ def validate(config: Path, period: str | None) -> None:
 
 @cli.command()
 @click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=2, show_default=True, help="Reports rendered at once.")
 def batch(configs: tuple[Path, ...], out: Path, jobs: int) -> None:
     """Render many reports (one per client) in parallel, each into OUT/<client>/.

@@ -44,7 +44,7 @@ def register_data_sources(register: Callable[[SourceType], None]) -> None:
 
     :param register: call ``register(SourceType(name=..., read=...))`` once per
         source type. ``name`` is what a report's ``sources[].type`` names.
-        ``read(source, context)`` returns a :class:`pandas.DataFrame` whose index
+        ``read(source, config)`` returns a :class:`pandas.DataFrame` whose index
         is the row number shown in error messages; the core then applies the
         source's ``columns`` rename map and ``values`` constants and validates
         the result against the canonical table.

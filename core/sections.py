@@ -17,7 +17,7 @@ class ReportSection:
     """A section a report's ``sections:`` list can name.
 
     ``build(report)`` returns the context of ``template`` (a dict, exposed to the
-    template as ``section``) or ``None`` when the report has nothing to show here.
+    template as ``data``) or ``None`` when the report has nothing to show here.
     ``title`` is the default heading, translated for the report's locale.
     ``templates`` is the folder holding the plugin's own templates (searched
     after the theme's, so a theme can still override the section).
