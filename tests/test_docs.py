@@ -41,9 +41,9 @@ def builtin_ids():
     return {"metric": metrics, "model": ids("model")}
 
 
-@pytest.mark.parametrize("page", ["cli.md", "plugin_hooks.md"])
+@pytest.mark.parametrize("page", ["cli.md", "plugin_hooks.md", "metrics.md"])
 def test_generated_docs_are_current(page):
-    """cli.md holds every command's --help; plugin_hooks.md the example files."""
+    """cli.md: every command's --help; plugin_hooks.md: the example files; metrics.md: the registry."""
     done = subprocess.run(
         [sys.executable, "-m", "cogapp", "--check", str(DOCS / page)],
         capture_output=True,
