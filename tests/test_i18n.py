@@ -222,7 +222,7 @@ def _squeeze(text: str) -> str:
 def rendered(request, tmp_path_factory):
     for tool in ("pdftotext", "pdffonts"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (poppler-utils)")
+            pytest.fail(f"{tool} is not installed: `make test` installs poppler-utils")
     locale = request.param
     out = tmp_path_factory.mktemp(f"report-{locale}")
     config = ROOT / "examples" / "acme" / "report.yaml"
