@@ -40,22 +40,16 @@ from roistory.metrics import (
 from roistory.periods import Period, parse_period
 from roistory.plugin_manager import Registry, build_registry
 from roistory.quality import Finding
-from roistory.sources import LoadedSource, load_sources, rows_outside_period, source_findings
+from roistory.sources import (
+    PERIOD_COLUMN,
+    LoadedSource,
+    load_sources,
+    rows_outside_period,
+    source_findings,
+)
 
 if TYPE_CHECKING:
     import pluggy
-
-# The date column that places a table's rows in a period.
-PERIOD_COLUMN = {
-    "spend": "date",
-    "touchpoints": "timestamp",
-    "conversions": "timestamp",
-    "leads": "created_at",
-    "customers": "start_date",
-    "email": "date",
-    "web": "date",
-    "social": "date",
-}
 
 
 def _unknown(kind: str, name: str, known: list[str], key: str) -> ConfigError:

@@ -203,7 +203,7 @@ MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("mrr",),
 }
 
-# The date column that places a table's rows in a month (history store, out-of-period counts).
+# The date column that places a table's rows in a period (report periods, history months, out-of-period counts).
 PERIOD_COLUMN = {
     "spend": "date",
     "touchpoints": "timestamp",
