@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from babel import Locale
 from babel.dates import format_date, format_interval, format_skeleton
 from babel.numbers import format_compact_currency, format_decimal, format_percent, parse_pattern
+from babel.units import format_unit
 
 if TYPE_CHECKING:
     from roistory.metrics import Metric
@@ -93,8 +94,18 @@ class Formatter:
         if display == "count":
             return self.number(value)
         if display in ("days", "months"):
-            return self.number(value, 1)
+            return self.duration(value, display)
         return self.number(value, 2)
+
+    def duration(self, value: float | None, unit: str) -> str:
+        """34.5 days, 34,5 días, 3.6 個月: Babel's unit names in the report's language."""
+        if self._missing(value):
+            return NOT_MEASURABLE
+        for length in ("long", "short"):
+            text = format_unit(value, f"duration-{unit[:-1]}", length=length, locale=self.locale, format="#,##0.0")
+            if "duration-" not in text:  # CLDR lacks some lengths for some locales
+                return text
+        return self.number(value, 1)
 
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)

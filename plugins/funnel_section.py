@@ -47,7 +47,10 @@ def build(report: Report) -> dict | None:
             {"channel": str(channel), "cells": [fmt.number(values[m]) for m, _c, _l in stages], "close_rate": fmt.percent(close)}
         )
     chart = horizontal_bars(
-        [r["stage"] for r in rows], {_("Count"): [report.value(m) for m, _c, _l in stages]}, value_format=fmt.number
+        [r["stage"] for r in rows],
+        {_("Count"): [report.value(m) for m, _c, _l in stages]},
+        value_format=fmt.number,
+        width=3.3,  # drawn for half the page, beside the stage table
     )
     facts = []
     for metric_id in ("pipeline", "close_rate", "marketing_sourced_close_rate", "sales_cycle_days", "avg_deal_size"):
