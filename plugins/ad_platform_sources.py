@@ -32,13 +32,18 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.plugins.file_sources import ExportFormat, add_findings, read_export, set_default
-from roistory.quality import Finding
-from roistory.sources import SourceType
+from roistory.api import (
+    ExportFormat,
+    Finding,
+    SourceType,
+    add_findings,
+    hookimpl,
+    read_export,
+    set_default,
+)
 
 if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
+    from roistory.api import Config, SourceConfig
 
 GOOGLE_ADS = ExportFormat(
     "Google Ads",

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 
 def build(report: Report) -> dict | None:
-    from roistory.charts import range_chart  # matplotlib loads only when a chart is drawn
+    from roistory.api import range_chart  # matplotlib loads only when a chart is drawn
 
     if not report.attribution:
         return None

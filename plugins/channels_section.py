@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]
 HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS", "conversions": "Conv.",
@@ -14,7 +12,7 @@ HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS",
 
 
 def build(report: Report) -> dict | None:
-    from roistory.charts import horizontal_bars  # matplotlib loads only when a chart is drawn
+    from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     if "channel" not in report.dimensions:
         return None

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.metrics import Metric, PeriodData, period_total
+from roistory.api import Metric, PeriodData, hookimpl, period_total
 
 
 def _column(rows: pd.DataFrame, column: str) -> pd.Series:

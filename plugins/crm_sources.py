@@ -40,14 +40,19 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.errors import DataError
-from roistory.plugins.file_sources import EXPORT_OPTIONS, ExportFormat, add_findings, read_export
-from roistory.quality import Finding
-from roistory.sources import SourceType
+from roistory.api import (
+    EXPORT_OPTIONS,
+    DataError,
+    ExportFormat,
+    Finding,
+    SourceType,
+    add_findings,
+    hookimpl,
+    read_export,
+)
 
 if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
+    from roistory.api import Config, SourceConfig
 
 CRM_OPTIONS = EXPORT_OPTIONS | {"won_stage", "lost_stage"}
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.metrics import Metric, PeriodData, period_total
+from roistory.api import Metric, PeriodData, hookimpl, period_total
 
 
 def _active_on(data: PeriodData, day: pd.Timestamp, *, strictly_before: bool) -> pd.DataFrame:

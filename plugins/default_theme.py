@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from roistory import hookimpl
-from roistory.themes import Theme
+from roistory.api import Theme, hookimpl
 
 
 @hookimpl

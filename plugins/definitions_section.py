@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 
 def build(report: Report) -> dict | None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.metrics import Metric, PeriodData, period_total
+from roistory.api import Metric, PeriodData, hookimpl, period_total
 
 EMAIL_COUNTS = {
     "email_sent": ("sent", "Emails sent", "activity"),

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 STAGES = [
     ("leads", "created_at", "Leads"),
@@ -23,7 +21,7 @@ def _median_days(report: Report, column: str, previous: str) -> float:
 
 
 def build(report: Report) -> dict | None:
-    from roistory.charts import horizontal_bars  # matplotlib loads only when a chart is drawn
+    from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
     fmt = report.formatter

@@ -35,13 +35,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from roistory import hookimpl
-from roistory.errors import DataError
-from roistory.plugins.file_sources import check_options
-from roistory.sources import CORE_OPTIONS, SourceType
+from roistory.api import CORE_OPTIONS, DataError, SourceType, check_options, hookimpl
 
 if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
+    from roistory.api import Config, SourceConfig
 
 GA4_OPTIONS = {"conversion_events", "revenue"} | CORE_OPTIONS
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "not_measurable": "Not measurable"}
 
 
 def build(report: Report) -> dict | None:
-    from roistory.charts import goal_chart  # matplotlib loads only when a chart is drawn
+    from roistory.api import goal_chart  # matplotlib loads only when a chart is drawn
 
     if not report.goals:
         return None

@@ -40,8 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.attribution import AttributionModel, Journeys, ModelParamError
+from roistory.api import AttributionModel, Journeys, ModelParamError, hookimpl
 
 # --------------------------------------------------------------------------
 # Shared arithmetic

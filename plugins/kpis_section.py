@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 HEADLINE = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl", "new_customers", "cac", "ctr", "cpc"]
 

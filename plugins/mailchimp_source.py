@@ -14,12 +14,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.plugins.file_sources import ExportFormat, read_export
-from roistory.sources import SourceType
+from roistory.api import ExportFormat, SourceType, hookimpl, read_export
 
 if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
+    from roistory.api import Config, SourceConfig
 
 MAILCHIMP = ExportFormat(
     "Mailchimp campaign report",

@@ -49,9 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.attribution import AttributionModel, Journeys, ModelParamError
-from roistory.paths import PathTable, path_rows
+from roistory.api import AttributionModel, Journeys, ModelParamError, PathTable, hookimpl, path_rows
 
 MAX_ORDER = 8
 DENSE_LIMIT = 400  # transient states up to which the dense batched solve is used

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from roistory import hookimpl
-from roistory.maturity import LEVELS, assess
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import LEVELS, Report, ReportSection, assess, hookimpl
 
 FAMILIES = ("value", "efficiency", "response", "activity", "custom")
 

@@ -45,9 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.attribution import AttributionModel, Journeys, ModelParamError
-from roistory.paths import PathTable, path_rows
+from roistory.api import AttributionModel, Journeys, ModelParamError, PathTable, hookimpl, path_rows
 
 DEFAULTS: dict[str, Any] = {"max_exact_size": 15, "max_scan_coalitions": 50_000, "samples": 1000, "seed": 0}
 

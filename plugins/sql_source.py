@@ -32,12 +32,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from roistory import hookimpl
-from roistory.errors import ConfigError, DataError
-from roistory.sources import CORE_OPTIONS, SourceType
+from roistory.api import CORE_OPTIONS, ConfigError, DataError, SourceType, hookimpl
 
 if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
+    from roistory.api import Config, SourceConfig
 
 SQL_OPTIONS = {"url", "query", "table", "chunk_rows", "password_env", "connect_timeout"} | CORE_OPTIONS
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 
 def _ok(value) -> bool:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory import hookimpl
-from roistory.pipeline import Report
-from roistory.sections import ReportSection
+from roistory.api import Report, ReportSection, hookimpl
 
 TABLE = ["spend", "revenue", "roi", "leads", "conversions"]
 
@@ -16,7 +14,7 @@ def _series(report: Report, metric_id: str) -> list[float]:
 
 
 def build(report: Report) -> dict | None:
-    from roistory.charts import line_chart  # matplotlib loads only when a chart is drawn
+    from roistory.api import line_chart  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
     fmt = report.formatter

@@ -228,7 +228,7 @@ def test_parquet_streamed_in_chunks_gives_the_same_rows(tmp_path):
 
 
 def test_csv_streamed_in_chunks_gives_the_same_rows(tmp_path, monkeypatch):
-    from roistory.plugins import file_sources
+    from roistory import readers as file_sources
 
     lines = ["date,channel,cost"] + [f"2026-10-{1 + i % 28:02d},Email,{i % 97}.5" for i in range(20_000)]
     lines[5000] = lines[4999]  # a duplicate row across the chunk boundary is still found

@@ -1,0 +1,139 @@
+"""The public API for plugin authors: everything a plugin may import.
+
+Import from here (or from ``roistory``, which re-exports the same names)::
+
+    from roistory.api import Metric, PeriodData, hookimpl, period_total
+
+Every built-in plugin imports only from this surface (a lint contract checks
+it), so anything not listed in ``__all__`` is internal and may move without
+notice. Names here change only through a deprecation cycle noted in
+docs/changelog.md. docs/plugin_hooks.md documents each name; a test fails when
+one is undocumented.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
+from roistory.config import Config, SourceConfig
+from roistory.errors import (
+    BadInputError,
+    ConfigError,
+    DataError,
+    PluginError,
+    RoistoryError,
+    TemplateError,
+)
+from roistory.hookspecs import hookimpl
+from roistory.i18n import N_
+from roistory.maturity import LEVELS, assess
+from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
+from roistory.paths import PathTable, path_rows
+from roistory.periods import Period
+from roistory.pipeline import Report
+from roistory.quality import Finding
+from roistory.readers import (
+    EXPORT_OPTIONS,
+    ExportFormat,
+    add_findings,
+    check_options,
+    csv_chunks,
+    parquet_chunks,
+    read_csv,
+    read_excel,
+    read_export,
+    read_parquet,
+    set_default,
+)
+from roistory.sections import ReportSection
+from roistory.sources import (
+    CORE_OPTIONS,
+    FINDINGS_ATTR,
+    LINE_OF_ATTR,
+    OPTIONS_ATTR,
+    PERIOD_COLUMN,
+    TABLE_COLUMNS,
+    SourceType,
+)
+from roistory.themes import Theme
+
+if TYPE_CHECKING:
+    from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
+
+# Chart helpers load matplotlib, which most commands never need: resolved on first use.
+_LAZY = {
+    "goal_chart": "roistory.charts",
+    "horizontal_bars": "roistory.charts",
+    "line_chart": "roistory.charts",
+    "range_chart": "roistory.charts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'roistory.api' has no attribute {name!r}")
+
+
+__all__ = [
+    # hooks
+    "hookimpl",
+    # what plugins register
+    "SourceType",
+    "Metric",
+    "AttributionModel",
+    "ReportSection",
+    "Theme",
+    # what sections, metrics and models receive
+    "Report",
+    "Config",
+    "SourceConfig",
+    "Period",
+    "PeriodData",
+    "Journeys",
+    "PathTable",
+    "Finding",
+    # errors (exit code 2 for bad input, 1 otherwise)
+    "RoistoryError",
+    "BadInputError",
+    "ConfigError",
+    "DataError",
+    "TemplateError",
+    "PluginError",
+    "ModelParamError",
+    # the table contract
+    "TABLE_COLUMNS",
+    "PERIOD_COLUMN",
+    "DIMENSIONS",
+    "NOT_SET",
+    "NO_TOUCHPOINTS",
+    "CORE_OPTIONS",
+    "FINDINGS_ATTR",
+    "LINE_OF_ATTR",
+    "OPTIONS_ATTR",
+    # helpers for connectors
+    "ExportFormat",
+    "EXPORT_OPTIONS",
+    "read_export",
+    "read_csv",
+    "read_excel",
+    "read_parquet",
+    "csv_chunks",
+    "parquet_chunks",
+    "check_options",
+    "add_findings",
+    "set_default",
+    # helpers for metrics, models and sections
+    "period_total",
+    "path_rows",
+    "assess",
+    "LEVELS",
+    "N_",
+    "goal_chart",
+    "horizontal_bars",
+    "line_chart",
+    "range_chart",
+]
