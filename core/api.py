@@ -27,7 +27,7 @@ from roistory.errors import (
 )
 from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
-from roistory.i18n import N_
+from roistory.i18n import N_, Catalog
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
 from roistory.paths import PathTable, path_rows
@@ -88,6 +88,7 @@ __all__ = [
     "AttributionModel",
     "ReportSection",
     "Theme",
+    "Catalog",
     # what sections, metrics and models receive
     "Report",
     "Config",
