@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
 from roistory.config import Config, SourceConfig
+from roistory.context import ReportContext
 from roistory.errors import (
     BadInputError,
     ConfigError,
@@ -28,10 +29,9 @@ from roistory.errors import (
 from roistory.hookspecs import hookimpl
 from roistory.i18n import N_
 from roistory.maturity import LEVELS, assess
-from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
+from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period
-from roistory.pipeline import Report
 from roistory.quality import Finding
 from roistory.readers import (
     EXPORT_OPTIONS,
@@ -57,6 +57,9 @@ from roistory.sources import (
     SourceType,
 )
 from roistory.themes import Theme
+
+# The context's name before it was split out of the pipeline; kept so existing plugins work.
+Report = ReportContext
 
 if TYPE_CHECKING:
     from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
@@ -88,6 +91,7 @@ __all__ = [
     "ReportSection",
     "Theme",
     # what sections, metrics and models receive
+    "ReportContext",
     "Report",
     "Config",
     "SourceConfig",
@@ -128,6 +132,7 @@ __all__ = [
     "set_default",
     # helpers for metrics, models and sections
     "period_total",
+    "placed_metrics",
     "path_rows",
     "assess",
     "LEVELS",

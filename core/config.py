@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -88,7 +88,8 @@ class SourceConfig(_Strict):
 
 
 class AttributionConfig(_Strict):
-    models: list[str] = Field(["first_touch", "last_touch", "linear"], min_length=1)
+    # None: the models plugins register with ``default=True``, filled in by the pipeline
+    models: Annotated[list[str], Field(min_length=1)] | None = None
     primary: str | None = None
     lookback_days: int = Field(90, gt=0)
     dormancy_days: int = Field(180, gt=0)
@@ -96,7 +97,11 @@ class AttributionConfig(_Strict):
 
     @property
     def primary_model(self) -> str:
-        return self.primary or self.models[0]
+        if self.primary:
+            return self.primary
+        if not self.models:
+            raise ValueError("attribution.models is not resolved against the registry yet")
+        return self.models[0]
 
 
 class CustomMetricConfig(_Strict):

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import jinja2
 
     from roistory.attribution import AttributionModel
+    from roistory.context import ReportContext
     from roistory.metrics import Metric
-    from roistory.pipeline import Report
     from roistory.sections import ReportSection
     from roistory.sources import SourceType
     from roistory.themes import Theme
@@ -133,7 +133,7 @@ def register_themes(register: Callable[[Theme], None]) -> None:
 
 
 @hookspec
-def prepare_jinja2_environment(env: jinja2.Environment, report: Report) -> None:
+def prepare_jinja2_environment(env: jinja2.Environment, report: ReportContext) -> None:
     """Change the Jinja2 environment before a report is rendered.
 
     :param env: the sandboxed environment; add filters, globals or tests.

@@ -72,6 +72,6 @@ def register_report_sections(register):
     register(
         ReportSection(
             "attribution", "Attribution: how credit moves between models", "sections/attribution.html.j2", build,
-            "Credit per channel under every configured model, side by side.",
+            "Credit per channel under every configured model, side by side.", order=60,
         )
     )

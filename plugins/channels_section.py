@@ -58,7 +58,7 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel."))
+    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel.", order=40))
 
 
 

@@ -27,4 +27,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("data_quality", "Data quality", "sections/data_quality.html.j2", build, "Inputs, findings and gaps."))
+    register(ReportSection("data_quality", "Data quality", "sections/data_quality.html.j2", build, "Inputs, findings and gaps.", order=90))

@@ -21,4 +21,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("definitions", "Definitions", "sections/definitions.html.j2", build, "Metric and model definitions."))
+    register(ReportSection("definitions", "Definitions", "sections/definitions.html.j2", build, "Metric and model definitions.", order=110))

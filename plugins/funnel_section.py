@@ -66,6 +66,6 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("funnel", "Funnel and sales alignment", "sections/funnel.html.j2", build, "Lead funnel by stage and source channel."))
+    register(ReportSection("funnel", "Funnel and sales alignment", "sections/funnel.html.j2", build, "Lead funnel by stage and source channel.", order=50))
 
 

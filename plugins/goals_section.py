@@ -45,4 +45,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts."))
+    register(ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts.", order=70))

@@ -48,4 +48,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("kpis", "Key figures", "sections/kpis.html.j2", build, "Headline metric tiles."))
+    register(ReportSection("kpis", "Key figures", "sections/kpis.html.j2", build, "Headline metric tiles.", order=20))

@@ -38,4 +38,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure."))
+    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure.", order=80))

@@ -111,4 +111,4 @@ def _channel_sentences(report: Report) -> list[str]:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences."))
+    register(ReportSection("summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences.", order=10))

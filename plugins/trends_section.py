@@ -41,4 +41,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("trends", "Trends", "sections/trends.html.j2", build, "13-month trend of spend, revenue and ROI."))
+    register(ReportSection("trends", "Trends", "sections/trends.html.j2", build, "13-month trend of spend, revenue and ROI.", order=30))
