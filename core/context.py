@@ -95,9 +95,9 @@ class ReportContext:
 
     @property
     def listed_metrics(self) -> list[str]:
-        """The metrics the report's author asked for by name (``metrics:`` and ``custom_metrics:``):
-        sections show them next to their defaults, whichever plugin registered them."""
-        return list(dict.fromkeys([*(self.config.metrics or []), *(c.id for c in self.config.custom_metrics)]))
+        """The metrics the report's ``metrics:`` names: sections show them next to their
+        defaults, whichever plugin registered them."""
+        return list(self.config.metrics or [])
 
     def trend_periods(self, months: int = 13) -> list[Period]:
         """The calendar months ending with the one that holds the period's last day."""

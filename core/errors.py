@@ -21,7 +21,7 @@ class ConfigError(BadInputError):
     """report.yaml is missing, malformed or invalid."""
 
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
-        self.file, self.key = file, key
+        self.file, self.key, self.message = file, key, message
         where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
 

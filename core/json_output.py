@@ -44,11 +44,10 @@ def metric_records(report: ReportContext) -> list[dict[str, Any]]:
 
 
 def trend_metrics(report: ReportContext) -> list[str]:
-    """The metrics with a monthly series: those registered with ``trend``, then the ones the
-    report lists by name, when the report shows them and their inputs are there."""
+    """The metrics with a monthly series: those registered with ``trend`` that the report
+    shows and whose inputs are there."""
     flagged = [m.id for m in placed_metrics(report.metrics.values(), "trend")]
-    wanted = [m for m in dict.fromkeys([*flagged, *report.listed_metrics]) if m in report.selected_metrics]
-    return [m for m in wanted if not report.missing_inputs(m)]
+    return [m for m in flagged if m in report.selected_metrics and not report.missing_inputs(m)]
 
 
 def trend_records(report: ReportContext) -> list[dict[str, Any]]:
