@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from roistory.config import AttributionConfig, Config
-    from roistory.plugin_manager import Registry
+    from roistory.registry import Registry
 
 LARGE_INPUT_BYTES = 50 * 2**20  # show progress from this file size on
 FORMATS = ("table", "csv", "json")

@@ -29,7 +29,7 @@ from roistory.quality import Finding
 
 if TYPE_CHECKING:
     from roistory.config import AttributionConfig
-    from roistory.plugin_manager import Registry
+    from roistory.registry import Registry
 
 Window = tuple[pd.Timestamp, pd.Timestamp]  # [start, end): conversions dated in it
 

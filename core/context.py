@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from roistory.measures import Measures
     from roistory.metrics import Metric, MetricEngine
     from roistory.periods import Period
-    from roistory.plugin_manager import Registry
     from roistory.quality import Finding
+    from roistory.registry import Registry
     from roistory.sources import LoadedSource
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from roistory.config import Config
     from roistory.metrics import Metric
     from roistory.periods import Period
-    from roistory.plugin_manager import Registry
+    from roistory.registry import Registry
 
 
 def period_bounds(period: Period) -> tuple[pd.Timestamp, pd.Timestamp]:
