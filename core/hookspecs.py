@@ -74,7 +74,7 @@ def register_metrics(register: Callable[[Metric], None]) -> None:
         monthly trend series exactly as a built-in is; ``maturity`` (1-3) is the
         measurement-maturity level the metric evidences.
 
-    Added in 0.1; ``headline``, ``trend`` and ``maturity`` in 0.2.
+    Added in 0.1.
     """
 
 
@@ -96,7 +96,7 @@ def register_attribution_models(register: Callable[[AttributionModel], None]) ->
         conversions and revenue; the core checks this. Models registered with
         ``default=True`` run when a report does not set ``attribution.models``.
 
-    Added in 0.1; ``default`` in 0.2.
+    Added in 0.1.
     """
 
 
@@ -118,7 +118,7 @@ def register_report_sections(register: Callable[[ReportSection], None]) -> None:
         ``sections:`` shows the sections whose ``default`` is true by ``order``
         (the built-ins use 10, 20, ... 110; ``None`` comes last).
 
-    Added in 0.1; ``order`` and ``default`` in 0.2.
+    Added in 0.1.
     """
 
 
