@@ -26,6 +26,8 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +135,24 @@ def _csv(records: list[dict[str, Any]], dimension: str) -> str:
     return out.getvalue()
 
 
+@contextmanager
+def _progress(steps: list[str], show: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr naming the current step (or nothing); yields "next step"."""
+    if not show:
+        yield lambda name: None
+        return
+    bar = click.progressbar(length=len(steps), label="attribution", file=sys.stderr, show_pos=True)
+    with bar:
+        bar.label = steps[0]
+        bar.render_progress()
+
+        def step(name: str) -> None:
+            bar.label = name
+            bar.update(1)
+
+        yield step
+
+
 def run_attribute(
     touchpoints_path: Path,
     conversions_path: Path | None,
@@ -175,20 +195,8 @@ def run_attribute(
         raise
 
     size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
-    show = progress if progress is not None else size >= LARGE_INPUT_BYTES
     steps = ["read touchpoints", *(["read conversions"] if conversions_path else []), "build journeys", *(m.id for m in models)]
-    bar = click.progressbar(length=len(steps), label="attribution", file=sys.stderr, show_pos=True) if show else None
-
-    def step(name: str) -> None:
-        if bar is not None:
-            bar.label = name
-            bar.update(1)
-
-    try:
-        if bar is not None:
-            bar.__enter__()
-            bar.label = steps[0]
-            bar.render_progress()
+    with _progress(steps, progress if progress is not None else size >= LARGE_INPUT_BYTES) as step:
         touchpoints = _read_table(config, 0, registry)
         step("read conversions" if conversions_path else "build journeys")
         conversions = None
@@ -210,9 +218,6 @@ def run_attribute(
             step(model.id)
             provider = registry.provider("model", model.id)
             results[model.id] = model_credits(model, journeys, stats, settings.params.get(model.id), provider=provider)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
     for finding in journey_findings(stats, settings, money=lambda revenue: f"revenue {revenue:,.2f}"):
         click.echo(f"note: {finding.message}", err=True)

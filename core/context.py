@@ -141,7 +141,7 @@ class ReportContext:
 
     def missing_inputs(self, metric_id: str) -> list[str]:
         """The tables or columns a metric needs that the report's data lacks."""
-        return missing_inputs(self.metrics[metric_id], self.engine_for(self.period).data, dict(self.metrics))
+        return missing_inputs(self.metrics[metric_id], self.engine_for(self.period).data, self.measures.metrics)
 
     def maturity_records(self) -> list[dict[str, Any]]:
         """Each reportable metric: measurable or not, and what it needs."""
