@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from roistory import hookimpl
-from roistory.sections import ReportSection
+from roistory.api import ReportSection
 
 
 def build(report):

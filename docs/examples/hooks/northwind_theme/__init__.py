@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from roistory import hookimpl
-from roistory.themes import Theme
+from roistory.api import Theme
 
 HERE = Path(__file__).parent
 
