@@ -26,6 +26,8 @@ import pluggy
 from roistory import hookspecs
 from roistory.errors import PluginError
 from roistory.registry import KINDS, Registry
+from roistory.sections import ReportSection
+from roistory.themes import Theme
 
 ENTRY_POINT_GROUP = "roistory"
 OWN_DISTRIBUTION = "roistory"
@@ -125,12 +127,10 @@ def get_plugin_manager() -> pluggy.PluginManager:
 # --------------------------------------------------------------------------
 
 def _item_types() -> dict[str, type]:
-    # imported here: these modules import pandas, which `roistory --help` need not pay for
+    # imported here: these three modules import pandas, which `roistory --help` need not pay for
     from roistory.attribution import AttributionModel
     from roistory.metrics import Metric
-    from roistory.sections import ReportSection
     from roistory.sources import SourceType
-    from roistory.themes import Theme
 
     return {
         "source": SourceType,
