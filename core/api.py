@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
 from roistory.config import Config, SourceConfig, load_config
+from roistory.context import ReportContext
 from roistory.errors import (
     BadInputError,
     ConfigError,
@@ -29,10 +30,9 @@ from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
 from roistory.i18n import N_, Catalog
 from roistory.maturity import LEVELS, assess
-from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
+from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
-from roistory.pipeline import Report
 from roistory.quality import Finding
 from roistory.readers import (
     EXPORT_OPTIONS,
@@ -58,6 +58,9 @@ from roistory.sources import (
     SourceType,
 )
 from roistory.themes import Theme
+
+# The context's name before it was split out of the pipeline; kept so existing plugins work.
+Report = ReportContext
 
 if TYPE_CHECKING:
     from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
@@ -90,6 +93,7 @@ __all__ = [
     "Theme",
     "Catalog",
     # what sections, metrics and models receive
+    "ReportContext",
     "Report",
     "Config",
     "SourceConfig",
@@ -133,6 +137,7 @@ __all__ = [
     "require_extra",
     # helpers for metrics, models and sections
     "period_total",
+    "placed_metrics",
     "path_rows",
     "assess",
     "LEVELS",

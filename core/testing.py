@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pluggy
 
-    from roistory.pipeline import Report
-    from roistory.plugin_manager import Registry
+    from roistory.context import ReportContext
+    from roistory.registry import Registry
 
 __all__ = [
     "DEFAULT_PERIOD",
@@ -292,7 +292,7 @@ def write_project(
 class RenderedReport:
     """What :func:`render_report` produced: text to assert on, and where the files are."""
 
-    report: Report
+    report: ReportContext
     paths: dict[str, Path]
     html: str | None = None
     json: dict[str, Any] | None = None

@@ -20,13 +20,17 @@ import pytest
 from click.testing import CliRunner
 
 from roistory import hookimpl, hookspecs
-from roistory.attribution import AttributionModel
-from roistory.errors import DataError, PluginError
+from roistory.api import (
+    AttributionModel,
+    DataError,
+    Metric,
+    PluginError,
+    ReportSection,
+    SourceType,
+    Theme,
+)
 from roistory.hookspecs import HOOK_NAMES
-from roistory.metrics import Metric
 from roistory.plugin_manager import build_registry
-from roistory.sections import ReportSection
-from roistory.sources import SourceType
 from roistory.testing import (
     make_conversions,
     make_leads,
@@ -36,7 +40,6 @@ from roistory.testing import (
     render_report,
     write_project,
 )
-from roistory.themes import Theme
 
 PLUGIN_HOOKS_MD = Path(__file__).parents[1] / "docs" / "plugin_hooks.md"
 
