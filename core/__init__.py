@@ -28,6 +28,11 @@ def _api() -> Any:
 
 
 def __getattr__(name: str) -> Any:
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # `from roistory import history` of a submodule not imported yet: no API import (a cycle)
+        return importlib.import_module(f"{__name__}.{name}")
     api = _api()
     if name in api.__all__:
         return getattr(api, name)

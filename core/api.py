@@ -16,11 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
-from roistory.config import Config, SourceConfig
+from roistory.config import Config, DeliveryConfig, SourceConfig
+from roistory.delivery import Receipt
 from roistory.errors import (
     BadInputError,
     ConfigError,
     DataError,
+    DeliveryError,
     PluginError,
     RoistoryError,
     TemplateError,
@@ -46,6 +48,7 @@ from roistory.readers import (
     read_parquet,
     set_default,
 )
+from roistory.review import Run
 from roistory.sections import ReportSection
 from roistory.sources import (
     CORE_OPTIONS,
@@ -87,10 +90,13 @@ __all__ = [
     "AttributionModel",
     "ReportSection",
     "Theme",
+    "Receipt",
     # what sections, metrics and models receive
     "Report",
     "Config",
     "SourceConfig",
+    "DeliveryConfig",
+    "Run",
     "Period",
     "PeriodData",
     "Journeys",
@@ -103,6 +109,7 @@ __all__ = [
     "DataError",
     "TemplateError",
     "PluginError",
+    "DeliveryError",
     "ModelParamError",
     # the table contract
     "TABLE_COLUMNS",

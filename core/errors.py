@@ -19,7 +19,7 @@ class ConfigError(BadInputError):
     """report.yaml is missing, malformed or invalid."""
 
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
-        self.file, self.key = file, key
+        self.file, self.key, self.message = file, key, message
         where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -50,3 +50,7 @@ class TemplateError(BadInputError):
 
 class PluginError(RoistoryError):
     """A plugin failed to load or registered something invalid."""
+
+
+class DeliveryError(RoistoryError):
+    """An approved report could not be delivered (server refused, folder not writable)."""

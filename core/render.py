@@ -15,6 +15,7 @@ import re
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.abc import Traversable
@@ -27,10 +28,12 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from roistory import __version__
+from roistory.audit import build_manifest, manifest_json
 from roistory.errors import RoistoryError, TemplateError
 from roistory.pipeline import Report
-from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.plugin_manager import get_plugin_manager
 from roistory.themes import Theme, check_brand, theme_from_folder
+from roistory.watermark import watermark
 
 RENDER_TIMEOUT_SECONDS = 120
 
@@ -272,26 +275,6 @@ def output_name(report: Report) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
 
 
-def manifest(report: Report, outputs: dict[str, Path]) -> str:
-    pm = report.pm or get_plugin_manager()
-    plugins = []
-    for name, _plugin in loaded_plugins(pm):
-        info = plugin_info(pm, name)
-        plugins.append({"name": name, "distribution": info.distribution, "version": info.version})
-    data = {
-        "roistory_version": __version__,
-        "plugins": plugins,
-        "config": report.config.model_dump(mode="json", exclude={"base_dir", "path"}),
-        "config_path": str(report.config.path.resolve()) if report.config.path else None,
-        "inputs": [
-            {**source.as_json(), "type": source.type, "path": str(source.path) if source.path else None}
-            for source in report.inputs
-        ],
-        "outputs": {fmt: path.name for fmt, path in outputs.items()},
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -306,12 +289,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_report(report: Report, out_dir: Path, formats: list[str] | None = None) -> dict[str, Path]:
-    """Render every format first, then write them all: a failure writes nothing."""
+def write_report(
+    report: Report, out_dir: Path, formats: list[str] | None = None, *, draft: bool = False
+) -> dict[str, Path]:
+    """Render every format first, then write them all: a failure writes nothing.
+
+    ``draft`` puts a DRAFT watermark on every page of the HTML and PDF and says so in the manifest.
+    """
+    started = time.perf_counter()
     formats = formats or list(report.config.report.formats)
     name = output_name(report)
     rendered: dict[str, bytes] = {}
     html = render_html(report) if {"html", "pdf"} & set(formats) else None
+    if draft and html is not None:
+        html = watermark(html)
     if "html" in formats:
         rendered["html"] = html.encode("utf-8")
     if "pdf" in formats:
@@ -321,7 +312,9 @@ def write_report(report: Report, out_dir: Path, formats: list[str] | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {fmt: out_dir / f"{name}.{fmt}" for fmt in rendered}
     manifest_path = out_dir / f"{name}.manifest.json"
-    manifest_bytes = manifest(report, paths).encode("utf-8")
+    outputs = {fmt: (paths[fmt], data) for fmt, data in rendered.items()}
+    seconds = time.perf_counter() - started
+    manifest_bytes = manifest_json(build_manifest(report, outputs, draft=draft, seconds=seconds)).encode("utf-8")
     for fmt, data in rendered.items():
         _write_atomic(paths[fmt], data)
     _write_atomic(manifest_path, manifest_bytes)
