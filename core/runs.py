@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
 from roistory.config import load_config
-from roistory.delivery import check_destinations
+from roistory.delivery import check_destinations, deliver_run
 from roistory.errors import ConfigError
 from roistory.pipeline import build_report
 from roistory.render import write_report
+from roistory.review import Run, approve
 
 
 def render_config(
@@ -34,3 +36,26 @@ def render_config(
     return write_report(report, out, formats, draft=draft)
 
 
+
+
+def render_and_deliver(
+    config_path: Path,
+    out: Path,
+    *,
+    deliver: bool = False,
+    force: bool = False,
+    approved_by: str = "roistory run --deliver",
+    **render: Any,
+) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """:func:`render_config`, then with ``deliver`` (and not a draft) approve and deliver at once.
+
+    Asking to deliver a final render is the approval; a draft delivers nothing.
+    Returns the paths written and the delivery records.
+    """
+    paths = render_config(config_path, out, **render)
+    if not deliver or render.get("draft"):
+        return paths, []
+    run = Run.load(paths["manifest"])
+    approve(run, by=approved_by)
+    records, _skipped = deliver_run(run, force=force)
+    return paths, records
