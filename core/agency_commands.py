@@ -113,7 +113,7 @@ def config(config_path: Path, as_json: bool) -> None:
         return
     click.echo(f"# {files[0]}" + "".join(f"\n#   extends {f}" for f in files[1:]))
     texts = [(key, json.dumps(value, ensure_ascii=False)) for key, value, _ in rows]
-    width = max(len(key) + len(text) + 2 for key, text in texts)
+    width = min(70, max(len(key) + len(text) + 2 for key, text in texts))
     for (key, text), (_, _, origin) in zip(texts, rows, strict=True):
         click.echo(f"{f'{key}: {text}':<{width}}  # {origin or 'default'}")
 

@@ -137,10 +137,18 @@ def rebase_paths(data: dict[str, Any], source_dir: Path, target_dir: Path) -> di
 
 
 def _record(value: Any, key: str, file: Path, origins: dict[str, Path]) -> None:
-    """Note ``file`` as the origin of ``key`` and of everything under it."""
+    """Note ``file`` as the origin of every leaf of ``value`` (set at ``key``), forgetting older ones."""
     for known in [k for k in origins if k == key or k.startswith((key + ".", key + "["))]:
         del origins[known]
-    origins[key] = file
+    list_name = key.rsplit(".", 1)[-1]
+    if isinstance(value, dict) and value:
+        for name, child in value.items():
+            _record(child, f"{key}.{name}" if key else str(name), file, origins)
+    elif isinstance(value, list) and value and all(item_key(list_name, v) for v in value):
+        for item in value:
+            _record(item, f"{key}[{item_key(list_name, item)}]", file, origins)
+    else:
+        origins[key] = file
 
 
 def _merge(base: Any, over: Any, key: str, file: Path, origins: dict[str, Path]) -> Any:
