@@ -73,6 +73,7 @@ def build_manifest(
             "title": settings.title,
             "client": settings.client,
             "period": report.period.label,
+            "period_name": report.formatter.period(report.period),  # in the report's language
             "locale": settings.locale,
         },
         "draft": draft,

@@ -39,15 +39,16 @@ class Receipt:
 
 
 def _deliver_one(
-    pm: pluggy.PluginManager, destination: DeliveryConfig, run: Run | None, *, dry_run: bool, where: str
+    pm: pluggy.PluginManager, destination: DeliveryConfig, run: Run | None, *, dry_run: bool, where: str,
+    file: str | None = None,
 ) -> Receipt:
     try:
         receipt = pm.hook.deliver(destination=destination, run=run, dry_run=dry_run)
     except ConfigError as exc:  # the plugin names its own key; say which entry it is in
         key = f"{where}.{exc.key}" if exc.key else where
-        raise ConfigError(exc.message, file=exc.file, key=key) from None
+        raise ConfigError(exc.message, file=exc.file or file, key=key) from None
     if receipt is None:
-        raise ConfigError(f"no installed plugin delivers type '{destination.type}'", key=f"{where}.type")
+        raise ConfigError(f"no installed plugin delivers type '{destination.type}'", file=file, key=f"{where}.type")
     if not isinstance(receipt, Receipt):
         raise PluginError(f"a deliver hook returned {type(receipt).__name__!r} where a Receipt was expected")
     return receipt
@@ -57,11 +58,8 @@ def check_destinations(config: Config, pm: pluggy.PluginManager | None = None) -
     """Each ``delivery:`` entry has a plugin for its type and settings that plugin accepts."""
     pm = pm or get_plugin_manager()
     for index, destination in enumerate(config.delivery):
-        try:
-            _deliver_one(pm, destination, None, dry_run=True, where=f"delivery[{index}]")
-        except ConfigError as exc:
-            file = str(config.path) if config.path else None
-            raise ConfigError(str(exc), file=file) from None
+        file = str(config.path) if config.path else None
+        _deliver_one(pm, destination, None, dry_run=True, where=f"delivery[{index}]", file=file)
 
 
 def destinations(run: Run) -> list[DeliveryConfig]:
@@ -108,7 +106,7 @@ def deliver_run(
     new = []
     for destination in todo:
         where = f"delivery[{targets.index(destination)}]"
-        receipt = _deliver_one(pm, destination, run, dry_run=dry_run, where=where)
+        receipt = _deliver_one(pm, destination, run, dry_run=dry_run, where=where, file=str(run.manifest_path))
         record = {
             "delivered_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "destination": destination.key,

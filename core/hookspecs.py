@@ -166,7 +166,8 @@ def deliver(destination: DeliveryConfig, run: Run | None, dry_run: bool) -> Rece
         holds them all). Relative paths are relative to ``run.base_dir``.
     :param run: the approved :class:`roistory.api.Run`: ``run.outputs``
         (format → file), ``run.recorded_sha256``, ``run.title``,
-        ``run.client``, ``run.period``, ``run.locale``, ``run.base_dir``.
+        ``run.client``, ``run.period`` (2026-10), ``run.period_name`` (October 2026, in
+        the report's language), ``run.locale``, ``run.base_dir``.
         ``None`` when roistory only checks the settings, before rendering.
     :param dry_run: check ``destination`` and say what would happen, sending
         nothing. Raise :class:`roistory.api.ConfigError` naming the bad key

@@ -56,6 +56,11 @@ class Run:
         return self.manifest["report"]["period"]
 
     @property
+    def period_name(self) -> str:
+        """The period as the report names it, in its language ("octubre de 2026")."""
+        return self.manifest["report"].get("period_name") or self.period
+
+    @property
     def locale(self) -> str:
         return self.manifest["report"].get("locale", "en")
 

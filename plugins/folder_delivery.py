@@ -52,7 +52,7 @@ def deliver(destination, run, dry_run):
     path, formats = _settings(destination)
     if run is None:
         return Receipt(location=path)
-    folder = (run.base_dir / path) / date.today().isoformat() / (run.client or run.name)
+    folder = (run.base_dir / path).resolve() / date.today().isoformat() / (run.client or run.name)
     files = [p for fmt, p in run.outputs.items() if formats is None or fmt in formats]
     if not dry_run:
         try:

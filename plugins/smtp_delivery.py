@@ -11,7 +11,7 @@ delivery:
     to: [cfo@client.example]
     cc: []
     attach: [pdf]                  # default [pdf]
-    subject: "{title} — {period}"  # {title}, {client}, {period} are filled in
+    subject: "{title} — {period}"  # {title}, {client}, {period} (named in the report's language)
     starttls: true                 # default true; false only for a server on this machine
     ca_file: /etc/ssl/agency-ca.pem   # optional: trust this CA for STARTTLS
 ```
@@ -68,7 +68,7 @@ def _settings(destination) -> dict:
 
 def _message(settings: dict, destination, run) -> EmailMessage:
     message = EmailMessage()
-    fields = {"title": run.title, "client": run.client or "", "period": run.period}
+    fields = {"title": run.title, "client": run.client or "", "period": run.period_name}
     try:
         message["Subject"] = settings["subject"].format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
@@ -78,7 +78,7 @@ def _message(settings: dict, destination, run) -> EmailMessage:
     if destination.cc:
         message["Cc"] = ", ".join(destination.cc)
     message["Message-ID"] = make_msgid(domain=settings["from"].rsplit("@", 1)[1])
-    message.set_content(f"{run.title}\n{run.period}\n\nThe report is attached.\n")
+    message.set_content(f"{run.title}\n{run.period_name}\n")
     for fmt in settings["attach"]:
         path = run.outputs.get(fmt)
         if path is None:
