@@ -30,9 +30,10 @@ def _api() -> Any:
 def __getattr__(name: str) -> Any:
     import importlib.util
 
-    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        # `from roistory import history` of a submodule not imported yet: no API import (a cycle)
-        return importlib.import_module(f"{__name__}.{name}")
+    # `from roistory import history` asks for the attribute before importing the submodule:
+    # answer with the submodule, so importing it never has to load the whole API.
+    if importlib.util.find_spec(f"roistory.{name}") is not None:
+        return importlib.import_module(f"roistory.{name}")
     api = _api()
     if name in api.__all__:
         return getattr(api, name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
-from roistory.config import Config, DeliveryConfig, SourceConfig
+from roistory.config import Config, DeliveryConfig, SourceConfig, load_config
 from roistory.delivery import Receipt
 from roistory.errors import (
     BadInputError,
@@ -27,12 +27,13 @@ from roistory.errors import (
     RoistoryError,
     TemplateError,
 )
+from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
 from roistory.i18n import N_
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
 from roistory.paths import PathTable, path_rows
-from roistory.periods import Period
+from roistory.periods import Period, parse_period
 from roistory.pipeline import Report
 from roistory.quality import Finding
 from roistory.readers import (
@@ -102,6 +103,8 @@ __all__ = [
     "Journeys",
     "PathTable",
     "Finding",
+    "load_config",
+    "parse_period",
     # errors (exit code 2 for bad input, 1 otherwise)
     "RoistoryError",
     "BadInputError",
@@ -133,6 +136,7 @@ __all__ = [
     "check_options",
     "add_findings",
     "set_default",
+    "require_extra",
     # helpers for metrics, models and sections
     "period_total",
     "path_rows",

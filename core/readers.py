@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from roistory.errors import DataError
+from roistory.extras import require_extra
 from roistory.quality import Finding
 from roistory.sources import CORE_OPTIONS, FINDINGS_ATTR, LINE_OF_ATTR, OPTIONS_ATTR, TABLE_COLUMNS
 
@@ -589,10 +590,7 @@ def read_excel(source: SourceConfig, config: Config) -> pd.DataFrame:
     path = config.resolve(source.path or "")
     file = str(path)
     options = check_options(source, EXCEL_OPTIONS, "excel", file)
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency
-        raise DataError("reading .xlsx needs the openpyxl package", file=file) from None
+    openpyxl = require_extra("openpyxl", "excel", needed_for="reading .xlsx files")
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):
