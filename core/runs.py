@@ -57,5 +57,5 @@ def render_and_deliver(
         return paths, []
     run = Run.load(paths["manifest"])
     approve(run, by=approved_by)
-    records, _skipped = deliver_run(run, force=force)
+    records, _skipped = deliver_run(run, force=force, pm=render.get("pm"))
     return paths, records
