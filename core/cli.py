@@ -121,10 +121,13 @@ def demo(out: Path) -> None:
 def validate(config: Path, period: str | None) -> None:
     """Check CONFIG and its data; print findings; write nothing."""
     from roistory.config import load_config
+    from roistory.delivery import check_destinations
     from roistory.pipeline import build_report
     from roistory.render import render_html
 
-    report = build_report(load_config(config), period=period, write_history=False)
+    loaded = load_config(config)
+    check_destinations(loaded)  # delivery settings are config too
+    report = build_report(loaded, period=period, write_history=False)
     render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")

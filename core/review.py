@@ -97,6 +97,13 @@ class Run:
         return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (a container without a passwd entry)
+        return "unknown"
+
+
 def approve(run: Run, *, by: str | None = None, note: str | None = None) -> dict[str, Any]:
     """Mark a reviewed, final run as approved for delivery; returns the approval record."""
     if run.draft:
@@ -106,7 +113,7 @@ def approve(run: Run, *, by: str | None = None, note: str | None = None) -> dict
     run.check_outputs_unchanged(run.recorded_sha256)
     record = {
         "approved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "approved_by": by or getpass.getuser(),
+        "approved_by": by or _user(),
         "note": note,
         "outputs": run.recorded_sha256,
     }
