@@ -29,7 +29,7 @@ from roistory.errors import (
 )
 from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
-from roistory.i18n import N_
+from roistory.i18n import N_, Catalog
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
 from roistory.paths import PathTable, path_rows
@@ -92,6 +92,7 @@ __all__ = [
     "ReportSection",
     "Theme",
     "Receipt",
+    "Catalog",
     # what sections, metrics and models receive
     "Report",
     "Config",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from roistory.attribution import AttributionModel
     from roistory.config import DeliveryConfig
     from roistory.delivery import Receipt
+    from roistory.i18n import Catalog
     from roistory.metrics import Metric
     from roistory.pipeline import Report
     from roistory.review import Run
@@ -127,6 +128,21 @@ def register_themes(register: Callable[[Theme], None]) -> None:
         ``default:`` prefix (``{% extends "default:report.html.j2" %}``).
 
     Added in 0.1.
+    """
+
+
+@hookspec
+def register_translations(register: Callable[[Catalog], None]) -> None:
+    """Register a plugin's own translations of the text it puts in reports.
+
+    :param register: call ``register(Catalog(domain=..., folder=...))``. ``folder``
+        holds gettext catalogs as ``<locale>/LC_MESSAGES/<domain>.po`` (``es``,
+        ``zh_Hant``, ...); ``domain`` names them (use the plugin's module name).
+        Their messages are merged into the report's translations at load: a
+        section's ``report.gettext(...)`` and a template's ``{{ _("...") }}`` find
+        them. roistory's own catalog wins when both translate the same text.
+
+    Added in 0.2.
     """
 
 

@@ -244,7 +244,7 @@ class Report:
     def translations(self):
         from roistory.i18n import translations
 
-        return translations(self.config.report.locale)
+        return translations(self.config.report.locale, tuple(self.registry.catalogs.values()))
 
     @property
     def period(self) -> Period:

@@ -191,12 +191,14 @@ _KINDS: dict[str, tuple[str, str]] = {
     "model": ("register_attribution_models", "id"),
     "section": ("register_report_sections", "id"),
     "theme": ("register_themes", "name"),
+    "catalog": ("register_translations", "domain"),
 }
 
 
 def _item_types() -> dict[str, type]:
     # imported here: these modules import pandas, which `roistory --help` need not pay for
     from roistory.attribution import AttributionModel
+    from roistory.i18n import Catalog
     from roistory.metrics import Metric
     from roistory.sections import ReportSection
     from roistory.sources import SourceType
@@ -208,6 +210,7 @@ def _item_types() -> dict[str, type]:
         "model": AttributionModel,
         "section": ReportSection,
         "theme": Theme,
+        "catalog": Catalog,
     }
 
 
@@ -237,6 +240,10 @@ class Registry:
     @property
     def themes(self) -> dict[str, Any]:
         return self.items["theme"]
+
+    @property
+    def catalogs(self) -> dict[str, Any]:
+        return self.items["catalog"]
 
     def provider(self, kind: str, name: str) -> str:
         return self.providers.get((kind, name), "?")
