@@ -16,12 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
-from roistory.config import Config, SourceConfig, load_config
+from roistory.config import Config, DeliveryConfig, SourceConfig, load_config
 from roistory.context import ReportContext
+from roistory.delivery import Receipt
 from roistory.errors import (
     BadInputError,
     ConfigError,
     DataError,
+    DeliveryError,
     PluginError,
     RoistoryError,
     TemplateError,
@@ -47,6 +49,7 @@ from roistory.readers import (
     read_parquet,
     set_default,
 )
+from roistory.review import Run
 from roistory.sections import ReportSection
 from roistory.sources import (
     CORE_OPTIONS,
@@ -91,12 +94,15 @@ __all__ = [
     "AttributionModel",
     "ReportSection",
     "Theme",
+    "Receipt",
     "Catalog",
     # what sections, metrics and models receive
     "ReportContext",
     "Report",
     "Config",
     "SourceConfig",
+    "DeliveryConfig",
+    "Run",
     "Period",
     "PeriodData",
     "Journeys",
@@ -111,6 +117,7 @@ __all__ = [
     "DataError",
     "TemplateError",
     "PluginError",
+    "DeliveryError",
     "ModelParamError",
     # the table contract
     "TABLE_COLUMNS",

@@ -14,6 +14,7 @@ import click
 
 from roistory import __version__
 from roistory.errors import BadInputError, RoistoryError
+from roistory.plugin_manager import plugin_at_fault
 
 DOCS = "https://github.com/roistory/roistory/tree/main/docs"
 
@@ -48,6 +49,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     ctx.ensure_object(dict)["verbose"] = verbose
 
 
+def _editions(value: str | None) -> list[str] | None:
+    return [e.strip() for e in value.split(",") if e.strip()] if value else None
+
+
 def _formats(value: str | None) -> list[str] | None:
     if not value:
         return None
@@ -56,16 +61,6 @@ def _formats(value: str | None) -> list[str] | None:
     if bad:
         raise click.BadParameter(f"unknown format '{bad[0]}'; use html, pdf, json", param_hint="--format")
     return formats
-
-
-def render_config(config_path: Path, out: Path, *, period=None, locale=None, formats=None) -> dict[str, Path]:
-    from roistory.config import load_config
-    from roistory.pipeline import build_report
-    from roistory.render import write_report
-
-    config = load_config(config_path)
-    report = build_report(config, period=period, locale=locale)
-    return write_report(report, out, formats)
 
 
 def _print_outputs(paths: dict[str, Path]) -> None:
@@ -80,9 +75,28 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
-def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None) -> None:
+@click.option("--edition", "editions", help="Comma-separated editions (accepted; not available yet).")
+@click.option("--draft", is_flag=True, help="Watermark every page DRAFT; a draft is never delivered.")
+@click.option("--deliver", is_flag=True, help="Approve and send the outputs to the config's delivery: entries.")
+@click.option("--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs.")
+def run(
+    config: Path, period: str | None, out: Path, formats: str | None, locale: str | None,
+    editions: str | None, draft: bool, deliver: bool, force: bool,
+) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
-    _print_outputs(render_config(config, out, period=period, locale=locale, formats=_formats(formats)))
+    # imported here: the pipeline loads pandas, which `roistory --help` need not pay for
+    from roistory.runs import render_and_deliver
+
+    paths, records = render_and_deliver(
+        config, out, period=period, locale=locale, formats=_formats(formats), editions=_editions(editions),
+        draft=draft, deliver=deliver, force=force,
+    )
+    _print_outputs(paths)
+    if deliver and draft:
+        click.echo("draft: nothing delivered", err=True)
+    for record in records:
+        to = ", ".join(record["recipients"]) or record["location"]
+        click.echo(f"delivered: {record['destination']} -> {to}", err=True)
 
 
 @contextmanager
@@ -95,6 +109,8 @@ def _bundled_example():
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 def demo(out: Path) -> None:
     """Render the bundled example report (HTML, PDF, JSON) and print the paths."""
+    from roistory.runs import render_config  # loads pandas: not for `roistory --help`
+
     with _bundled_example() as folder:
         _print_outputs(render_config(folder / "report.yaml", out))
 
@@ -105,10 +121,13 @@ def demo(out: Path) -> None:
 def validate(config: Path, period: str | None) -> None:
     """Check CONFIG and its data; print findings; write nothing."""
     from roistory.config import load_config
+    from roistory.delivery import check_destinations
     from roistory.pipeline import build_report
     from roistory.render import render_html
 
-    report = build_report(load_config(config), period=period, write_history=False)
+    loaded = load_config(config)
+    check_destinations(loaded)  # delivery settings are config too
+    report = build_report(loaded, period=period, write_history=False)
     render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
@@ -119,30 +138,6 @@ def validate(config: Path, period: str | None) -> None:
         needs = ", ".join(record["needs"]) or record.get("reason", "")
         click.echo(f"n/m    {record['metric']}: needs {needs}")
     click.echo(f"{config}: valid, period {report.period.label}")
-
-
-@cli.command()
-@click.argument("configs", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
-@click.option("--jobs", "-j", type=click.IntRange(1), default=2, show_default=True, help="Reports rendered at once.")
-def batch(configs: tuple[Path, ...], out: Path, jobs: int) -> None:
-    """Render many reports (one per client) in parallel, each into OUT/<client>/.
-
-    The client is the config's report.client, else its folder's name. A failing
-    client does not stop the others; a summary table follows. Exit code 1 if any failed.
-    """
-    from roistory.batch import run_batch
-
-    results = run_batch(list(configs), out, jobs)
-    width = max(len(r.client) for r in results)
-    click.echo(f"{'client':<{width}}  status  seconds  output / error")
-    for r in results:
-        detail = r.outputs.get("pdf") or r.outputs.get("html") or r.outputs.get("json") or "" if r.ok else r.error
-        click.echo(f"{r.client:<{width}}  {'ok' if r.ok else 'FAILED':<6}  {r.seconds:7.1f}  {detail}")
-    failed = sum(not r.ok for r in results)
-    click.echo(f"{len(results) - failed} of {len(results)} reports rendered")
-    if failed:
-        sys.exit(1)
 
 
 @cli.command()
@@ -229,11 +224,12 @@ def models() -> None:
         click.echo(f"    {model.description}")
 
 
+from roistory.agency_commands import approve, batch, config, deliver, diff  # noqa: E402
 from roistory.attribute_command import attribute  # noqa: E402
 from roistory.history_command import history  # noqa: E402
 
-cli.add_command(attribute)
-cli.add_command(history)
+for command in (attribute, history, batch, config, approve, deliver, diff):
+    cli.add_command(command)
 
 
 def make_cli(pm=None) -> click.Group:
@@ -272,7 +268,11 @@ def main() -> None:
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         code = 2 if isinstance(exc, BadInputError) else 1
-        click.echo(f"Error: internal error {type(exc).__name__}: {exc} (run with --verbose for details)", err=True)
+        blame = plugin_at_fault(exc)
+        if blame:
+            click.echo(f"Error: {blame} (run with --verbose for the traceback)", err=True)
+        else:
+            click.echo(f"Error: internal error {type(exc).__name__}: {exc} (run with --verbose for details)", err=True)
         sys.exit(code)
 
 

@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roistory.cascade import Layers, item_key, key_of, load_layers
 from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError
 from roistory.periods import parse_period
@@ -127,6 +128,33 @@ class GoalConfig(_Strict):
     owner: str | None = None
 
 
+class DeliveryConfig(BaseModel):
+    """Where an approved report goes. ``type`` names a delivery plugin (``folder``, ``smtp`` …),
+    which checks its own settings; the core checks recipients are e-mail addresses."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    name: str | None = None
+    to: list[str] = []
+    cc: list[str] = []
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                validate_email(str(value), check_deliverability=False)
+            except EmailNotValidError as exc:
+                raise ValueError(f"'{value}' is not an e-mail address ({exc})") from None
+        return values
+
+    @property
+    def key(self) -> str:
+        """How ``extends`` merges it and how deliveries are recorded: its name, else its type."""
+        return self.name or self.type
+
+
 class Config(_Strict):
     report: ReportSettings
     sources: list[SourceConfig] = Field(min_length=1)
@@ -138,6 +166,7 @@ class Config(_Strict):
     fx: FxConfig = FxConfig()
     identity: IdentityConfig = IdentityConfig()
     history: HistoryConfig | None = None  # the embedded store of every run's tables; None = off
+    delivery: list[DeliveryConfig] = []
 
     # where relative paths resolve; set by load_config, not read from YAML
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -145,6 +174,14 @@ class Config(_Strict):
 
     def resolve(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
+
+    @model_validator(mode="after")
+    def _unique_deliveries(self) -> Config:
+        keys = [d.key for d in self.delivery]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"two deliveries named '{twice[0]}': give each a distinct 'name'")
+        return self
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
@@ -154,8 +191,9 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def config_from_dict(data: Any, *, path: Path | None = None) -> Config:
-    """Validate a parsed report.yaml; raises ConfigError naming the first bad key."""
+def config_from_dict(data: Any, *, path: Path | None = None, layers: Layers | None = None) -> Config:
+    """Validate a parsed report.yaml; raises ConfigError naming the first bad key
+    (and, for a cascaded config, the file that set it)."""
     file = str(path) if path else "report.yaml"
     if not isinstance(data, dict):
         raise ConfigError("the file must be a mapping with a 'report' key", file=file)
@@ -167,7 +205,10 @@ def config_from_dict(data: Any, *, path: Path | None = None) -> Config:
         return Config.model_validate({**data, "base_dir": base_dir, "path": path})
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = _key_path(tuple(p for p in error["loc"] if not str(p).startswith("function-")))
+        loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+        key = _key_path(loc)
+        if layers is not None and layers.origin(key_of(loc, data)) is not None:
+            file = str(layers.origin(key_of(loc, data)))
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
@@ -179,22 +220,35 @@ def config_from_dict(data: Any, *, path: Path | None = None) -> Config:
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate a report.yaml."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}malformed YAML: {problem}", file=str(path)) from None
-    return config_from_dict(data, path=path)
+    """Read and validate a report.yaml and every file it ``extends``."""
+    return load_config_layers(path)[0]
+
+
+def load_config_layers(path: str | Path) -> tuple[Config, Layers]:
+    """The validated config and the merged files behind it (who set which value)."""
+    layers = load_layers(Path(path))
+    return config_from_dict(layers.data, path=Path(path), layers=layers), layers
+
+
+def explain_config(path: str | Path) -> tuple[list[Path], list[tuple[str, Any, str | None]]]:
+    """The files of the chain (nearest first) and every effective value as
+    (key, value, file that set it or None for a default)."""
+    config, layers = load_config_layers(path)
+    rows: list[tuple[str, Any, str | None]] = []
+
+    def walk(key: str, value: Any, list_name: str = "") -> None:
+        if isinstance(value, dict) and value:
+            for name, child in value.items():
+                walk(f"{key}.{name}" if key else name, child, name)
+        elif isinstance(value, list) and value and all(item_key(list_name, v) for v in value):
+            for item in value:
+                walk(f"{key}[{item_key(list_name, item)}]", item)
+        else:
+            origin = layers.origin(key)
+            rows.append((key, value, str(origin) if origin else None))
+
+    walk("", config.model_dump(mode="json", exclude={"base_dir", "path"}, exclude_none=True))
+    return layers.files, rows
 
 
 # Every date a table can hold (pandas' nanosecond timestamps): the period of a config

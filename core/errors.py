@@ -59,3 +59,7 @@ def unknown_name(kind: str, name: str, known: list[str], key: str) -> ConfigErro
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else f"; available: {', '.join(sorted(known))}"
     return ConfigError(f"unknown {kind} '{name}'{hint}", key=key)
+
+
+class DeliveryError(RoistoryError):
+    """An approved report could not be delivered (server refused, folder not writable)."""

@@ -23,9 +23,12 @@ if TYPE_CHECKING:
     import jinja2
 
     from roistory.attribution import AttributionModel
+    from roistory.config import DeliveryConfig
     from roistory.context import ReportContext
+    from roistory.delivery import Receipt
     from roistory.i18n import Catalog
     from roistory.metrics import Metric
+    from roistory.review import Run
     from roistory.sections import ReportSection
     from roistory.sources import SourceType
     from roistory.themes import Theme
@@ -164,6 +167,42 @@ def prepare_jinja2_environment(env: jinja2.Environment, report: ReportContext) -
     :param report: the computed report about to be rendered (read-only).
 
     Added in 0.1.
+    """
+
+
+# --------------------------------------------------------------------------
+# Delivery
+# --------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def deliver(destination: DeliveryConfig, run: Run | None, dry_run: bool) -> Receipt | None:
+    """Send an approved report somewhere: a folder, e-mail, a client portal.
+
+    Called once per entry of the report's ``delivery:`` list, after a
+    successful render (``roistory run --deliver``) or by ``roistory deliver RUN``.
+    Return ``None`` when ``destination.type`` is not yours; the first plugin
+    that returns a :class:`roistory.api.Receipt` has handled it.
+
+    :param destination: the ``delivery:`` entry: ``type``, ``name``, ``to``
+        and ``cc`` (already checked to be e-mail addresses) and the plugin's own
+        keys as attributes (``destination.host``; ``destination.model_extra``
+        holds them all). Relative paths are relative to ``run.base_dir``.
+    :param run: the approved :class:`roistory.api.Run`: ``run.outputs``
+        (format → file), ``run.recorded_sha256``, ``run.title``,
+        ``run.client``, ``run.period`` (2026-10), ``run.period_name`` (October 2026, in
+        the report's language), ``run.locale``, ``run.base_dir``.
+        ``None`` when roistory only checks the settings, before rendering.
+    :param dry_run: check ``destination`` and say what would happen, sending
+        nothing. Raise :class:`roistory.api.ConfigError` naming the bad key
+        (exit code 2); raise :class:`roistory.api.DeliveryError` when sending
+        fails (exit code 1), never with a password in the message.
+    :return: a :class:`roistory.api.Receipt` (recipients, location, detail),
+        recorded in ``<name>.deliveries.json`` with the outputs' SHA-256;
+        ``None`` for a type this plugin does not deliver. First non-None
+        result wins.
+
+    Added in 0.2.
     """
 
 

@@ -10,6 +10,10 @@ Environment controls:
   (roistory's own built-ins always load; an empty value means built-ins only).
 - ``ROISTORY_BLOCK_PLUGINS=name1,name2`` never loads these entry-point names.
 - ``ROISTORY_TRACE_PLUGINS=1`` prints every hook call to stderr.
+
+A plugin that cannot load (an import error, a misspelt hook or argument) is
+disabled with one warning naming it and its distribution; everything else keeps
+working. :func:`plugin_at_fault` names the plugin behind an exception raised later.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import types
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -31,6 +36,7 @@ from roistory.themes import Theme
 
 ENTRY_POINT_GROUP = "roistory"
 OWN_DISTRIBUTION = "roistory"
+_warn_when_disabling = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("roistory")
     pm.add_hookspecs(hookspecs)
     pm.roistory_plugin_info = {}  # type: ignore[attr-defined]
+    pm.roistory_disabled = {}  # type: ignore[attr-defined]  # entry-point name -> why
     for blocked in _csv_env("ROISTORY_BLOCK_PLUGINS") or ():
         pm.set_blocked(blocked)
     if entrypoints:
@@ -88,16 +95,70 @@ def _load_entrypoints(pm: pluggy.PluginManager) -> None:
             continue
         if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
             continue
+        version = ep.dist.version if ep.dist else None
         try:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)
-        except Exception as exc:  # a broken plugin must not become a traceback (PluginValidationError too)
-            raise PluginError(
-                f"plugin '{ep.name}' from {dist or 'unknown distribution'} failed to load: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        version = ep.dist.version if ep.dist else None
+            _check_hook_names(pm, plugin)
+        except Exception as exc:  # a broken plugin is left out, never a traceback
+            if pm.has_plugin(ep.name):
+                pm.unregister(name=ep.name)
+            _disable(pm, ep.name, dist, version, f"{type(exc).__name__}: {exc}")
+            continue
         pm.roistory_plugin_info[ep.name] = PluginInfo(ep.name, dist, version, builtin)  # type: ignore[attr-defined]
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin: object) -> None:
+    """A hook implementation whose name matches no hookspec is a typo (check_pending, per plugin)."""
+    for caller in pm.get_hookcallers(plugin) or []:
+        if not caller.has_spec():
+            raise pluggy.PluginValidationError(plugin, f"unknown hook '{caller.name}' (misspelt?)")
+
+
+def _disable(pm: pluggy.PluginManager, name: str, dist: str | None, version: str | None, why: str) -> None:
+    pm.roistory_disabled[name] = why  # type: ignore[attr-defined]
+    if _warn_when_disabling:
+        origin = f"{dist} {version}" if dist and version else dist or "unknown distribution"
+        print(f"Warning: plugin '{name}' from {origin} is disabled: {why}", file=sys.stderr)
+
+
+def quiet_disabled_plugins() -> None:
+    """No warning for disabled plugins in this process (a batch worker: the parent warned once)."""
+    global _warn_when_disabling
+    _warn_when_disabling = False
+
+
+def disabled_plugins(pm: pluggy.PluginManager) -> dict[str, str]:
+    """Entry-point name -> why it was left out, for plugins that failed to load."""
+    return dict(getattr(pm, "roistory_disabled", {}))
+
+
+def _module_of(plugin: object) -> str | None:
+    return plugin.__name__ if isinstance(plugin, types.ModuleType) else type(plugin).__module__
+
+
+def plugin_at_fault(exc: BaseException, pm: pluggy.PluginManager | None = None) -> str | None:
+    """One line naming the plugin, the hook (or function) and the exception, when plugin code raised it.
+
+    Walks the traceback from the outside in; the first frame in a plugin's module
+    is where roistory handed control to that plugin (a hook, or a callback it registered).
+    """
+    pm = pm or _manager
+    if pm is None:
+        return None
+    modules = {_module_of(plugin): name for name, plugin in loaded_plugins(pm)}
+    traceback = exc.__traceback__
+    while traceback is not None:
+        frame = traceback.tb_frame
+        name = modules.get(frame.f_globals.get("__name__"))
+        if name is not None:
+            info = plugin_info(pm, name)
+            origin = f" from {info.distribution}" if info.distribution else ""
+            function = frame.f_code.co_name
+            where = f"hook {function}" if function in hookspecs.HOOK_NAMES else f"{function}()"
+            return f"plugin '{name}'{origin} failed in {where}: {type(exc).__name__}: {exc}"
+        traceback = traceback.tb_next
+    return None
 
 
 def loaded_plugins(pm: pluggy.PluginManager) -> list[tuple[str, object]]:

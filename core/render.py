@@ -10,11 +10,11 @@ temporary name and renamed, so a failure never leaves a half-written report.
 from __future__ import annotations
 
 import base64
-import json
 import mimetypes
 import os
 import re
 import tempfile
+import time
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -24,13 +24,15 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from roistory import __version__, pdf_worker
+from roistory.audit import build_manifest, manifest_json
 from roistory.context import ReportContext
 from roistory.errors import RoistoryError, TemplateError
 from roistory.json_output import report_json
 from roistory.pdf import RENDER_TIMEOUT_SECONDS, inside, pdf_bytes, time_limit
-from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.plugin_manager import get_plugin_manager
 from roistory.sections import default_sections
 from roistory.themes import Theme, check_brand, theme_from_folder
+from roistory.watermark import watermark
 
 
 class TraversableLoader(jinja2.BaseLoader):
@@ -193,26 +195,6 @@ def output_name(report: ReportContext) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
 
 
-def manifest(report: ReportContext, outputs: dict[str, Path]) -> str:
-    pm = report.pm or get_plugin_manager()
-    plugins = []
-    for name, _plugin in loaded_plugins(pm):
-        info = plugin_info(pm, name)
-        plugins.append({"name": name, "distribution": info.distribution, "version": info.version})
-    data = {
-        "roistory_version": __version__,
-        "plugins": plugins,
-        "config": report.config.model_dump(mode="json", exclude={"base_dir", "path"}),
-        "config_path": str(report.config.path.resolve()) if report.config.path else None,
-        "inputs": [
-            {**source.as_json(), "type": source.type, "path": str(source.path) if source.path else None}
-            for source in report.inputs
-        ],
-        "outputs": {fmt: path.name for fmt, path in outputs.items()},
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -227,12 +209,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_report(report: ReportContext, out_dir: Path, formats: list[str] | None = None) -> dict[str, Path]:
-    """Render every format first, then write them all: a failure writes nothing."""
+def write_report(
+    report: ReportContext, out_dir: Path, formats: list[str] | None = None, *, draft: bool = False
+) -> dict[str, Path]:
+    """Render every format first, then write them all: a failure writes nothing.
+
+    ``draft`` puts a DRAFT watermark on every page of the HTML and PDF and says so in the manifest.
+    """
+    started = time.perf_counter()
     formats = formats or list(report.config.report.formats)
     name = output_name(report)
     rendered: dict[str, bytes] = {}
     html = render_html(report) if {"html", "pdf"} & set(formats) else None
+    if draft and html is not None:
+        html = watermark(html)
     if "html" in formats:
         rendered["html"] = html.encode("utf-8")
     if "pdf" in formats:
@@ -242,7 +232,9 @@ def write_report(report: ReportContext, out_dir: Path, formats: list[str] | None
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {fmt: out_dir / f"{name}.{fmt}" for fmt in rendered}
     manifest_path = out_dir / f"{name}.manifest.json"
-    manifest_bytes = manifest(report, paths).encode("utf-8")
+    outputs = {fmt: (paths[fmt], data) for fmt, data in rendered.items()}
+    seconds = time.perf_counter() - started
+    manifest_bytes = manifest_json(build_manifest(report, outputs, draft=draft, seconds=seconds)).encode("utf-8")
     for fmt, data in rendered.items():
         _write_atomic(paths[fmt], data)
     _write_atomic(manifest_path, manifest_bytes)

@@ -9,6 +9,9 @@ runs the new command).
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import importlib.util
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -22,6 +25,7 @@ from click.testing import CliRunner
 from roistory import hookimpl, hookspecs
 from roistory.api import (
     AttributionModel,
+    ConfigError,
     DataError,
     Metric,
     PluginError,
@@ -31,6 +35,7 @@ from roistory.api import (
 )
 from roistory.hookspecs import HOOK_NAMES
 from roistory.plugin_manager import build_registry
+from roistory.runs import render_and_deliver
 from roistory.testing import (
     make_conversions,
     make_leads,
@@ -451,6 +456,39 @@ def test_hook_register_commands(roistory_pm):
 
 
 # -- end command --
+
+
+# -- start deliver --
+def test_hook_deliver(tmp_path, roistory_pm):
+    # the worked example of docs/plugin_hooks.md: a line per delivered file in a CSV index
+    spec = importlib.util.spec_from_file_location(
+        "roistory_docs_index_delivery", Path(__file__).parents[1] / "docs/examples/hooks/index_delivery.py"
+    )
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+
+    config = project(tmp_path, client="acme", config={"delivery": [{"type": "index", "path": "index.csv"}]})
+    with register_plugin(roistory_pm, plugin, name="index_delivery"):
+        paths, records = render_and_deliver(config, tmp_path / "out", formats=["json", "html"], deliver=True, pm=roistory_pm)
+
+    digests = {fmt: hashlib.sha256(paths[fmt].read_bytes()).hexdigest() for fmt in ("json", "html")}
+    lines = list(csv.reader((tmp_path / "index.csv").open()))
+    assert sorted(line[3:] for line in lines) == sorted(
+        [paths[fmt].name, digests[fmt]] for fmt in ("json", "html")
+    )
+    assert {tuple(line[1:3]) for line in lines} == {("acme", "2026-03")}
+    assert records[0]["destination"] == "index" and records[0]["outputs"] == digests
+    assert records[0]["location"] == str(tmp_path / "index.csv")
+
+    # the settings are checked (a dry run without a run) before anything is computed
+    bad = project(tmp_path / "bad", config={"delivery": [{"type": "index"}]})
+    with register_plugin(roistory_pm, plugin, name="index_delivery"):
+        with pytest.raises(ConfigError, match=r"delivery\[0\]\.path: required"):
+            render_and_deliver(bad, tmp_path / "bad" / "out", pm=roistory_pm)
+    assert not (tmp_path / "bad" / "out").exists()
+
+
+# -- end deliver --
 
 
 # --------------------------------------------------------------------------

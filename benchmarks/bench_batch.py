@@ -1,0 +1,140 @@
+"""`roistory batch` on generated clients: parallel speed-up and peak memory against batch size.
+
+    .venv/bin/python benchmarks/bench_batch.py [--clients 50] [--sizes 5,20]
+
+Writes N small client projects (the testing kit's tables, PDF + JSON, one client
+with a broken data file), then runs the real command in a child process:
+
+- speed-up: `--jobs 2` against `--jobs 1` (the same reports one after another),
+  wall-clock time of the whole batch; target >= 1.8x on 2 cores;
+- memory: the peak memory (PSS) of the batch's whole process tree (the
+  command, the fork server and its workers), sampled every 50 ms with psutil,
+  for batches of different sizes at `--jobs 2`; target: it does not grow
+  with the number of clients.
+
+Each run is checked: N-1 PDFs, one failure line naming the broken client, exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from roistory.testing import (
+    make_conversions,
+    make_leads,
+    make_spend,
+    make_touchpoints,
+    write_project,
+)
+
+BROKEN = "client-01"
+
+
+def write_clients(root: Path, count: int) -> None:
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": make_leads(),
+    }
+    for index in range(count):
+        name = f"client-{index:02d}"
+        folder = write_project(root / name, tables, client=name, formats=["pdf", "json"], title=f"Client {index}")
+        if name == BROKEN:
+            (folder.parent / "data" / "spend.csv").write_text("date,channel,cost\n2026-03-02,Email,lots\n")
+
+
+def tree_memory(process: psutil.Process) -> int:
+    """Proportional set size (PSS) of the process and its descendants: pages the fork
+    server shares with its workers count once, not once per process as in RSS."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_full_info().pss
+        except psutil.Error:  # ended between listing and reading
+            pass
+    return total
+
+
+def cpu_seconds_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(clients: Path, out: Path, jobs: int) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak bytes of the process tree) of one batch, after checking
+    its outcome. CPU/wall is how many cores the batch really got on a shared machine."""
+    cpu_before = cpu_seconds_of_children()
+    command = [sys.executable, "-m", "roistory.cli", "batch", str(clients / "*" / "report.yaml"),
+               "--out", str(out), "--jobs", str(jobs)]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watched, peak, done = psutil.Process(child.pid), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_memory(watched))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
+
+    count = len(list(clients.iterdir()))
+    pdfs = list(out.rglob("*.pdf"))
+    failures = [line for line in stderr.splitlines() if "FAILED" in line]
+    assert child.returncode == 1, (child.returncode, stderr[-2000:])
+    assert len(pdfs) == count - 1, f"{len(pdfs)} PDFs for {count} clients"
+    assert len(failures) == 1 and BROKEN in failures[0], failures
+    assert stdout.strip().splitlines()[-1] == f"{count - 1} of {count} reports rendered"
+    return seconds, cpu_seconds_of_children() - cpu_before, peak[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--sizes", default="5,20", help="smaller batches for the memory comparison")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        root = Path(tmp)
+        batches = {}
+        for size in sorted({*(int(s) for s in args.sizes.split(",") if s), args.clients}):
+            write_clients(root / f"clients-{size}", size)
+            batches[size] = root / f"clients-{size}"
+
+        load = psutil.getloadavg()[0]
+        sequential, sequential_cpu, _ = run_batch(batches[args.clients], root / "out-seq", jobs=1)
+        parallel, parallel_cpu, parallel_peak = run_batch(batches[args.clients], root / "out-par", jobs=2)
+        print(f"{args.clients} clients (1 broken), {psutil.cpu_count()} cores, load average "
+              f"{load:.1f} before, {psutil.getloadavg()[0]:.1f} after:")
+        print(f"  one after another (--jobs 1): {sequential:7.1f} s  ({sequential_cpu:.0f} CPU-s: "
+              f"{sequential_cpu / sequential:.2f} cores on average)")
+        print(f"  parallel          (--jobs 2): {parallel:7.1f} s  ({parallel_cpu:.0f} CPU-s: "
+              f"{parallel_cpu / parallel:.2f} cores on average)")
+        print(f"  speed-up: {sequential / parallel:.2f}x (target >= 1.8x)")
+
+        print("peak memory (PSS) of the batch's process tree (--jobs 2):")
+        peaks = {args.clients: parallel_peak}
+        for size, clients in batches.items():
+            if size not in peaks:
+                _, _, peaks[size] = run_batch(clients, root / f"out-mem-{size}", jobs=2)
+        for size in sorted(peaks):
+            print(f"  {size:3d} clients: {peaks[size] / 2**20:6.0f} MiB")
+        smallest, largest = min(peaks), max(peaks)
+        print(f"  {largest} vs {smallest} clients: {peaks[largest] / peaks[smallest]:.2f}x (target: ~1.0x, no growth)")
+
+
+if __name__ == "__main__":
+    main()

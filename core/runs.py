@@ -1,0 +1,61 @@
+"""One report run: a config in, the outputs and manifest written, delivery settings checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from roistory.config import load_config
+from roistory.delivery import check_destinations, deliver_run
+from roistory.errors import ConfigError
+from roistory.pipeline import build_report
+from roistory.render import write_report
+from roistory.review import Run, approve
+
+
+def render_config(
+    config_path: Path,
+    out: Path,
+    *,
+    period: str | None = None,
+    locale: str | None = None,
+    formats: list[str] | None = None,
+    editions: list[str] | None = None,
+    draft: bool = False,
+    pm: pluggy.PluginManager | None = None,
+) -> dict[str, Path]:
+    """Load, compute and write one report; the paths written by format, plus ``manifest``."""
+    if editions:
+        # accepted by run/batch so scripts can pass it; editions are built by another change
+        raise ConfigError("editions are not available in this version of roistory", key="--edition")
+    config = load_config(config_path)
+    check_destinations(config, pm)  # an unknown delivery type is bad input, found before the work
+    report = build_report(config, period=period, locale=locale, pm=pm)
+    return write_report(report, out, formats, draft=draft)
+
+
+
+
+def render_and_deliver(
+    config_path: Path,
+    out: Path,
+    *,
+    deliver: bool = False,
+    force: bool = False,
+    approved_by: str = "roistory run --deliver",
+    **render: Any,
+) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """:func:`render_config`, then with ``deliver`` (and not a draft) approve and deliver at once.
+
+    Asking to deliver a final render is the approval; a draft delivers nothing.
+    Returns the paths written and the delivery records.
+    """
+    paths = render_config(config_path, out, **render)
+    if not deliver or render.get("draft"):
+        return paths, []
+    run = Run.load(paths["manifest"])
+    approve(run, by=approved_by)
+    records, _skipped = deliver_run(run, force=force, pm=render.get("pm"))
+    return paths, records
