@@ -40,6 +40,12 @@ class AttributionModel:
     naming the bad parameter, which :func:`run_model` turns into a
     :class:`roistory.errors.ConfigError` keyed ``attribution.params.<model>.<param>``.
     A model that declares ``defaults`` only accepts those parameter names.
+
+    For the SQL journey engines (:mod:`roistory.engines`): ``engine_rule`` names
+    the heuristic the engine sums in place (``roistory.engines.rules.HEURISTIC_RULES``);
+    ``from_paths(path_table, params)`` computes the credit from a
+    :class:`~roistory.paths.PathTable` alone. A model with neither runs on the
+    in-memory engine only.
     """
 
     id: str
@@ -48,6 +54,8 @@ class AttributionModel:
     attribute: Callable[[Journeys, dict[str, Any]], np.ndarray | pd.DataFrame]
     defaults: dict[str, Any] = field(default_factory=dict)
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    engine_rule: str | None = None
+    from_paths: Callable[[Any, dict[str, Any]], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
