@@ -158,11 +158,22 @@ def run_attribute(
     params: dict[str, dict[str, Any]] | None = None,
     timezone: str = "UTC",
     progress: bool | None = None,
+    engine: str | None = None,
+    sql_input: Any = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read, validate, build journeys and run the models: credits per model id, and the models' labels."""
-    import pandas as pd
+    """Read, validate, build journeys and run the models: credits per model id, and the models' labels.
 
-    from roistory.attribution import NO_TOUCHPOINTS, build_journeys, conversion_events, run_model
+    ``engine`` is ``--engine`` (auto: DuckDB reads files over 512 MiB itself);
+    ``sql_input`` a :class:`roistory.engines.SqlInput` (the rules run in that database).
+    """
+    from roistory.attribution import NO_TOUCHPOINTS, conversion_events
+    from roistory.engines import (
+        FileInput,
+        FrameInput,
+        credits_for,
+        engine_from_option,
+        resolve_backend,
+    )
     from roistory.plugin_manager import build_registry
     from roistory.sources import TABLE_COLUMNS
 
@@ -172,10 +183,16 @@ def run_attribute(
     dimensions = [c for c, (kind, _) in TABLE_COLUMNS["touchpoints"].items() if kind == "str" and c != "person_id"]
     if dimension not in dimensions:
         raise ConfigError(f"'{dimension}' is not a touchpoints dimension; use one of {', '.join(dimensions)}", key="--dimension")
-
-    size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
+    settings = engine_from_option(engine)
+    if sql_input is not None:
+        source: Any = sql_input
+        size = 0
+    else:
+        size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
+        settings = settings.model_copy(update={"backend": resolve_backend(settings.backend, file_bytes=size)})
+    in_memory = sql_input is None and settings.backend == "memory"
     show = progress if progress is not None else size >= LARGE_INPUT_BYTES
-    steps = ["read touchpoints", *(["read conversions"] if conversions_path else []), "build journeys", *(m.id for m in models)]
+    steps = [*(["read touchpoints"] if in_memory else []), *(["read conversions"] if in_memory and conversions_path else []), "attribute"]
     bar = click.progressbar(length=len(steps), label="attribution", file=sys.stderr, show_pos=True) if show else None
 
     def step(name: str) -> None:
@@ -188,40 +205,29 @@ def run_attribute(
             bar.__enter__()
             bar.label = steps[0]
             bar.render_progress()
-        touchpoints = _read_table(touchpoints_path, "touchpoints", registry, timezone)
-        step("read conversions" if conversions_path else "build journeys")
-        conversions = None
-        if conversions_path is not None:
-            conversions = _read_table(conversions_path, "conversions", registry, timezone)
-            step("build journeys")
-        elif "conversion" not in touchpoints:
-            raise DataError(
-                "no conversions: pass --conversions FILE, or give the touchpoints a 'conversion' column (0/1)",
-                file=str(touchpoints_path),
-            )
-        if dimension not in touchpoints:
-            raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
-        events = conversion_events(touchpoints, conversions)
-        journeys, stats = build_journeys(
-            touchpoints, events, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days
-        )
-        del touchpoints
-        results: dict[str, Any] = {}
-        for model in models:
-            step(model.id)
-            credits = run_model(model, journeys, params.get(model.id))
-            orphans = stats.unattributed
-            if len(orphans):
-                credits = pd.concat(
-                    [
-                        credits,
-                        pd.DataFrame(
-                            {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
-                            index=pd.Index([NO_TOUCHPOINTS], name="segment"),
-                        ),
-                    ]
+        if in_memory:
+            touchpoints = _read_table(touchpoints_path, "touchpoints", registry, timezone)
+            step("read conversions" if conversions_path else "attribute")
+            conversions = None
+            if conversions_path is not None:
+                conversions = _read_table(conversions_path, "conversions", registry, timezone)
+                step("attribute")
+            elif "conversion" not in touchpoints:
+                raise DataError(
+                    "no conversions: pass --conversions FILE, or give the touchpoints a 'conversion' column (0/1)",
+                    file=str(touchpoints_path),
                 )
-            results[model.id] = credits
+            if dimension not in touchpoints:
+                raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
+            source = FrameInput(touchpoints, conversion_events(touchpoints, conversions))
+            del touchpoints
+        elif sql_input is None:
+            source = FileInput(touchpoints_path, conversions_path)
+        # the one call into the journey engines: journeys (or the path table) and every model's credit
+        results, stats = credits_for(
+            source, settings, models, params, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days
+        )
+        step("attribute")
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -239,7 +245,7 @@ def run_attribute(
 
 
 @click.command("attribute")
-@click.argument("touchpoints", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("touchpoints")
 @click.option("--conversions", "conversions", type=click.Path(path_type=Path, dir_okay=False), help="Conversions file (CSV or Parquet).")
 @click.option("--model", "model", required=True, help="Comma-separated model ids, e.g. markov,linear (see `roistory models`).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv or json.")
@@ -249,8 +255,11 @@ def run_attribute(
 @click.option("--param", "param", multiple=True, help="Model parameter as model.param=value, e.g. markov.order=2 (repeatable).")
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone of timestamps without one; zoned ones are converted to it.")
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: for inputs over 50 MB).")
+@click.option("--engine", help="memory, duckdb, spark or a Spark master URL (default: DuckDB for files over 512 MiB).")
+@click.option("--query", "query", help="With a database URL as TOUCHPOINTS: the touchpoints query (or table) run there.")
+@click.option("--conversions-query", help="With a database URL as TOUCHPOINTS: the conversions query (or table).")
 def attribute(
-    touchpoints: Path,
+    touchpoints: str,
     conversions: Path | None,
     model: str,
     fmt: str,
@@ -260,9 +269,22 @@ def attribute(
     param: tuple[str, ...],
     timezone: str,
     progress: bool | None,
+    engine: str | None,
+    query: str | None,
+    conversions_query: str | None,
 ) -> None:
-    """Attribute the conversions of a TOUCHPOINTS file (CSV or Parquet) with one or more models."""
+    """Attribute the conversions of a TOUCHPOINTS file (CSV or Parquet) with one or more models.
+
+    TOUCHPOINTS may also be a PostgreSQL URL with --query: the journeys are then built in that database.
+    """
     try:
+        sql_input = None
+        if "://" in touchpoints:
+            from roistory.engines import SqlInput
+
+            if not query:
+                raise ConfigError("a database URL as TOUCHPOINTS needs --query (the touchpoints query or table)", key="--query")
+            sql_input = SqlInput(touchpoints, query, conversions_query)
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format '{fmt}'; use table, csv or json", key="--format")
         for name, value in (("--lookback-days", lookback_days), ("--dormancy-days", dormancy_days)):
@@ -282,7 +304,7 @@ def attribute(
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"unknown time zone '{timezone}'", key="--timezone") from None
         results, labels = run_attribute(
-            touchpoints,
+            Path(touchpoints),
             conversions,
             names,
             dimension=dimension,
@@ -291,6 +313,8 @@ def attribute(
             params=params,
             timezone=timezone,
             progress=progress,
+            engine=engine,
+            sql_input=sql_input,
         )
     except RoistoryError as exc:
         raise AttributeFailed(str(exc), exc.exit_code) from None

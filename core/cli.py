@@ -58,12 +58,16 @@ def _formats(value: str | None) -> list[str] | None:
     return formats
 
 
-def render_config(config_path: Path, out: Path, *, period=None, locale=None, formats=None) -> dict[str, Path]:
+def render_config(config_path: Path, out: Path, *, period=None, locale=None, formats=None, engine=None) -> dict[str, Path]:
     from roistory.config import load_config
     from roistory.pipeline import build_report
     from roistory.render import write_report
 
     config = load_config(config_path)
+    if engine is not None:
+        from roistory.engines import engine_from_option
+
+        config = config.model_copy(update={"engine": engine_from_option(engine, config.engine)})
     report = build_report(config, period=period, locale=locale)
     return write_report(report, out, formats)
 
@@ -80,9 +84,10 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
-def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None) -> None:
+@click.option("--engine", help="Where journeys are built: memory, duckdb, spark or a Spark master URL (overrides engine:).")
+def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None, engine: str | None) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
-    _print_outputs(render_config(config, out, period=period, locale=locale, formats=_formats(formats)))
+    _print_outputs(render_config(config, out, period=period, locale=locale, formats=_formats(formats), engine=engine))
 
 
 @contextmanager

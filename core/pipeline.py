@@ -18,12 +18,12 @@ from roistory.attribution import (
     AttributionError,
     Journeys,
     JourneyStats,
-    build_journeys,
     conversion_events,
     resolve_params,
     run_model,
 )
 from roistory.config import Config
+from roistory.engines import journeys_for
 from roistory.errors import ConfigError, PluginError
 from roistory.formatting import Formatter
 from roistory.goals import GoalResult, check_goals, evaluate_goals, met_at_baseline, parse_target
@@ -470,9 +470,10 @@ def _build_journeys(report: Report) -> None:
     if events.empty:
         return
     for dimension in [d for d in report.dimensions if d in touchpoints]:
-        report.journeys[dimension] = build_journeys(
+        report.journeys[dimension] = journeys_for(
             touchpoints,
             events,
+            report.config.engine,
             dimension=dimension,
             lookback_days=settings.lookback_days,
             dormancy_days=settings.dormancy_days,

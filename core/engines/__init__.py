@@ -317,3 +317,24 @@ def _with_orphans(results: dict[str, pd.DataFrame], stats: JourneyStats) -> dict
         index=pd.Index([NO_TOUCHPOINTS], name="segment"),
     )
     return {model_id: pd.concat([credits, extra]) for model_id, credits in results.items()}
+
+
+SPARK_MASTERS = ("spark://", "local", "yarn", "k8s://", "mesos://")
+
+
+def engine_from_option(value: str | None, base: Any = None) -> Any:
+    """``--engine``: a backend name, or a Spark master URL (``spark://host:7077``, ``local[2]``) meaning spark.
+
+    Overrides the backend of ``base`` (the report's ``engine:``), keeping its master and conf.
+    """
+    from roistory.config import EngineConfig
+
+    base = base if base is not None else EngineConfig()
+    if value is None:
+        return base
+    value = value.strip()
+    if value in BACKENDS:
+        return base.model_copy(update={"backend": value})
+    if value.startswith(SPARK_MASTERS):
+        return base.model_copy(update={"backend": "spark", "master": value})
+    raise ConfigError(f"unknown engine '{value}'; use {', '.join(BACKENDS)} or a Spark master URL", key="--engine")
