@@ -276,7 +276,7 @@ def credits_for(
     """
     from roistory.attribution import resolve_params, run_model
 
-    backend = settings.backend
+    backend = settings.backend if settings is not None else "auto"
     if backend == "memory" and not isinstance(source, SqlInput):
         from roistory.attribution import build_journeys
 
