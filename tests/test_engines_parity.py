@@ -11,6 +11,7 @@ project, sharing one ``local[2]`` session.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -255,9 +256,9 @@ def test_missing_java_is_one_line(cli, tmp_path):
     touchpoints, conversions = _random_set(3, people=5)
     touchpoints.to_csv(tmp_path / "t.csv", index=False)
     conversions.to_csv(tmp_path / "c.csv", index=False)
-    env = {"PATH": "/nonexistent", "JAVA_HOME": str(tmp_path / "no-java"), "HOME": str(tmp_path)}
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}
     result = cli.run("attribute", "t.csv", "--conversions", "c.csv", "--model", "linear", "--engine", "spark",
                      cwd=tmp_path, env=env)  # fmt: skip
     assert result.code == 2, result.output
     assert result.stderr.strip().count("\n") == 0, result.stderr
-    assert "Java" in result.stderr and "engine.backend" in result.stderr
+    assert "Java" in result.stderr and "engine.backend" in result.stderr and "no-java" in result.stderr

@@ -7,9 +7,12 @@ in-memory frames are sent as Arrow, files are read by Spark itself.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -32,6 +35,18 @@ def _check_master(master: str) -> None:
         except OSError as exc:
             reason = exc.strerror or str(exc)
     raise ConfigError(f"engine spark: cannot reach the Spark master {master} ({reason})", key="engine.master")
+
+
+def _check_java() -> None:
+    """Spark's JVM needs ``java``: JAVA_HOME's if set, else on PATH (checked before Spark prints its own errors)."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if not (Path(home) / "bin" / "java").is_file():
+            raise ConfigError(f"engine spark: no Java at JAVA_HOME={home} (bin/java is missing)", key="engine.backend")
+    elif shutil.which("java") is None:
+        raise ConfigError(
+            "engine spark: Java is not installed (install openjdk-17-jre-headless or set JAVA_HOME)", key="engine.backend"
+        )
 
 
 class SparkEngine:
@@ -58,6 +73,7 @@ class SparkEngine:
             raise ConfigError(
                 "engine spark needs the spark extra: pip install 'roistory[spark]'", key="engine.backend"
             ) from None
+        _check_java()
         _check_master(master)
         builder = SparkSession.builder.master(master).appName("roistory")
         defaults = {
