@@ -78,7 +78,12 @@ class SqlInput:
 
 @dataclass
 class EngineSummary:
-    """What a SQL engine sends back: the path table, heuristic sums per model id, statistics."""
+    """What a SQL engine sends back: the path table, heuristic sums per model id, statistics.
+
+    ``stats.unattributed`` has one row per conversion without touches but no timestamps
+    (NaT) and their whole revenue on its first row: the summary returns only their
+    number and revenue; :func:`journeys_for` gives each one.
+    """
 
     paths: PathTable
     credits: dict[str, pd.DataFrame]
@@ -150,8 +155,9 @@ def summary_for(
 
 def _summary(result: pd.DataFrame, labels: list[str], heuristics: dict) -> EngineSummary:
     part = result["part"].astype(str)
-    paths = result[part == "path"]
-    table = _path_table(paths, labels)
+    groups = result[part == "path"]
+    with_touches = groups["item"].notna() & (groups["item"].astype(str) != "")  # no path: orphan conversions
+    table = _path_table(groups[with_touches], labels)
     credits = {}
     for model_id in heuristics:
         rows = result[part == f"credit:{model_id}"]
@@ -163,18 +169,16 @@ def _summary(result: pd.DataFrame, labels: list[str], heuristics: dict) -> Engin
         frame.iloc[at, 0] = rows["a"].to_numpy(float)
         frame.iloc[at, 1] = rows["b"].to_numpy(float)
         credits[model_id] = frame
-    stats_row = result[part == "stats"]
-    orphans = result[part == "orphan"]
+    orphans = groups[~with_touches]
+    count = int(orphans["a"].sum())
+    revenue = np.zeros(count)
+    if count:  # only their number and revenue come back: one row per orphan, the revenue on the first
+        revenue[0] = float(orphans["b"].sum())
     stats = JourneyStats(
-        conversions=int(stats_row["c"].fillna(0).iloc[0]) if len(stats_row) else 0,
-        unattributed=pd.DataFrame(
-            {
-                "timestamp": pd.to_datetime(orphans["a"].to_numpy(np.int64) * 1000),
-                "revenue": orphans["b"].to_numpy(float),
-            }
-        ),
-        touches_beyond_lookback=int(stats_row["a"].fillna(0).iloc[0]) if len(stats_row) else 0,
-        reengaged_journeys=int(stats_row["b"].fillna(0).iloc[0]) if len(stats_row) else 0,
+        conversions=int(groups["a"].sum()),
+        unattributed=pd.DataFrame({"timestamp": pd.Series(pd.NaT, index=range(count), dtype="datetime64[ns]"), "revenue": revenue}),
+        touches_beyond_lookback=int(groups["d"].sum()),
+        reengaged_journeys=int(groups["e"].sum()),
     )
     return EngineSummary(table, credits, stats)
 

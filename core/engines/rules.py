@@ -23,7 +23,9 @@ The rules are those of :func:`roistory.attribution.build_journeys`:
 4. a converting journey left with no touch is an orphan (reported, not credited).
 
 The path table, the heuristic credit sums and the journey statistics come back
-in one result set (column ``part`` tells which), so the rules run once.
+in one result set (column ``part`` tells which). The journeys are scanned once
+for the path table and statistics (orphan conversions are the group with no
+path); the heuristic sums need a second pass over the kept touches.
 """
 
 from __future__ import annotations
@@ -65,44 +67,38 @@ numbered AS (
   SELECT *, SUM(starts) OVER (PARTITION BY person_id ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS journey_no
   FROM flagged
 ),
-journey_ends AS (
-  SELECT person_id, journey_no, MAX(is_conv) AS converts,
-    MAX(CASE WHEN is_conv = 1 THEN t_us END) AS conv_us, SUM(revenue) AS revenue,
-    SUM(CASE WHEN is_conv = 0 AND t_us >= {lookback_from} THEN 1 ELSE 0 END) AS kept_touches,
-    SUM(CASE WHEN is_conv = 0 AND t_us < {lookback_from} THEN 1 ELSE 0 END) AS beyond_lookback,
-    SUM(CASE WHEN is_conv = 0 THEN dormant ELSE 0 END) AS reengaged
-  FROM (
-    SELECT *, MAX(CASE WHEN is_conv = 1 THEN t_us END)
-      OVER (PARTITION BY person_id, journey_no) - {lookback_us} AS conv_from
-    FROM numbered
-  ) AS with_window
-  GROUP BY person_id, journey_no
-),
-kept AS (
-  SELECT n.person_id, n.journey_no, n.ord, n.segment, n.channel, n.t_us, n.seq, e.converts, e.revenue, e.conv_us
-  FROM numbered AS n
-  JOIN journey_ends AS e ON n.person_id = e.person_id AND n.journey_no = e.journey_no
-  WHERE n.is_conv = 0 AND (e.converts = 0 OR n.t_us >= e.conv_us - {lookback_us})
-),
-touches AS (
+marked AS (
   SELECT *,
+    CASE WHEN is_conv = 0 AND (conv_us IS NULL OR t_us >= conv_us - {lookback_us}) THEN 1 ELSE 0 END AS kept
+  FROM (
+    SELECT *,
+      MAX(CASE WHEN is_conv = 1 THEN t_us END) OVER (PARTITION BY person_id, journey_no) AS conv_us,
+      SUM(revenue) OVER (PARTITION BY person_id, journey_no) AS journey_revenue
+    FROM numbered
+  ) AS with_conversion
+),
+journeys AS (
+  SELECT person_id, journey_no, MAX(is_conv) AS converts, MAX(conv_us) AS conv_us, MAX(journey_revenue) AS revenue,
+    STRING_AGG(CASE WHEN kept = 1 THEN CAST({code} AS VARCHAR) END, ' ' ORDER BY ord) AS path,
+    SUM(kept) AS kept_touches,
+    SUM(CASE WHEN is_conv = 0 AND kept = 0 THEN 1 ELSE 0 END) AS beyond_lookback,
+    SUM(CASE WHEN is_conv = 0 THEN dormant ELSE 0 END) AS reengaged
+  FROM marked GROUP BY person_id, journey_no
+)"""
+
+_TOUCHES = """
+touches AS (
+  SELECT person_id, journey_no, ord, seq, channel, t_us, conv_us,
+    CASE WHEN conv_us IS NULL THEN 0 ELSE 1 END AS converts, journey_revenue AS revenue,
     ROW_NUMBER() OVER (PARTITION BY person_id, journey_no ORDER BY ord) AS pos,
     COUNT(*) OVER (PARTITION BY person_id, journey_no) AS n,
     COALESCE(conv_us, MAX(t_us) OVER (PARTITION BY person_id, journey_no)) AS end_us,
     MAX(t_us) OVER (PARTITION BY person_id, journey_no) AS last_us,
     {code} AS code{channel_code}
-  FROM kept
+  FROM marked WHERE kept = 1
 )"""
 
-# journey_ends needs the conversion time of its journey before grouping: the window above.
-_LOOKBACK_FROM = "conv_from"
-
 _SUMMARY = """
-paths AS (
-  SELECT person_id, journey_no, MAX(converts) AS converts, MAX(revenue) AS revenue,
-         STRING_AGG(CAST(code AS VARCHAR), ' ' ORDER BY pos) AS path
-  FROM touches GROUP BY person_id, journey_no
-),
 weighted AS (
   SELECT code, revenue{weights}
   FROM {credited}
@@ -112,16 +108,9 @@ credit_sums AS (
 )
 SELECT 'path' AS part, path AS item, CAST(SUM(converts) AS DOUBLE) AS a,
        CAST(SUM(CASE WHEN converts = 1 THEN revenue ELSE 0 END) AS DOUBLE) AS b,
-       CAST(SUM(1 - converts) AS DOUBLE) AS c
-FROM paths GROUP BY path
-UNION ALL
-SELECT 'stats' AS part, CAST(NULL AS VARCHAR) AS item, CAST(SUM(beyond_lookback) AS DOUBLE) AS a,
-       CAST(SUM(reengaged) AS DOUBLE) AS b, CAST(SUM(converts) AS DOUBLE) AS c
-FROM journey_ends
-UNION ALL
-SELECT 'orphan' AS part, CAST(NULL AS VARCHAR) AS item, CAST(conv_us AS DOUBLE) AS a, revenue AS b,
-       CAST(0 AS DOUBLE) AS c
-FROM journey_ends WHERE converts = 1 AND kept_touches = 0{credit_parts}"""
+       CAST(SUM(1 - converts) AS DOUBLE) AS c,
+       CAST(SUM(beyond_lookback) AS DOUBLE) AS d, CAST(SUM(reengaged) AS DOUBLE) AS e
+FROM journeys GROUP BY path{credit_parts}"""
 
 _JOURNEY_ROWS = """
 people AS (
@@ -129,7 +118,7 @@ people AS (
   FROM events GROUP BY person_id
 ),
 orphans AS (
-  SELECT person_id, journey_no, conv_us, revenue FROM journey_ends WHERE converts = 1 AND kept_touches = 0
+  SELECT person_id, journey_no, conv_us, revenue FROM journeys WHERE converts = 1 AND kept_touches = 0
 )
 SELECT p.first_seq, p.first_any, t.journey_no, t.pos, t.code{channel_select}, t.t_us, t.end_us, t.last_us,
        t.converts, CASE WHEN t.converts = 1 THEN t.revenue ELSE 0 END AS revenue, 0 AS orphan
@@ -169,11 +158,12 @@ def _code_case(column: str, labels: Sequence[str]) -> str:
     return f"CASE COALESCE({column}, {_literal(NOT_SET)}) {whens} END"
 
 
-def _prefix(rules: Rules) -> str:
+def _prefix(rules: Rules, *, touches: bool) -> str:
+    """The shared CTEs: journeys always, the kept touches with their positions when ``touches``."""
     channel_code = ""
     if rules.channel_labels is not None:
         channel_code = f",\n    {_code_case('channel', rules.channel_labels)} AS channel_code"
-    text = _JOURNEYS.replace("{lookback_from}", _LOOKBACK_FROM)
+    text = _JOURNEYS + ("," + _TOUCHES if touches else "")
     return "WITH " + text.format(
         dormancy_us=rules.dormancy_days * US_PER_DAY,
         lookback_us=rules.lookback_days * US_PER_DAY,
@@ -224,11 +214,14 @@ def summary_sql(rules: Rules, heuristics: dict[str, tuple[str, dict[str, Any]]],
         sums.append(f", SUM(w{i}) AS c{i}, SUM(w{i} * revenue) AS r{i}")
         parts.append(
             f"\nUNION ALL\nSELECT {_literal('credit:' + model_id)} AS part, CAST(code AS VARCHAR) AS item, "
-            f"c{i} AS a, r{i} AS b, CAST(0 AS DOUBLE) AS c FROM credit_sums"
+            f"c{i} AS a, r{i} AS b, CAST(0 AS DOUBLE) AS c, CAST(0 AS DOUBLE) AS d, CAST(0 AS DOUBLE) AS e FROM credit_sums"
         )
+    if not heuristics:
+        summary = _SUMMARY[_SUMMARY.index("SELECT 'path'") :].format(credit_parts="")
+        return _transpile(_prefix(rules, touches=False) + "\n" + summary, dialect)
     credited = "(SELECT * FROM touches WHERE converts = 1) AS converting"
     summary = _SUMMARY.format(weights="".join(weights), sums="".join(sums), credited=credited, credit_parts="".join(parts))
-    return _transpile(_prefix(rules) + "," + summary, dialect)
+    return _transpile(_prefix(rules, touches=True) + "," + summary, dialect)
 
 
 def journey_rows_sql(rules: Rules, dialect: str) -> str:
@@ -238,7 +231,7 @@ def journey_rows_sql(rules: Rules, dialect: str) -> str:
         channel_select=", t.channel_code" if has_channel else "",
         channel_null=", -1 AS channel_code" if has_channel else "",
     )
-    return _transpile(_prefix(rules) + "," + text, dialect)
+    return _transpile(_prefix(rules, touches=True) + "," + text, dialect)
 
 
 def _transpile(sql: str, dialect: str) -> str:
