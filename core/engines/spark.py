@@ -86,7 +86,9 @@ class SparkEngine:
         for key, value in {**defaults, **conf}.items():
             builder = builder.config(key, value)
         try:
-            return builder.getOrCreate()
+            session = builder.getOrCreate()
+            session.sparkContext.setLogLevel("ERROR")  # Spark's warnings would drown roistory's one-line messages
+            return session
         except Exception as exc:  # the JVM did not start: no Java, a bad conf value, an unreachable master
             text = str(exc)
             if "JAVA_GATEWAY_EXITED" in text or "JAVA_HOME" in text or "java" in text.lower():
