@@ -37,7 +37,7 @@ start = time.perf_counter()
 extra = {}
 if job == "floor":
     import duckdb
-    con = duckdb.connect(config={"memory_limit": "6GB", "threads": 2})
+    con = duckdb.connect(config={"memory_limit": "6GB", "threads": 2, "enable_progress_bar": False})
     extra["groups"] = con.execute(
         f"SELECT count(*) FROM (SELECT person_id, count(*), max(timestamp) FROM read_parquet('{path}') GROUP BY person_id)"
     ).fetchone()[0]
@@ -69,7 +69,8 @@ def generate(path: Path, rows: int) -> float:
 
     start = time.perf_counter()
     people = max(rows // 4, 1)
-    con = duckdb.connect(config={"memory_limit": "4GB", "threads": 2, "temp_directory": str(path.parent / "gen")})
+    con = duckdb.connect(config={"memory_limit": "4GB", "threads": 2, "temp_directory": str(path.parent / "gen"),
+                                 "enable_progress_bar": False})
     con.execute(f"""
         COPY (
           SELECT 'u' || CAST(hash(i) % {people} AS VARCHAR) AS person_id,
@@ -90,7 +91,7 @@ def run_job(job: str, path: Path, rows: int, timeout: float) -> dict:
                           timeout=timeout)  # fmt: skip
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main(argv: list[str] | None = None) -> None:

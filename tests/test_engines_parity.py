@@ -218,25 +218,43 @@ def spark_settings() -> EngineConfig:
     return EngineConfig(backend="spark", master="local[2]", conf={"spark.sql.shuffle.partitions": "2"})
 
 
-def test_spark_matches_memory(spark_settings):
-    touchpoints, conversions = _random_set(7)
-    events = conversion_events(touchpoints, conversions)
-    _check_engine(spark_settings, touchpoints, events, 3, 5)
-    _assert_same_journeys(touchpoints, events, spark_settings, 3, 5)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(touch_rows, conversion_rows), min_size=8, max_size=8), lookbacks, dormancies)
+def test_spark_matches_memory(spark_settings, sets, lookback, dormancy):
+    """Eight drawn sets side by side (people renamed apart): many cases per Spark job."""
+    touch_frames, conversion_frames = [], []
+    for i, (touches, conversions) in enumerate(sets):
+        touch_frames.append(_touchpoints(touches).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"]))
+        conversion_frames.append(_conversions(conversions).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"]))
+    touchpoints = pd.concat(touch_frames, ignore_index=True)
+    events = conversion_events(touchpoints, pd.concat(conversion_frames, ignore_index=True))
+    _check_engine(spark_settings, touchpoints, events, lookback, dormancy)
+    _assert_same_journeys(touchpoints, events, spark_settings, lookback, dormancy)
 
 
-def _run_example(out: Path, engine: str | None) -> bytes:
-    args = [sys.executable, "-m", "roistory.cli", "run", str(EXAMPLE), "--out", str(out), "--format", "json"]
-    done = subprocess.run([*args, *(["--engine", engine] if engine else [])], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return (out / "acme-2026-10.json").read_bytes()
+def _render_example(out: Path, engine: str) -> bytes:
+    from roistory.cli import render_config
+
+    paths = render_config(EXAMPLE, out, formats=["json"], engine=engine)
+    return paths["json"].read_bytes()
 
 
-@pytest.mark.parametrize("engine", ["duckdb", "local[2]"])
-def test_example_report_is_identical_on_every_engine(tmp_path, engine):
-    memory = _run_example(tmp_path / "memory", "memory")
-    other = _run_example(tmp_path / "other", engine)
-    assert hashlib.sha256(other).hexdigest() == hashlib.sha256(memory).hexdigest()
+def test_example_report_is_identical_on_every_engine(tmp_path, spark_settings):
+    memory = _render_example(tmp_path / "memory", "memory")
+    assert hashlib.sha256(_render_example(tmp_path / "spark", "local[2]")).hexdigest() == hashlib.sha256(memory).hexdigest()
+    assert hashlib.sha256(_render_example(tmp_path / "duckdb", "duckdb")).hexdigest() == hashlib.sha256(memory).hexdigest()
+
+
+def test_run_engine_option(tmp_path):
+    """`roistory run --engine duckdb` (a fresh process) writes the in-memory JSON."""
+    args = [sys.executable, "-m", "roistory.cli", "run", str(EXAMPLE), "--format", "json"]
+    outputs = []
+    for engine in ("memory", "duckdb"):
+        out = tmp_path / engine
+        done = subprocess.run([*args, "--out", str(out), "--engine", engine], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs.append((out / "acme-2026-10.json").read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_unreachable_spark_master_is_one_line(cli, tmp_path):

@@ -61,7 +61,8 @@ class DuckDBEngine:
     def __init__(self, settings: Any):
         import duckdb
 
-        self.connection = duckdb.connect(config={"preserve_insertion_order": True})
+        # no progress bar: it would print into roistory attribute's stdout
+        self.connection = duckdb.connect(config={"enable_progress_bar": False})
         for key, value in (getattr(settings, "conf", None) or {}).items():
             try:
                 literal = str(value).replace("'", "''")
