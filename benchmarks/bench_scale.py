@@ -37,7 +37,8 @@ start = time.perf_counter()
 extra = {}
 if job == "floor":
     import duckdb
-    con = duckdb.connect(config={"memory_limit": "6GB", "threads": 2, "enable_progress_bar": False})
+    con = duckdb.connect(config={"memory_limit": "6GB", "threads": 2})
+    con.execute("SET enable_progress_bar = false")
     extra["groups"] = con.execute(
         f"SELECT count(*) FROM (SELECT person_id, count(*), max(timestamp) FROM read_parquet('{path}') GROUP BY person_id)"
     ).fetchone()[0]
@@ -69,8 +70,8 @@ def generate(path: Path, rows: int) -> float:
 
     start = time.perf_counter()
     people = max(rows // 4, 1)
-    con = duckdb.connect(config={"memory_limit": "4GB", "threads": 2, "temp_directory": str(path.parent / "gen"),
-                                 "enable_progress_bar": False})
+    con = duckdb.connect(config={"memory_limit": "4GB", "threads": 2, "temp_directory": str(path.parent / "gen")})
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"""
         COPY (
           SELECT 'u' || CAST(hash(i) % {people} AS VARCHAR) AS person_id,

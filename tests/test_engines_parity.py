@@ -278,3 +278,47 @@ def test_missing_java_is_one_line(cli, tmp_path):
     assert result.code == 2, result.output
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "Java" in result.stderr and "engine.backend" in result.stderr and "no-java" in result.stderr
+
+
+def _attribute_csv(cli, folder: Path, *args: str) -> pd.DataFrame:
+    import io
+
+    result = cli.run("attribute", *args, "--model", ",".join(MODELS), "--format", "csv",
+                     "--lookback-days", "3", "--dormancy-days", "5", cwd=folder)  # fmt: skip
+    assert result.code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout)).set_index(["model", "channel"]).sort_index()
+
+
+@pytest.mark.parametrize("session_rows", [False, True])
+def test_attribute_reads_parquet_in_duckdb_like_memory(cli, tmp_path, session_rows):
+    """`roistory attribute --engine duckdb` reads the files itself; the credits are the in-memory ones."""
+    touchpoints, conversions = _random_set(11, people=300)
+    touchpoints["channel"] = touchpoints["channel"].fillna("Other")  # a required value for the readers
+    if session_rows:
+        touchpoints["conversion"] = (np.arange(len(touchpoints)) % 7 == 0).astype(int)
+        touchpoints["revenue"] = np.where(touchpoints["conversion"] == 1, 20.5, np.nan)
+        touchpoints.to_parquet(tmp_path / "t.parquet")
+        files = ["t.parquet"]
+    else:
+        touchpoints.to_parquet(tmp_path / "t.parquet")
+        conversions.to_parquet(tmp_path / "c.parquet")
+        files = ["t.parquet", "--conversions", "c.parquet"]
+    memory = _attribute_csv(cli, tmp_path, *files, "--engine", "memory")
+    duckdb = _attribute_csv(cli, tmp_path, *files, "--engine", "duckdb")
+    assert list(duckdb.index) == list(memory.index)
+    np.testing.assert_allclose(duckdb.to_numpy(float), memory.to_numpy(float), rtol=1e-9, atol=1e-9)
+    assert memory.loc["linear"]["conversions"].sum() == pytest.approx(
+        touchpoints["conversion"].sum() if session_rows else len(conversions), rel=1e-12
+    )
+
+
+def test_attribute_in_duckdb_rejects_missing_required_values(cli, tmp_path):
+    touchpoints, conversions = _random_set(12, people=50)
+    touchpoints.to_parquet(tmp_path / "t.parquet")  # some channels are missing
+    conversions.to_parquet(tmp_path / "c.parquet")
+    result = cli.run("attribute", "t.parquet", "--conversions", "c.parquet", "--model", "linear", "--engine", "duckdb",
+                     cwd=tmp_path)  # fmt: skip
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0
+    missing = int(touchpoints["channel"].isna().sum())
+    assert f"column 'channel': {missing} rows have no value" in result.stderr

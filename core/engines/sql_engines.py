@@ -61,8 +61,8 @@ class DuckDBEngine:
     def __init__(self, settings: Any):
         import duckdb
 
-        # no progress bar: it would print into roistory attribute's stdout
-        self.connection = duckdb.connect(config={"enable_progress_bar": False})
+        self.connection = duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")  # it would print into roistory attribute's stdout
         for key, value in (getattr(settings, "conf", None) or {}).items():
             try:
                 literal = str(value).replace("'", "''")
@@ -113,6 +113,7 @@ class DuckDBEngine:
             if column not in touch_columns:
                 raise DataError(f"has no '{column}' column", file=str(source.touchpoints), column=column)
         scan = self._scan(source.touchpoints)
+        self._check_required(scan, source.touchpoints, REQUIRED)
         where = _date_range(source)
         # input order breaks ties at equal timestamps; one file needs no sort for it
         seq = "file_row_number" if source.touchpoints.is_file() else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
@@ -128,6 +129,7 @@ class DuckDBEngine:
             for column in ("person_id", "timestamp"):
                 if column not in conv_columns:
                     raise DataError(f"has no '{column}' column", file=str(source.conversions), column=column)
+            self._check_required(self._scan(source.conversions), source.conversions, ("person_id", "timestamp"))
             revenue = "CAST(revenue AS DOUBLE)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE)"
             self.connection.execute(
                 f"""CREATE TEMP VIEW roistory_conversions AS
@@ -149,6 +151,14 @@ class DuckDBEngine:
                        {revenue} AS revenue, {seq} AS seq, 1 AS same_row
                 FROM {scan} {extra} CAST(conversion AS INTEGER) = 1"""
             )
+
+    def _check_required(self, scan: str, path: Path, columns: tuple[str, ...]) -> None:
+        """Missing required values stop the run, as roistory's readers do (one pass over those columns)."""
+        counts = ", ".join(f'count(*) FILTER (WHERE "{c}" IS NULL)' for c in columns)
+        missing = self.connection.execute(f"SELECT {counts} FROM {scan}").fetchone()
+        for column, count in zip(columns, missing, strict=True):
+            if count:
+                raise DataError(f"{count} rows have no value (required)", file=str(path), column=column)
 
     def distinct(self, column: str) -> list[Any]:
         return [row[0] for row in self.connection.execute(f"SELECT DISTINCT {column} FROM roistory_touches").fetchall()]
