@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Shared libraries WeasyPrint needs that a fresh Debian lacks, plus fonts and
-# poppler-utils (pdftotext, pdftoppm, pdffonts) for the PDF page checks.
+# poppler-utils (pdftotext, pdftoppm, pdffonts) for the PDF page checks; Java for the local
+# Spark the engine parity tests start (roistory[spark]).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
-APT_TEST_PACKAGES := poppler-utils postgresql
+APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless
 
 .PHONY: demo test install install-test system-deps system-test-deps lint bench clean
 

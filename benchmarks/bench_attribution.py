@@ -22,7 +22,13 @@ Sections:
    per-channel difference to the exact solution in its standard errors;
 3. Markov order 2 vs order 1;
 4. peak memory (tracemalloc) of journey building + every heuristic on the 10M
-   touchpoint table, against the table's own size.
+   touchpoint table, against the table's own size;
+5. ``roistory attribute`` end to end on the 10M-touchpoint Parquet file;
+6. the whole job, each in a fresh process (imports included): ``roistory attribute``
+   on 1M journeys (4M touchpoints) in Parquet → exact Markov credits, against a
+   ChannelAttribution user's whole job on the same files (read with pyarrow,
+   build the path strings, ``markov_model`` with its defaults). Goal: ≥ 5×.
+   ``--whole-job-only`` runs just this section.
 
 No assertion: the figures go in the issue's closing note.
 """
@@ -154,13 +160,69 @@ def ca_input(journeys: Journeys) -> pd.DataFrame:
     return table.rename(columns={"total_conversion_value": "total_value"})
 
 
+CA_USER_JOB = r"""
+import sys, time
+start = time.perf_counter()
+import pyarrow.parquet as pq
+from ChannelAttribution import markov_model
+touchpoints = pq.read_table(sys.argv[1]).to_pandas()
+conversions = pq.read_table(sys.argv[2]).to_pandas()
+touchpoints = touchpoints.sort_values(["person_id", "timestamp"], kind="stable")
+paths = touchpoints.groupby("person_id", sort=False)["channel"].agg(" > ".join).rename("path")
+converted = conversions.groupby("person_id").agg(total_conversions=("revenue", "size"), total_conversion_value=("revenue", "sum"))
+table = paths.to_frame().join(converted).fillna(0.0)
+table["total_null"] = (table["total_conversions"] == 0).astype(int)
+table = table.groupby("path", as_index=False)[["total_conversions", "total_conversion_value", "total_null"]].sum()
+markov_model(table, "path", "total_conversions", var_value="total_conversion_value", var_null="total_null", verbose=False)
+print(time.perf_counter() - start)
+"""
+
+
+def whole_job(n_journeys: int, repeat: int) -> tuple[float, float]:
+    """Seconds of `roistory attribute --model markov` and of a ChannelAttribution user's job (fresh processes)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    journeys = generate_journeys(n_journeys, seed=3)
+    touchpoints, conversions = touchpoint_table(journeys)
+    with tempfile.TemporaryDirectory() as folder:
+        tp_path, cv_path = Path(folder) / "touchpoints.parquet", Path(folder) / "conversions.parquet"
+        touchpoints.to_parquet(tp_path)
+        conversions.to_parquet(cv_path)
+        print(f"\n[6] whole job: {len(journeys):,} journeys, {len(touchpoints):,} touchpoints in Parquet "
+              f"({tp_path.stat().st_size / 2**20:.0f} MiB), fresh processes, best of {repeat}")
+        del touchpoints, conversions, journeys
+        roistory = [sys.executable, "-m", "roistory.cli", "attribute", str(tp_path), "--conversions", str(cv_path),
+                    "--model", "markov", "--format", "csv", "--no-progress"]
+        ca = [sys.executable, "-c", CA_USER_JOB, str(tp_path), str(cv_path)]
+
+        def timed(command: list[str]) -> float:
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"failed: {' '.join(command[:4])}: {done.stderr.strip()[-500:]}")
+            return time.perf_counter() - start
+
+        ours = min(timed(roistory) for _ in range(repeat))
+        theirs = min(timed(ca) for _ in range(repeat))
+    print(f"    roistory attribute --model markov (exact): {ours:.2f} s")
+    print(f"    ChannelAttribution user's job (pyarrow read, path strings, markov_model defaults): {theirs:.2f} s")
+    print(f"    ratio: {theirs / ours:.1f}x (goal >= 5x)")
+    return ours, theirs
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (10M touchpoints, 1M journeys)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mam", action="store_true", help="also time marketing-attribution-models (slow, memory hungry)")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--whole-job-only", action="store_true", help="only section 6 (roistory attribute vs a ChannelAttribution job)")
     args = parser.parse_args(argv)
+    if args.whole_job_only:
+        whole_job(int(1_000_000 * args.scale), args.repeat)
+        return
     with quiet():
         import ChannelAttribution as ca
 
@@ -321,6 +383,8 @@ def main(argv: list[str] | None = None) -> None:
               f"{wall:.2f} s wall, peak RSS {child_rss:,.0f} MiB ({status})")
         results.append((f"roistory attribute, {touches / 1e6:.1f}M touchpoints Parquet, 8 models", f"{wall:.2f} s, peak RSS {child_rss / 1024:.2f} GiB"))
 
+    ours, theirs = whole_job(int(1_000_000 * args.scale), args.repeat)
+    results.append(("whole job: roistory attribute markov vs ChannelAttribution user, 1M journeys", f"{theirs / ours:.1f}x"))
     print("\nsummary")
     for label, value in results:
         print(f"  {label:<66} {value}")

@@ -161,17 +161,23 @@ def run_attribute(
     dimension: str = "channel",
     timezone: str = "UTC",
     progress: bool | None = None,
+    engine: str | None = None,
+    sql_input: Any = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Read, validate, build journeys and run the models: credits per model id, and the models' labels."""
+    """Read, validate, build journeys and run the models: credits per model id, and the models' labels.
+
+    ``engine`` is ``--engine`` (auto: DuckDB reads files over 512 MiB itself);
+    ``sql_input`` a :class:`roistory.engines.SqlInput` (the rules run in that database).
+    """
     # the engine (pandas, the plugins) loads when the command runs, not for `roistory --help`
     from roistory.attribution import conversion_events
     from roistory.attribution_run import (
         check_models,
-        journey_findings,
         journeys_by_dimension,
         model_credits,
     )
     from roistory.config import files_config
+    from roistory.engines import FileInput, credits_for, engine_from_option, resolve_backend
     from roistory.plugin_manager import build_registry
     from roistory.sources import TABLE_COLUMNS
 
@@ -184,6 +190,29 @@ def run_attribute(
     dimensions = [c for c, (kind, _) in TABLE_COLUMNS["touchpoints"].items() if kind == "str" and c != "person_id"]
     if dimension not in dimensions:
         raise ConfigError(f"'{dimension}' is not a touchpoints dimension; use one of {', '.join(dimensions)}", key="--dimension")
+    engine_settings = engine_from_option(engine)
+    size = 0
+    if sql_input is None:
+        size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
+        backend = resolve_backend(engine_settings.backend, file_bytes=size)
+        engine_settings = engine_settings.model_copy(update={"backend": backend})
+    if sql_input is not None or engine_settings.backend != "memory":
+        # the rules run where the data is (DuckDB over the files, Spark, the database);
+        # only the path table and the per-channel sums come back
+        source = sql_input if sql_input is not None else FileInput(touchpoints_path, conversions_path)
+        with _progress(["attribute"], bool(progress)) as step:
+            results, stats = credits_for(
+                source,
+                engine_settings,
+                models,
+                settings.params,
+                dimension=dimension,
+                lookback_days=settings.lookback_days,
+                dormancy_days=settings.dormancy_days,
+            )
+            step("attribute")
+        return _noted(results, stats, settings), {m.id: m.label for m in models}
+
     sources = [_source(touchpoints_path, "touchpoints")]
     if conversions_path is not None:
         sources.append(_source(conversions_path, "conversions"))
@@ -194,7 +223,6 @@ def run_attribute(
             raise ConfigError(exc.message, key="--timezone") from None
         raise
 
-    size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
     steps = ["read touchpoints", *(["read conversions"] if conversions_path else []), "build journeys", *(m.id for m in models)]
     with _progress(steps, progress if progress is not None else size >= LARGE_INPUT_BYTES) as step:
         touchpoints = _read_table(config, 0, registry)
@@ -211,7 +239,7 @@ def run_attribute(
         if dimension not in touchpoints:
             raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
         events = conversion_events(touchpoints, conversions)
-        journeys, stats = journeys_by_dimension(touchpoints, events, [dimension], settings)[dimension]
+        journeys, stats = journeys_by_dimension(touchpoints, events, [dimension], settings, engine_settings)[dimension]
         del touchpoints
         results: dict[str, Any] = {}
         for model in models:
@@ -219,13 +247,20 @@ def run_attribute(
             provider = registry.provider("model", model.id)
             results[model.id] = model_credits(model, journeys, stats, settings.params.get(model.id), provider=provider)
 
+    return _noted(results, stats, settings), {m.id: m.label for m in models}
+
+
+def _noted(results: dict[str, Any], stats: Any, settings: AttributionConfig) -> dict[str, Any]:
+    """What building the journeys left out, as notes on stderr (the report's own wording)."""
+    from roistory.attribution_run import journey_findings
+
     for finding in journey_findings(stats, settings, money=lambda revenue: f"revenue {revenue:,.2f}"):
         click.echo(f"note: {finding.message}", err=True)
-    return results, {m.id: m.label for m in models}
+    return results
 
 
 @click.command("attribute")
-@click.argument("touchpoints", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("touchpoints")
 @click.option("--conversions", "conversions", type=click.Path(path_type=Path, dir_okay=False), help="Conversions file (CSV or Parquet).")
 @click.option("--model", "model", required=True, help="Comma-separated model ids, e.g. markov,linear (see `roistory models`).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv or json.")
@@ -235,8 +270,11 @@ def run_attribute(
 @click.option("--param", "param", multiple=True, help="Model parameter as model.param=value, e.g. markov.order=2 (repeatable).")
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone of timestamps without one; zoned ones are converted to it.")
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: for inputs over 50 MB).")
+@click.option("--engine", help="memory, duckdb, spark or a Spark master URL (default: DuckDB for files over 512 MiB).")
+@click.option("--query", "query", help="With a database URL as TOUCHPOINTS: the touchpoints query (or table) run there.")
+@click.option("--conversions-query", help="With a database URL as TOUCHPOINTS: the conversions query (or table).")
 def attribute(
-    touchpoints: Path,
+    touchpoints: str,
     conversions: Path | None,
     model: str,
     fmt: str,
@@ -246,9 +284,22 @@ def attribute(
     param: tuple[str, ...],
     timezone: str,
     progress: bool | None,
+    engine: str | None,
+    query: str | None,
+    conversions_query: str | None,
 ) -> None:
-    """Attribute the conversions of a TOUCHPOINTS file (CSV or Parquet) with one or more models."""
+    """Attribute the conversions of a TOUCHPOINTS file (CSV or Parquet) with one or more models.
+
+    TOUCHPOINTS may also be a PostgreSQL URL with --query: the journeys are then built in that database.
+    """
     try:
+        sql_input = None
+        if "://" in touchpoints:
+            from roistory.engines import SqlInput
+
+            if not query:
+                raise ConfigError("a database URL as TOUCHPOINTS needs --query (the touchpoints query or table)", key="--query")
+            sql_input = SqlInput(touchpoints, query, conversions_query)
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format '{fmt}'; use table, csv or json", key="--format")
         params: dict[str, dict[str, Any]] = {}
@@ -258,7 +309,14 @@ def attribute(
         names = [m.strip() for m in model.split(",") if m.strip()]
         settings = attribution_settings(names, params, lookback_days, dormancy_days)
         results, labels = run_attribute(
-            touchpoints, conversions, settings, dimension=dimension, timezone=timezone, progress=progress
+            Path(touchpoints),
+            conversions,
+            settings,
+            dimension=dimension,
+            timezone=timezone,
+            progress=progress,
+            engine=engine,
+            sql_input=sql_input,
         )
     except RoistoryError as exc:
         raise AttributeFailed(str(exc), exc.exit_code) from None

@@ -41,6 +41,12 @@ class AttributionModel:
     :class:`roistory.errors.ConfigError` keyed ``attribution.params.<model>.<param>``.
     A model that declares ``defaults`` only accepts those parameter names.
     ``default`` models run when a report's ``attribution.models`` is not set.
+
+    For the SQL journey engines (:mod:`roistory.engines`): ``engine_rule`` names
+    the heuristic the engine sums in place (``roistory.engines.rules.HEURISTIC_RULES``);
+    ``from_paths(path_table, params)`` computes the credit from a
+    :class:`~roistory.paths.PathTable` alone. A model with neither runs on the
+    in-memory engine only.
     """
 
     id: str
@@ -50,6 +56,8 @@ class AttributionModel:
     defaults: dict[str, Any] = field(default_factory=dict)
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     default: bool = False
+    engine_rule: str | None = None
+    from_paths: Callable[[Any, dict[str, Any]], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -485,6 +493,18 @@ def credit_from_weights(journeys: Journeys, weights: np.ndarray) -> pd.DataFrame
     return pd.DataFrame(
         {"conversions": conversions, "revenue": revenue}, index=pd.Index(journeys.labels, name="segment")
     )
+
+
+def with_orphans(credits: pd.DataFrame, orphans: pd.DataFrame) -> pd.DataFrame:
+    """Conversions no touchpoint reached become the ``NO_TOUCHPOINTS`` segment, so segment
+    conversions and revenue add up to the totals (one rule for every engine and command)."""
+    if not len(orphans):
+        return credits
+    extra = pd.DataFrame(
+        {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
+        index=pd.Index([NO_TOUCHPOINTS], name="segment"),
+    )
+    return pd.concat([credits, extra])
 
 
 def run_model(model: AttributionModel, journeys: Journeys, params: dict[str, Any] | None = None) -> pd.DataFrame:

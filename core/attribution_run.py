@@ -20,15 +20,16 @@ from roistory.attribution import (
     AttributionModel,
     Journeys,
     JourneyStats,
-    build_journeys,
     resolve_params,
     run_model,
+    with_orphans,
 )
+from roistory.engines import journeys_for
 from roistory.errors import PluginError, unknown_name
 from roistory.quality import Finding
 
 if TYPE_CHECKING:
-    from roistory.config import AttributionConfig
+    from roistory.config import AttributionConfig, EngineConfig
     from roistory.registry import Registry
 
 Window = tuple[pd.Timestamp, pd.Timestamp]  # [start, end): conversions dated in it
@@ -63,12 +64,15 @@ def journeys_by_dimension(
     events: pd.DataFrame,
     dimensions: Iterable[str],
     settings: AttributionConfig,
+    engine: EngineConfig | None = None,
 ) -> dict[str, tuple[Journeys, JourneyStats]]:
-    """Touchpoints cut into journeys once per dimension the touchpoints carry."""
+    """Touchpoints cut into journeys once per dimension the touchpoints carry, by the
+    configured journey engine (``engine``; None picks by size)."""
     return {
-        dimension: build_journeys(
+        dimension: journeys_for(
             touchpoints,
             events,
+            engine,
             dimension=dimension,
             lookback_days=settings.lookback_days,
             dormancy_days=settings.dormancy_days,
@@ -107,14 +111,7 @@ def model_credits(
         credits = run_model(model, journeys, params)
     except AttributionError as exc:
         raise PluginError(f"plugin '{provider}': {exc}") from None
-    orphans = _in_window(stats.unattributed, window)
-    if len(orphans):
-        extra = pd.DataFrame(
-            {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
-            index=pd.Index([NO_TOUCHPOINTS], name="segment"),
-        )
-        credits = pd.concat([credits, extra])
-    return credits
+    return with_orphans(credits, _in_window(stats.unattributed, window))
 
 
 def journey_findings(

@@ -79,9 +79,10 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--draft", is_flag=True, help="Watermark every page DRAFT; a draft is never delivered.")
 @click.option("--deliver", is_flag=True, help="Approve and send the outputs to the config's delivery: entries.")
 @click.option("--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs.")
+@click.option("--engine", help="Where journeys are built: memory, duckdb, spark or a Spark master URL (overrides engine:).")
 def run(
     config: Path, period: str | None, out: Path, formats: str | None, locale: str | None,
-    editions: str | None, draft: bool, deliver: bool, force: bool,
+    editions: str | None, draft: bool, deliver: bool, force: bool, engine: str | None,
 ) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
     # imported here: the pipeline loads pandas, which `roistory --help` need not pay for
@@ -89,7 +90,7 @@ def run(
 
     paths, records = render_and_deliver(
         config, out, period=period, locale=locale, formats=_formats(formats), editions=_editions(editions),
-        draft=draft, deliver=deliver, force=force,
+        draft=draft, deliver=deliver, force=force, engine=engine,
     )
     _print_outputs(paths)
     if deliver and draft:

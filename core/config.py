@@ -106,6 +106,14 @@ class AttributionConfig(_Strict):
         return self.models[0]
 
 
+class EngineConfig(_Strict):
+    """Where journeys and path tables are built (docs/scale.md): auto = memory below a size, DuckDB above."""
+
+    backend: Literal["auto", "memory", "duckdb", "spark"] = "auto"
+    master: str | None = None  # spark: local[*], spark://host:7077, yarn, k8s://...
+    conf: dict[str, str | int | float | bool] = {}  # spark.* settings, or DuckDB settings (memory_limit, threads)
+
+
 class CustomMetricConfig(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str | None = None
@@ -159,6 +167,7 @@ class Config(_Strict):
     report: ReportSettings
     sources: list[SourceConfig] = Field(min_length=1)
     attribution: AttributionConfig = AttributionConfig()
+    engine: EngineConfig = EngineConfig()
     metrics: list[str] | None = None
     custom_metrics: list[CustomMetricConfig] = []
     goals: list[GoalConfig] = []

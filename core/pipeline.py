@@ -235,7 +235,7 @@ def _journeys(
     events = conversion_events(touchpoints, conversions)
     if events.empty:
         return {}
-    return journeys_by_dimension(touchpoints, events, dimensions, config.attribution)
+    return journeys_by_dimension(touchpoints, events, dimensions, config.attribution, config.engine)
 
 
 def _data_quality(

@@ -9,6 +9,7 @@ import pluggy
 
 from roistory.config import load_config
 from roistory.delivery import check_destinations, deliver_run
+from roistory.engines import engine_from_option
 from roistory.errors import ConfigError
 from roistory.pipeline import build_report
 from roistory.render import write_report
@@ -24,17 +25,22 @@ def render_config(
     formats: list[str] | None = None,
     editions: list[str] | None = None,
     draft: bool = False,
+    engine: str | None = None,
     pm: pluggy.PluginManager | None = None,
 ) -> dict[str, Path]:
-    """Load, compute and write one report; the paths written by format, plus ``manifest``."""
+    """Load, compute and write one report; the paths written by format, plus ``manifest``.
+
+    ``engine`` is ``--engine``: where journeys are built, overriding the config's ``engine:``.
+    """
     if editions:
         # accepted by run/batch so scripts can pass it; editions are built by another change
         raise ConfigError("editions are not available in this version of roistory", key="--edition")
     config = load_config(config_path)
+    if engine is not None:
+        config = config.model_copy(update={"engine": engine_from_option(engine, config.engine)})
     check_destinations(config, pm)  # an unknown delivery type is bad input, found before the work
     report = build_report(config, period=period, locale=locale, pm=pm)
     return write_report(report, out, formats, draft=draft)
-
 
 
 

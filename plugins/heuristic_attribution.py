@@ -32,6 +32,7 @@ Definitions (see ``shared/ATTRIBUTION.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
@@ -399,6 +400,10 @@ MODELS = [
         _check_position_weights,
     ),
 ]
+
+
+# the SQL journey engines sum these rules in place (roistory.engines.rules)
+MODELS = [dataclasses.replace(model, engine_rule=model.id) for model in MODELS]
 
 
 @hookimpl

@@ -503,6 +503,28 @@ def per_journey_weights(journeys: Journeys, effects: np.ndarray) -> np.ndarray:
     return touch / np.repeat(sums, journeys.lengths)
 
 
+def _markov_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
+    return markov_credit(table, params["order"])
+
+
+def _markov_per_journey_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
+    """mam's split on a path table: a row's journeys share its path, so they share its weights."""
+    effects = removal_effects(table, params["order"])
+    per_row = Journeys(table.labels, table.offsets, table.codes, np.zeros(len(table.codes)), table.conversions,
+                       np.divide(table.revenue, table.conversions, out=np.zeros(len(table)), where=table.conversions > 0),
+                       np.zeros(len(table), "datetime64[ns]"))
+    weights = per_journey_weights(per_row, effects.conversions)
+    journey = per_row.journey_of_touch
+    n = len(table.labels)
+    return pd.DataFrame(
+        {
+            "conversions": np.bincount(table.codes, weights * table.conversions[journey], n),
+            "revenue": np.bincount(table.codes, weights * table.revenue[journey], n),
+        },
+        index=pd.Index(table.labels, name="segment"),
+    )
+
+
 def _markov_per_journey(journeys: Journeys, params: dict) -> np.ndarray:
     effects = removal_effects(path_rows(journeys), params["order"])
     return per_journey_weights(journeys, effects.conversions)
@@ -518,6 +540,7 @@ MODELS = [
         _markov,
         {"order": 1},
         check_params,
+        from_paths=_markov_from_paths,
     ),
     AttributionModel(
         "markov_per_journey",
@@ -527,6 +550,7 @@ MODELS = [
         _markov_per_journey,
         {"order": 1},
         check_params,
+        from_paths=_markov_per_journey_from_paths,
     ),
 ]
 

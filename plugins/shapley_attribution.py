@@ -251,6 +251,7 @@ MODELS = [
         _shapley,
         dict(DEFAULTS),
         check_params,
+        from_paths=shapley_credit,
     ),
 ]
 

@@ -21,6 +21,7 @@ def test_wheel_contents(tmp_path):
     for expected in (
         "roistory/__init__.py",
         "roistory/hookspecs.py",
+        "roistory/engines/rules.py",
         "roistory/plugins/core_metrics.py",
         "roistory/templates/report.html.j2",
         "roistory/templates/report.css",

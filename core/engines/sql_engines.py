@@ -1,0 +1,290 @@
+"""DuckDB (embedded) and PostgreSQL (pushdown) journey engines.
+
+An engine only provides the two input relations of :mod:`roistory.engines.rules`
+(``roistory_touches``, ``roistory_conversions``) in its dialect and runs a query;
+the journey rules themselves are the shared SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from roistory.errors import ConfigError, DataError
+
+REQUIRED = ("person_id", "timestamp", "channel")
+
+
+def frame_relations(touchpoints: pd.DataFrame, events: pd.DataFrame, dimension: str):
+    """The two input relations as Arrow tables, from in-memory frames (timestamps as epoch µs)."""
+    import pyarrow as pa
+
+    def micros(values: pd.Series) -> np.ndarray:
+        return values.to_numpy("datetime64[ns]").view(np.int64) // 1000
+
+    def strings(frame: pd.DataFrame, column: str) -> pa.Array:
+        if column not in frame:
+            return pa.nulls(len(frame), pa.string())
+        return pa.array(frame[column].astype(object).where(frame[column].notna(), None).to_numpy(), pa.string())
+
+    touches = pa.table(
+        {
+            "person_id": strings(touchpoints, "person_id"),
+            "t_us": micros(touchpoints["timestamp"]),
+            "segment": strings(touchpoints, dimension),
+            "channel": strings(touchpoints, "channel"),
+            "seq": np.arange(len(touchpoints), dtype=np.int64),
+        }
+    )
+    conversions = pa.table(
+        {
+            "person_id": strings(events, "person_id"),
+            "t_us": micros(pd.Series(events["timestamp"].to_numpy())) if len(events) else np.zeros(0, np.int64),
+            "revenue": events["revenue"].to_numpy(float) if len(events) else np.zeros(0),
+            "seq": np.arange(len(events), dtype=np.int64),
+            "same_row": events["same_row"].to_numpy(bool).astype(np.int32) if len(events) else np.zeros(0, np.int32),
+        }
+    )
+    return touches, conversions
+
+
+class DuckDBEngine:
+    """Embedded DuckDB; spills to disk beyond ``memory_limit`` (conf: memory_limit, threads, temp_directory)."""
+
+    dialect = "duckdb"
+
+    def __init__(self, settings: Any):
+        import duckdb
+
+        self.connection = duckdb.connect()
+        self.connection.execute("SET enable_progress_bar = false")  # it would print into roistory attribute's stdout
+        for key, value in (getattr(settings, "conf", None) or {}).items():
+            try:
+                literal = str(value).replace("'", "''")
+                self.connection.execute(f"SET {key} = '{literal}'")
+            except duckdb.Error as exc:
+                raise ConfigError(f"duckdb rejects this setting: {str(exc).splitlines()[0]}", key=f"engine.conf.{key}") from None
+
+    @contextmanager
+    def inputs(self, source: Any, dimension: str) -> Iterator[None]:
+        from roistory.engines import FileInput, FrameInput
+
+        if isinstance(source, FrameInput):
+            touches, conversions = frame_relations(source.touchpoints, source.events, dimension)
+            self.connection.register("roistory_touches", touches)
+            self.connection.register("roistory_conversions", conversions)
+        elif isinstance(source, FileInput):
+            self._files(source, dimension)
+        else:
+            raise ConfigError("duckdb reads frames and Parquet/CSV files", key="engine.backend")
+        try:
+            yield
+        finally:
+            self.connection.close()
+
+    def _scan(self, path: Path) -> str:
+        quoted = str(path).replace("'", "''")
+        suffix = path.suffix.lower()
+        if suffix in (".parquet", ".pq") or path.is_dir():
+            target = f"{quoted}/**/*.parquet" if path.is_dir() else quoted
+            return f"read_parquet('{target}', file_row_number = true, filename = true)"
+        if suffix in (".csv", ".tsv", ".txt"):
+            return f"(SELECT *, ROW_NUMBER() OVER () AS file_row_number, '' AS filename FROM read_csv('{quoted}'))"
+        raise DataError("unsupported file type: use a .csv or .parquet file", file=str(path))
+
+    def _columns(self, path: Path) -> list[str]:
+        import duckdb
+
+        if not path.exists():
+            raise DataError("file not found", file=str(path))
+        try:
+            return [row[0] for row in self.connection.execute(f"DESCRIBE SELECT * FROM {self._scan(path)}").fetchall()]
+        except duckdb.Error as exc:
+            raise DataError(f"duckdb cannot read it: {str(exc).splitlines()[0]}", file=str(path)) from None
+
+    def _files(self, source: Any, dimension: str) -> None:
+        touch_columns = self._columns(source.touchpoints)
+        for column in (*REQUIRED, dimension):
+            if column not in touch_columns:
+                raise DataError(f"has no '{column}' column", file=str(source.touchpoints), column=column)
+        scan = self._scan(source.touchpoints)
+        self._check_required(scan, source.touchpoints, REQUIRED)
+        where = _date_range(source)
+        # input order breaks ties at equal timestamps; one file needs no sort for it
+        seq = "file_row_number" if source.touchpoints.is_file() else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
+        self.connection.execute(
+            f"""CREATE TEMP VIEW roistory_touches AS
+            SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
+                   CAST("{dimension}" AS VARCHAR) AS segment, CAST(channel AS VARCHAR) AS channel,
+                   {seq} AS seq
+            FROM {scan} {where}"""
+        )
+        if source.conversions is not None:
+            conv_columns = self._columns(source.conversions)
+            for column in ("person_id", "timestamp"):
+                if column not in conv_columns:
+                    raise DataError(f"has no '{column}' column", file=str(source.conversions), column=column)
+            self._check_required(self._scan(source.conversions), source.conversions, ("person_id", "timestamp"))
+            revenue = "CAST(revenue AS DOUBLE)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE)"
+            self.connection.execute(
+                f"""CREATE TEMP VIEW roistory_conversions AS
+                SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
+                       {revenue} AS revenue, {seq} AS seq, 0 AS same_row
+                FROM {self._scan(source.conversions)} {where}"""
+            )
+        else:
+            if "conversion" not in touch_columns:
+                raise DataError(
+                    "no conversions: pass --conversions FILE, or give the touchpoints a 'conversion' column (0/1)",
+                    file=str(source.touchpoints),
+                )
+            revenue = "CAST(revenue AS DOUBLE)" if "revenue" in touch_columns else "CAST(0 AS DOUBLE)"
+            extra = f"{where} AND" if where else "WHERE"
+            self.connection.execute(
+                f"""CREATE TEMP VIEW roistory_conversions AS
+                SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
+                       {revenue} AS revenue, {seq} AS seq, 1 AS same_row
+                FROM {scan} {extra} CAST(conversion AS INTEGER) = 1"""
+            )
+
+    def _check_required(self, scan: str, path: Path, columns: tuple[str, ...]) -> None:
+        """Missing required values stop the run, as roistory's readers do (one pass over those columns)."""
+        counts = ", ".join(f'count(*) FILTER (WHERE "{c}" IS NULL)' for c in columns)
+        missing = self.connection.execute(f"SELECT {counts} FROM {scan}").fetchone()
+        for column, count in zip(columns, missing, strict=True):
+            if count:
+                raise DataError(f"{count} rows have no value (required)", file=str(path), column=column)
+
+    def distinct(self, column: str) -> list[Any]:
+        return [row[0] for row in self.connection.execute(f"SELECT DISTINCT {column} FROM roistory_touches").fetchall()]
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        import duckdb
+
+        try:
+            return self.connection.execute(sql).fetch_df()
+        except duckdb.Error as exc:
+            raise DataError(f"engine duckdb: {str(exc).splitlines()[0]}", file="touchpoints") from None
+
+
+def _date_range(source: Any) -> str:
+    """WHERE clause keeping [since, until): pushed into the Parquet scan (row groups outside are skipped)."""
+    clauses = []
+    if source.since is not None:
+        clauses.append(f"\"timestamp\" >= TIMESTAMP '{pd.Timestamp(source.since).tz_localize(None)}'")
+    if source.until is not None:
+        clauses.append(f"\"timestamp\" < TIMESTAMP '{pd.Timestamp(source.until).tz_localize(None)}'")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+class PostgresEngine:
+    """Pushdown: the rules run in PostgreSQL around the user's query (CTEs); only results come back."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str):
+        self.url = url
+        self._ctes: dict[str, str] = {}
+
+    def _connect(self):
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+
+        try:
+            parsed = make_url(self.url)
+        except Exception as exc:
+            raise ConfigError(f"engine postgres: not an SQLAlchemy URL ({exc})", key="engine.url") from None
+        if parsed.get_driver_name() in ("psycopg2", "", None):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10})
+
+    @staticmethod
+    def _relation(text: str) -> str:
+        text = text.strip().rstrip(";")
+        return f"({text}) AS src" if " " in text else text
+
+    @contextmanager
+    def inputs(self, source: Any, dimension: str) -> Iterator[None]:
+        self.engine = self._connect()
+        try:
+            touch_columns = self._columns(source.touchpoints)
+            for column in (*REQUIRED, dimension):
+                if column not in touch_columns:
+                    raise DataError(
+                        f"engine postgres: the touchpoints query returns no '{column}' column "
+                        f"(it returns {', '.join(touch_columns)})",
+                        file="engine.touchpoints",
+                        column=column,
+                    )
+            seq = "ROW_NUMBER() OVER ()"
+            epoch = "CAST(EXTRACT(EPOCH FROM \"timestamp\") * 1000000 AS BIGINT)"
+            self._ctes["roistory_touches"] = (
+                f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, CAST(\"{dimension}\" AS TEXT) AS segment, "
+                f"CAST(channel AS TEXT) AS channel, {seq} AS seq FROM {self._relation(source.touchpoints)}"
+            )
+            if source.conversions is not None:
+                conv_columns = self._columns(source.conversions)
+                for column in ("person_id", "timestamp"):
+                    if column not in conv_columns:
+                        raise DataError(
+                            f"engine postgres: the conversions query returns no '{column}' column",
+                            file="engine.conversions",
+                            column=column,
+                        )
+                revenue = "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE PRECISION)"
+                self._ctes["roistory_conversions"] = (
+                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS seq, "
+                    f"0 AS same_row FROM {self._relation(source.conversions)}"
+                )
+            else:
+                if "conversion" not in touch_columns:
+                    raise DataError(
+                        "engine postgres: the touchpoints query returns no 'conversion' column and there is no conversions query",
+                        file="engine.touchpoints",
+                        column="conversion",
+                    )
+                revenue = "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in touch_columns else "CAST(0 AS DOUBLE PRECISION)"
+                self._ctes["roistory_conversions"] = (
+                    f"SELECT person_id, t_us, revenue, seq, 1 AS same_row FROM ("
+                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS seq, "
+                    f"CAST(conversion AS INTEGER) AS conversion FROM {self._relation(source.touchpoints)}) AS s "
+                    "WHERE conversion = 1"
+                )
+            yield
+        finally:
+            self.engine.dispose()
+
+    def _columns(self, relation: str) -> list[str]:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.connect() as connection:
+                result = connection.execute(sa.text(f"SELECT * FROM {self._relation(relation)} LIMIT 0"))
+                return list(result.keys())
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise DataError(f"engine postgres: the query fails: {reason}", file="engine.touchpoints") from None
+
+    def _with_inputs(self, sql: str) -> str:
+        ctes = ", ".join(f"{name} AS ({body})" for name, body in self._ctes.items())
+        assert sql.startswith("WITH ")
+        return f"WITH {ctes}, {sql[5:]}"
+
+    def distinct(self, column: str) -> list[Any]:
+        return list(self.fetch(f"WITH x AS (SELECT 1) SELECT DISTINCT {column} FROM roistory_touches")[column])
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        import sqlalchemy as sa
+
+        try:
+            with self.engine.connect() as connection:
+                result = connection.exec_driver_sql(self._with_inputs(sql))
+                return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise DataError(f"engine postgres: {reason}", file="engine.touchpoints") from None
