@@ -18,7 +18,6 @@ Each run is checked: N-1 PDFs, one failure line naming the broken client, exit c
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,36 +52,35 @@ def write_clients(root: Path, count: int) -> None:
             (folder.parent / "data" / "spend.csv").write_text("date,channel,cost\n2026-03-02,Email,lots\n")
 
 
-def tree_memory(process: psutil.Process) -> int:
-    """Proportional set size (PSS) of the process and its descendants: pages the fork
-    server shares with its workers count once, not once per process as in RSS."""
+def sample_tree(process: psutil.Process, cpu: dict[int, float]) -> int:
+    """Proportional set size (PSS) of the process and its descendants — pages the fork
+    server shares with its workers count once, not once per process as in RSS — and
+    each one's CPU seconds so far, into ``cpu`` (by pid)."""
     total = 0
     for member in [process, *process.children(recursive=True)]:
         try:
             total += member.memory_full_info().pss
+            times = member.cpu_times()
+            cpu[member.pid] = times.user + times.system
         except psutil.Error:  # ended between listing and reading
             pass
     return total
 
 
-def cpu_seconds_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_batch(clients: Path, out: Path, jobs: int) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, peak bytes of the process tree) of one batch, after checking
-    its outcome. CPU/wall is how many cores the batch really got on a shared machine."""
-    cpu_before = cpu_seconds_of_children()
+    its outcome. CPU/wall is how many cores the batch really got on a shared machine
+    (sampled: a process's last 50 ms may be missed)."""
+
     command = [sys.executable, "-m", "roistory.cli", "batch", str(clients / "*" / "report.yaml"),
                "--out", str(out), "--jobs", str(jobs)]
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watched, peak, done = psutil.Process(child.pid), [0], threading.Event()
+    watched, peak, cpu, done = psutil.Process(child.pid), [0], {}, threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], tree_memory(watched))
+            peak[0] = max(peak[0], sample_tree(watched, cpu))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -99,7 +97,7 @@ def run_batch(clients: Path, out: Path, jobs: int) -> tuple[float, float, int]:
     assert len(pdfs) == count - 1, f"{len(pdfs)} PDFs for {count} clients"
     assert len(failures) == 1 and BROKEN in failures[0], failures
     assert stdout.strip().splitlines()[-1] == f"{count - 1} of {count} reports rendered"
-    return seconds, cpu_seconds_of_children() - cpu_before, peak[0]
+    return seconds, sum(cpu.values()), peak[0]
 
 
 def main() -> None:
