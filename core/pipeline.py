@@ -174,6 +174,7 @@ class Report:
     journey_stats: JourneyStats | None = None
     data_quality: list[Finding] = field(default_factory=list)
     pm: Any = None  # the plugin manager the report was built with (None: the process-wide one)
+    pending_history: history.PendingHistory | None = None  # committed once the outputs are written
     # dimension -> journeys and what building them left out
     journeys: dict[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
     _credits: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
@@ -428,9 +429,14 @@ def build_report(
 
     tables, inputs = load_sources(config, registry.sources)
     # history before identity: the store keeps rows as exported, merging happens per run
-    tables, history_findings = history.store_and_merge(config, tables, inputs, write=write_history)
-    tables, identity_findings = identity.resolve(tables, config)
-    _check_period_has_data(tables, current, str(config.path) if config.path else None)
+    tables, history_findings, pending = history.merge_history(config, tables, inputs, write=write_history)
+    try:
+        tables, identity_findings = identity.resolve(tables, config)
+        _check_period_has_data(tables, current, str(config.path) if config.path else None)
+    except BaseException:
+        if pending is not None:
+            pending.discard()
+        raise
 
     dimensions = [
         d for d in DIMENSIONS if any(col in frame for frame in tables.values() for col in [d, f"source_{d}", f"acquisition_{d}"])
@@ -446,6 +452,7 @@ def build_report(
         engines={},
         dimensions=dimensions,
         pm=pm,
+        pending_history=pending,
     )
     _build_journeys(report)
     for model_id in config.attribution.models:

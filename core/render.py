@@ -325,4 +325,6 @@ def write_report(report: Report, out_dir: Path, formats: list[str] | None = None
     for fmt, data in rendered.items():
         _write_atomic(paths[fmt], data)
     _write_atomic(manifest_path, manifest_bytes)
+    if report.pending_history is not None:  # the history store changes only after every output is written
+        report.pending_history.commit()
     return {**paths, "manifest": manifest_path}
