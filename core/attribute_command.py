@@ -31,6 +31,7 @@ from typing import Any
 import click
 
 from roistory.errors import ConfigError, DataError, RoistoryError
+from roistory.safety import csv_safe, require_regular_file
 
 LARGE_INPUT_BYTES = 50 * 2**20  # show progress from this file size on
 FORMATS = ("table", "csv", "json")
@@ -74,6 +75,7 @@ def _read_table(path: Path, table: str, registry, timezone: str):
 
     if not path.exists():
         raise DataError("file not found", file=str(path))
+    require_regular_file(path)  # a FIFO would block the read forever
     kind = _source_type(path)
     options = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
     source_dict = {"name": path.stem or table, "type": kind, "table": table, "path": str(path.resolve()), "options": options}
@@ -139,7 +141,8 @@ def _csv(records: list[dict[str, Any]], dimension: str) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["model", dimension, "conversions", "revenue"])
     for record in records:
-        writer.writerow([record["model"], record["segment"][dimension], repr(record["conversions"]), repr(record["revenue"])])
+        # segment names come from the data: a name like =HYPERLINK(...) must not run in a spreadsheet
+        writer.writerow([record["model"], csv_safe(record["segment"][dimension]), repr(record["conversions"]), repr(record["revenue"])])
     return out.getvalue()
 
 

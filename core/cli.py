@@ -256,6 +256,16 @@ def make_cli(pm=None) -> click.Group:
     return group
 
 
+def _one_line(text: str) -> str:
+    """Every error is one line on stderr: a message holding a newline (a quoted cell) is folded."""
+    return " ".join(str(text).split())
+
+
+def _usage_hint(exc: click.UsageError) -> str:
+    path = exc.ctx.command_path if exc.ctx is not None else "roistory"
+    return f" (see '{path} --help')"
+
+
 def main() -> None:
     if {"run", "demo"} & set(sys.argv[1:2]):
         from roistory import pdf_worker
@@ -264,16 +274,27 @@ def main() -> None:
     try:
         group = make_cli()
     except RoistoryError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {_one_line(exc)}", err=True)
         sys.exit(exc.exit_code)
     try:
-        group(prog_name="roistory")
+        # standalone_mode=False: click's own three-line usage errors become one line here
+        code = group.main(prog_name="roistory", standalone_mode=False)
+    except click.UsageError as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}{_usage_hint(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("Error: interrupted", err=True)
+        sys.exit(130)
     except Exception as exc:  # a bug, not bad input: one line unless --verbose
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
         code = 2 if isinstance(exc, BadInputError) else 1
-        click.echo(f"Error: internal error {type(exc).__name__}: {exc} (run with --verbose for details)", err=True)
+        click.echo(f"Error: internal error {type(exc).__name__}: {_one_line(exc)} (run with --verbose for details)", err=True)
         sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ One rule per function, shared by every reader, renderer and writer:
 - :func:`require_regular_file`: a FIFO or device is refused before anything opens it
   (opening a FIFO blocks until a writer comes, so a run would hang for good).
 - :func:`image_type`: what an image is by its first bytes, not by its name.
+- :func:`without_outside_values`: an error never quotes the contents of a file outside
+  the report project (a symlink in ``data/`` cannot turn error messages into a way to
+  read another file).
 - :func:`csv_safe`: a cell a spreadsheet would run as a formula is defused (OWASP).
 """
 
@@ -18,7 +21,7 @@ import stat
 
 from roistory.errors import DataError
 
-__all__ = ["csv_safe", "image_type", "inside", "require_regular_file"]
+__all__ = ["csv_safe", "image_type", "inside", "require_regular_file", "without_outside_values"]
 
 
 def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
@@ -51,6 +54,19 @@ def require_regular_file(path: str | os.PathLike[str], *, file: str | None = Non
         else "not a regular file"
     )
     raise DataError(f"is {kind}, not a regular file; roistory reads only regular files", file=file or str(path))
+
+
+def without_outside_values(error: DataError, path: str | os.PathLike[str] | None, project: str | os.PathLike[str]) -> DataError:
+    """``error``, or when ``path`` lies outside ``project`` and the message may quote the
+    file's contents (a row's value, a malformed line), the same error without them."""
+    if path is None or inside(path, project):
+        return error
+    if error.row is None and "malformed" not in str(error) and "cannot read" not in str(error):
+        return error  # about the file's structure (a missing column), not its contents
+    return DataError(
+        "cannot be read (values are not quoted: the file is outside the report project)",
+        file=error.file, row=error.row, column=error.column,
+    )
 
 
 _SVG = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?<svg[\s>]", re.DOTALL)
