@@ -58,14 +58,20 @@ def _formats(value: str | None) -> list[str] | None:
     return formats
 
 
-def render_config(config_path: Path, out: Path, *, period=None, locale=None, formats=None) -> dict[str, Path]:
+def render_config(config_path: Path, out: Path, *, period=None, locale=None, formats=None, time_limit=None) -> dict[str, Path]:
     from roistory.config import load_config
+    from roistory.limits import report_time_limit
     from roistory.pipeline import build_report
     from roistory.render import write_report
 
     config = load_config(config_path)
-    report = build_report(config, period=period, locale=locale)
-    return write_report(report, out, formats)
+    with report_time_limit(time_limit or config.report.time_limit):
+        report = build_report(config, period=period, locale=locale)
+        try:
+            return write_report(report, out, formats)
+        finally:
+            if report.pending_history is not None:  # committed by write_report unless it failed
+                report.pending_history.discard()
 
 
 def _print_outputs(paths: dict[str, Path]) -> None:
@@ -80,9 +86,10 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
-def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None) -> None:
+@click.option("--time-limit", type=click.FloatRange(1, 86_400), help="Seconds the whole report may take (default: report.time_limit, 900).")
+def run(config: Path, period: str | None, out: Path, formats: str | None, locale: str | None, time_limit: float | None) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
-    _print_outputs(render_config(config, out, period=period, locale=locale, formats=_formats(formats)))
+    _print_outputs(render_config(config, out, period=period, locale=locale, formats=_formats(formats), time_limit=time_limit))
 
 
 @contextmanager
@@ -105,11 +112,14 @@ def demo(out: Path) -> None:
 def validate(config: Path, period: str | None) -> None:
     """Check CONFIG and its data; print findings; write nothing."""
     from roistory.config import load_config
+    from roistory.limits import report_time_limit
     from roistory.pipeline import build_report
     from roistory.render import render_html
 
-    report = build_report(load_config(config), period=period, write_history=False)
-    render_html(report)  # theme, brand and template errors surface here too; nothing is written
+    settings = load_config(config)
+    with report_time_limit(settings.report.time_limit):
+        report = build_report(settings, period=period, write_history=False)
+        render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
     for finding in report.data_quality:

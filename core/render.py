@@ -12,11 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -24,12 +20,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from roistory import __version__
 from roistory.errors import RoistoryError, TemplateError
+from roistory.limits import memory_limit, time_limit
 from roistory.pipeline import Report
 from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.sandbox import BoundedSandbox
 from roistory.themes import Theme, check_brand, theme_from_folder
 
 RENDER_TIMEOUT_SECONDS = 120
@@ -76,7 +73,7 @@ def make_environment(report: Report, themes: list[Theme]) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [TraversableLoader(t.templates) for t in themes if t.templates is not None]
     loaders += [jinja2.PrefixLoader({"default": defaults}, delimiter=":"), defaults]
     loaders += [TraversableLoader(s.templates) for s in report.registry.sections.values() if s.templates is not None]
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # select_autoescape() would not escape *.html.j2
         undefined=jinja2.StrictUndefined,
@@ -173,30 +170,16 @@ def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
+def _time_limit(seconds: int):
     """Stop a runaway template (a 10⁹-step loop) instead of hanging the batch."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expired(signum, frame):
-        raise TemplateError(f"rendering took longer than {seconds} s; is a template looping?")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_limit(seconds, lambda: TemplateError(f"rendering took longer than {seconds} s; is a template looping?"))
 
 
 def render_html(report: Report) -> str:
     themes = resolve_theme(report)
     env = make_environment(report, themes)
     try:
-        with _time_limit(RENDER_TIMEOUT_SECONDS):
+        with _time_limit(RENDER_TIMEOUT_SECONDS), memory_limit():
             template = env.get_template("report.html.j2")
             return template.render(report_context(report, themes))
     except RoistoryError:
@@ -205,6 +188,10 @@ def render_html(report: Report) -> str:
         raise TemplateError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
     except (jinja2.TemplateError, OverflowError) as exc:  # OverflowError: the sandbox's range() limit
         raise TemplateError(f"template error: {exc}") from None
+    except RecursionError:
+        raise TemplateError("template error: a macro or loop calls itself too deeply") from None
+    except MemoryError:
+        raise TemplateError("template error: rendering ran out of memory") from None
 
 
 def _inside(path: Path, root: Path) -> bool:
