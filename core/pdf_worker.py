@@ -63,9 +63,9 @@ class PdfWorker:
         self._process.start()
         child.close()
 
-    def render(self, html: str, base_url: str, roots: list[str]) -> bytes:
+    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
         try:
-            self._connection.send((html, base_url, roots))
+            self._connection.send((html, base_url, roots, list(private)))
             ok, payload = self._connection.recv()
         except (EOFError, OSError) as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None

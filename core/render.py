@@ -26,6 +26,8 @@ from roistory.errors import RoistoryError, TemplateError
 from roistory.limits import memory_limit, time_limit
 from roistory.pipeline import Report
 from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.resources import logo_data_uri, may_read, private_files, resource_roots
+from roistory.safety import inside
 from roistory.sandbox import BoundedSandbox
 from roistory.themes import Theme, check_brand, theme_from_folder
 
@@ -47,7 +49,7 @@ class TraversableLoader(jinja2.BaseLoader):
             node = node.joinpath(part)
         if not node.is_file():
             raise jinja2.TemplateNotFound(template)
-        if isinstance(self.root, Path) and not _inside(Path(node), self.root):
+        if isinstance(self.root, Path) and not inside(Path(node), self.root):
             raise jinja2.TemplateNotFound(template)  # a symlink out of the theme folder
         return node.read_text(encoding="utf-8"), None, lambda: True
 
@@ -112,22 +114,6 @@ def _stylesheets(themes: list[Theme]) -> str:
     return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
 
 
-def _logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
-    import base64
-    import mimetypes
-
-    logo = brand.get("logo")
-    if not logo:
-        return None
-    path = report.config.resolve(str(logo))
-    if not _inside(path, report.config.base_dir) or not path.is_file():
-        raise TemplateError(f"brand.logo '{logo}' must be a file inside the report project")
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if not mime.startswith("image/"):
-        raise TemplateError(f"brand.logo '{logo}' is not an image")
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
 # SPEC's reading order; sections from other plugins follow, in registration order.
 SECTION_ORDER = ("summary", "kpis", "trends", "channels", "funnel", "attribution", "goals", "maturity",
                  "data_quality", "recommendations", "definitions")
@@ -164,7 +150,7 @@ def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
             "page_size": settings.page_size,
             "version": __version__,
         },
-        "brand": {**brand, "logo": _logo_data_uri(brand, report)},
+        "brand": {**brand, "logo": logo_data_uri(brand, report)},
         "stylesheet": _stylesheets(themes),
         "sections": sections,
     }
@@ -194,16 +180,8 @@ def render_html(report: Report) -> str:
         raise TemplateError("template error: rendering ran out of memory") from None
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        real, base = os.path.realpath(path), os.path.realpath(root)
-        return os.path.commonpath([real, base]) == base
-    except ValueError:
-        return False
-
-
-def make_url_fetcher(allowed_roots: list[Path]):
-    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only."""
+def make_url_fetcher(allowed_roots: list[Path], private: list[Path] = ()):
+    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only (never ``private``)."""
     from weasyprint.urls import URLFetcher
 
     class ProjectFetcher(URLFetcher):
@@ -211,8 +189,8 @@ def make_url_fetcher(allowed_roots: list[Path]):
             scheme = urlparse(url).scheme.lower()
             if scheme == "file":
                 path = Path(unquote(urlparse(url).path))
-                if not any(_inside(path, root) for root in allowed_roots):
-                    raise ValueError(f"refusing to read {url}: outside the report project")
+                if not may_read(path, allowed_roots, list(private)):
+                    raise ValueError(f"refusing to read {url}: not in the project's assets/ or the theme")
             elif scheme != "data":
                 raise ValueError(f"refusing to fetch {url}: reports never use the network")
             return super().fetch(url, headers)
@@ -220,32 +198,34 @@ def make_url_fetcher(allowed_roots: list[Path]):
     return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
 
-def pdf_bytes(html: str, base_url: str, roots: list[str]) -> bytes:
-    """HTML to PDF/A-3b with the restricted fetcher; may run in :mod:`roistory.pdf_worker`."""
+def pdf_bytes(html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
+    """HTML to PDF/A-3b with the restricted fetcher and no attachments; may run in :mod:`roistory.pdf_worker`."""
     import logging
 
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
-    fetcher = make_url_fetcher([Path(root) for root in roots])
+    fetcher = make_url_fetcher([Path(root) for root in roots], [Path(p) for p in private])
     with _time_limit(RENDER_TIMEOUT_SECONDS):
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant="pdf/a-3b")
+        # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: roistory adds none
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links = [link for link in page.links if link[0] != "attachment"]
         return document.write_pdf(pdf_variant="pdf/a-3b")
 
 
 def render_pdf(report: Report, html: str) -> bytes:
-    roots = [str(report.config.base_dir)]
-    templates = default_templates()
-    if isinstance(templates, Path):
-        roots.append(str(templates))
+    roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
+    private = [str(path) for path in private_files(report)]
     base_url = str(report.config.base_dir) + os.sep
     from roistory import pdf_worker
 
     worker = pdf_worker.take()
     if worker is None:
-        return pdf_bytes(html, base_url, roots)
+        return pdf_bytes(html, base_url, roots, private)
     try:
-        return worker.render(html, base_url, roots)
+        return worker.render(html, base_url, roots, private)
     finally:
         worker.close()
 
