@@ -231,18 +231,6 @@ def _months(frame: pd.DataFrame, table: str) -> pd.Series:
     return frame[PERIOD_COLUMN[table]].dt.to_period("M").dt.to_timestamp()
 
 
-def store(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> dict[str, list[pd.Timestamp]]:
-    """Replace each source's months in the store with this run's rows (one transaction)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        stored = write_rows(con, tables, inputs)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return stored
-
-
 def write_rows(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> dict[str, list[pd.Timestamp]]:
     """Replace each source's months with this run's rows, in the caller's transaction."""
     from roistory import __version__
