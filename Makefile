@@ -24,7 +24,7 @@ demo: install
 	$(BIN)/roistory demo --out out
 
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: install-test
 	$(BIN)/ruff check core plugins tests

@@ -35,6 +35,7 @@ import click
 
 from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError, DataError, RoistoryError
+from roistory.safety import csv_safe, require_regular_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,6 +105,7 @@ def _read_table(config: Config, index: int, registry: Registry) -> pd.DataFrame:
     path = Path(source.path or "")
     if not path.exists():
         raise DataError("file not found", file=str(path))
+    require_regular_file(path)  # a FIFO would block the read forever
     from roistory.sources import normalise_table  # pandas: loads when the command runs
 
     raw = registry.sources[source.type].read(source, config)
@@ -131,7 +133,8 @@ def _csv(records: list[dict[str, Any]], dimension: str) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["model", dimension, "conversions", "revenue"])
     for record in records:
-        writer.writerow([record["model"], record["segment"][dimension], repr(record["conversions"]), repr(record["revenue"])])
+        # segment names come from the data: a name like =HYPERLINK(...) must not run in a spreadsheet
+        writer.writerow([record["model"], csv_safe(record["segment"][dimension]), repr(record["conversions"]), repr(record["revenue"])])
     return out.getvalue()
 
 

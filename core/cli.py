@@ -80,9 +80,11 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--deliver", is_flag=True, help="Approve and send the outputs to the config's delivery: entries.")
 @click.option("--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs.")
 @click.option("--engine", help="Where journeys are built: memory, duckdb, spark or a Spark master URL (overrides engine:).")
+@click.option("--time-limit", type=click.FloatRange(1, 86_400), help="Seconds the whole report may take (default: report.time_limit, 900).")
 def run(
     config: Path, period: str | None, out: Path, formats: str | None, locale: str | None,
     editions: str | None, draft: bool, deliver: bool, force: bool, engine: str | None,
+    time_limit: float | None,
 ) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
     # imported here: the pipeline loads pandas, which `roistory --help` need not pay for
@@ -90,7 +92,7 @@ def run(
 
     paths, records = render_and_deliver(
         config, out, period=period, locale=locale, formats=_formats(formats), editions=_editions(editions),
-        draft=draft, deliver=deliver, force=force, engine=engine,
+        draft=draft, deliver=deliver, force=force, engine=engine, time_limit=time_limit,
     )
     _print_outputs(paths)
     if deliver and draft:
@@ -123,13 +125,15 @@ def validate(config: Path, period: str | None) -> None:
     """Check CONFIG and its data; print findings; write nothing."""
     from roistory.config import load_config
     from roistory.delivery import check_destinations
+    from roistory.limits import report_time_limit
     from roistory.pipeline import build_report
     from roistory.render import render_html
 
     loaded = load_config(config)
     check_destinations(loaded)  # delivery settings are config too
-    report = build_report(loaded, period=period, write_history=False)
-    render_html(report)  # theme, brand and template errors surface here too; nothing is written
+    with report_time_limit(loaded.report.time_limit):
+        report = build_report(loaded, period=period, write_history=False)
+        render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
         click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
     for finding in report.data_quality:
@@ -253,6 +257,16 @@ def make_cli(pm=None) -> click.Group:
     return group
 
 
+def _one_line(text: str) -> str:
+    """Every error is one line on stderr: a message holding a newline (a quoted cell) is folded."""
+    return " ".join(str(text).split())
+
+
+def _usage_hint(exc: click.UsageError) -> str:
+    path = exc.ctx.command_path if exc.ctx is not None else "roistory"
+    return f" (see '{path} --help')"
+
+
 def main() -> None:
     if {"run", "demo"} & set(sys.argv[1:2]):
         from roistory import pdf_worker
@@ -261,10 +275,20 @@ def main() -> None:
     try:
         group = make_cli()
     except RoistoryError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {_one_line(exc)}", err=True)
         sys.exit(exc.exit_code)
     try:
-        group(prog_name="roistory")
+        # standalone_mode=False: click's own three-line usage errors become one line here
+        code = group.main(prog_name="roistory", standalone_mode=False)
+    except click.UsageError as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}{_usage_hint(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("Error: interrupted", err=True)
+        sys.exit(130)
     except Exception as exc:  # a bug, not bad input: one line unless --verbose
         if "-v" in sys.argv or "--verbose" in sys.argv:
             raise
@@ -273,8 +297,9 @@ def main() -> None:
         if blame:
             click.echo(f"Error: {blame} (run with --verbose for the traceback)", err=True)
         else:
-            click.echo(f"Error: internal error {type(exc).__name__}: {exc} (run with --verbose for details)", err=True)
+            click.echo(f"Error: internal error {type(exc).__name__}: {_one_line(exc)} (run with --verbose for details)", err=True)
         sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class ReportSettings(_Strict):
     theme: str = "default"
     formats: list[Literal["html", "pdf", "json"]] = list(FORMATS)
     page_size: Literal["A4", "Letter"] = "A4"
+    time_limit: float = Field(900, ge=1, le=86_400)  # seconds for the whole report (roistory.limits)
 
     @field_validator("period", mode="before")
     @classmethod

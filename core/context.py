@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from roistory.attribution import Journeys, JourneyStats
     from roistory.config import Config
     from roistory.formatting import Formatter
+    from roistory.history import PendingHistory
     from roistory.measures import Measures
     from roistory.metrics import Metric, MetricEngine
     from roistory.periods import Period
@@ -65,6 +66,7 @@ class ReportContext:
     journeys: Mapping[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
     data_quality: tuple[Finding, ...] = ()
     pm: pluggy.PluginManager | None = None  # the manager the report was built with (None: the process-wide one)
+    pending_history: PendingHistory | None = None  # this run's history rows, committed once the outputs are written
     _goals: list[GoalResult] = field(default_factory=list, repr=False)  # filled on first use
 
     def __post_init__(self) -> None:

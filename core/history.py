@@ -14,11 +14,19 @@ for the report's sources, so trends accumulate run after run::
   cover come from the store.
 - Only the report's sources are read back (a renamed source starts afresh; its
   old rows stay listed by ``roistory history`` until dropped with ``--drop``).
-- A missing file is created. A file that cannot be opened (corrupt, not a
-  DuckDB file) never breaks or corrupts a report: it is moved aside
-  (``history.duckdb.corrupt-<time>``), a new store is built from this run's
-  sources, and a data-quality warning says which months are missing. A store
-  in use by another run is waited for briefly, then a clear error.
+- Safe by construction: ``history.path`` must be inside the report project (unless
+  ``history.allow_outside: true``), must not be the config or a data file, and, when the
+  file exists, must be a roistory store (a DuckDB file with roistory's ``_meta`` table).
+  Anything else — a folder, a FIFO, a CSV, another program's DuckDB file — is exit 2
+  naming ``history.path``, and the file is left untouched.
+- A failed run leaves the store as it was: this run's rows are written in one
+  transaction that is committed only after every output is written
+  (:class:`PendingHistory`); a new store is built beside the target and renamed into place.
+- A missing file is created. A DuckDB file whose bytes are damaged (corrupt, truncated)
+  never breaks a report: it is moved aside (``history.duckdb.corrupt-<time>``), a new
+  store is built from this run's sources, and a data-quality warning says which months
+  are missing. Any other failure to open it (a newer file format, no permission) is an
+  error, not damage. A store in use by another run is waited for briefly, then a clear error.
 
 Layout: one table per canonical table (``spend``, ``touchpoints``, …) with
 its canonical columns plus ``_source``, ``_month``, ``_seq``; ``_loads`` lists
@@ -28,7 +36,10 @@ its canonical columns plus ``_source``, ``_month``, ``_seq``; ``_loads`` lists
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,8 +51,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from roistory.errors import DataError
+from roistory.errors import BadInputError, ConfigError, DataError
 from roistory.quality import Finding
+from roistory.safety import inside, require_regular_file
 from roistory.source_settings import HistoryConfig
 from roistory.sources import PERIOD_COLUMN, TABLE_COLUMNS, LoadedSource
 
@@ -68,54 +80,101 @@ def history_settings(config: Config) -> HistoryConfig | None:
     return settings if settings.enabled else None
 
 
-def history_path(config: Config) -> Path | None:
-    settings = history_settings(config)
-    return config.resolve(settings.path) if settings else None
-
-
 class HistoryUnreadable(DataError):
-    """The store exists but cannot be opened as a DuckDB database."""
+    """The store is a DuckDB file that cannot be read: damaged (corrupt or truncated)."""
 
 
 class HistoryBusy(DataError):
     """Another process holds the store."""
 
 
-@contextmanager
-def open_store(path: Path, *, read_only: bool = False, wait: float = 5.0) -> Iterator[Any]:
-    """A connection to the store (created when missing unless read-only)."""
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+# DuckDB's words for a file whose bytes are damaged; any other failure (a newer file format,
+# no permission, a full disk) is an error to report, never a reason to set the file aside
+_DAMAGE = ("corrupt", "could not read enough bytes", "checksum")
+
+
+def _reject(path: Path, message: str, key: str | None) -> BadInputError:
+    if key:
+        return ConfigError(f"{path}: {message}", key=key)
+    return DataError(message, file=str(path))
+
+
+def identify(path: Path, *, key: str | None = "history.path") -> bool:
+    """True when ``path`` holds a DuckDB file, False when nothing is there yet.
+
+    Anything else there (a folder, a FIFO, an empty file, a CSV, the config) is a
+    ConfigError naming ``key``: roistory never opens, overwrites or moves it.
+    Whether the DuckDB file is a roistory store is checked once it is open.
+    """
+    if not os.path.lexists(path):
+        return False
+    if not path.exists():
+        raise _reject(path, "is a broken symlink; history.path must name a new file or a roistory history store", key)
+    try:
+        require_regular_file(path)
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except DataError as exc:
+        raise _reject(path, str(exc).split(": ", 1)[-1] + "; history.path must name a roistory history store", key) from None
+    except OSError as exc:
+        raise _reject(path, f"cannot read: {exc.strerror}", key) from None
+    if head[8:12] != DUCKDB_MAGIC:
+        what = "an empty file" if not head else "not a DuckDB file"
+        raise _reject(path, f"is {what}, not a roistory history store; history.path must name a new file or an existing store", key)
+    return True
+
+
+def _connect(path: Path, *, read_only: bool, wait: float, key: str | None) -> Any:
+    """A DuckDB connection: waits for a store in use; tells damage from other failures."""
     import duckdb
 
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            message = str(exc)
-            if "lock" in message.lower() and time.monotonic() < deadline:
-                time.sleep(0.2)
-                continue
-            if "lock" in message.lower():
-                raise HistoryBusy("the history store is in use by another roistory process; try again when it ends", file=str(path)) from None
-            raise HistoryUnreadable(f"cannot open the history store: {_first_line(message)}", file=str(path)) from None
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            raise HistoryUnreadable(f"cannot open the history store: {_first_line(str(exc))}", file=str(path)) from None
+            message = _first_line(str(exc))
+            if re.search(r"\block\b", message, re.IGNORECASE):  # not "block" of a corrupt file
+                if time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                raise HistoryBusy("the history store is in use by another roistory process; try again when it ends", file=str(path)) from None
+            if _is_damage(exc):
+                raise HistoryUnreadable(f"the history store is damaged: {message}", file=str(path)) from None
+            raise _reject(path, f"cannot open the history store: {message}", key) from None
+
+
+@contextmanager
+def open_store(path: Path, *, read_only: bool = False, wait: float = 5.0, key: str | None = "history.path") -> Iterator[Any]:
+    """A connection to an existing roistory store (see :func:`identify`; nothing is created)."""
+    import duckdb
+
+    if not identify(path, key=key):
+        raise _reject(path, "file not found", key)
+    con = _connect(path, read_only=read_only, wait=wait, key=key)
     try:
         try:
+            _check_schema(con, path, key)
             if not read_only:
                 _ensure_schema(con)
-            else:
-                _check_schema(con, path)
         except duckdb.Error as exc:
             raise HistoryUnreadable(f"the history store is damaged: {_first_line(str(exc))}", file=str(path)) from None
         try:
             yield con
-        except (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException) as exc:
-            # damage found while reading or writing; a mistake in a query is not damage (re-raised)
+        except duckdb.Error as exc:
+            if not _is_damage(exc):  # a mistake in a query is not damage
+                raise
             raise HistoryUnreadable(f"the history store is damaged: {_first_line(str(exc))}", file=str(path)) from None
     finally:
         con.close()
+
+
+def _is_damage(exc: Exception) -> bool:
+    import duckdb
+
+    message = str(exc).lower()
+    return isinstance(exc, (duckdb.InternalException, duckdb.SerializationException)) or any(w in message for w in _DAMAGE)
 
 
 def _first_line(message: str) -> str:
@@ -138,10 +197,15 @@ def _ensure_schema(con: Any) -> None:
                 con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {_SQL_TYPES[kind]}')
 
 
-def _check_schema(con: Any, path: Path) -> None:
+def _check_schema(con: Any, path: Path, key: str | None = "history.path") -> None:
+    """The marker of a roistory store: a ``_meta`` table with its schema version, and ``_loads``."""
     tables = {row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "_loads" not in tables:
-        raise HistoryUnreadable("is not a roistory history store (no _loads table)", file=str(path))
+    version = None
+    if {"_meta", "_loads"} <= tables:
+        row = con.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchone()
+        version = row[0] if row else None
+    if version is None:
+        raise _reject(path, "is a DuckDB database but not a roistory history store; roistory leaves it alone", key)
 
 
 # --------------------------------------------------------------------------
@@ -167,54 +231,48 @@ def _months(frame: pd.DataFrame, table: str) -> pd.Series:
     return frame[PERIOD_COLUMN[table]].dt.to_period("M").dt.to_timestamp()
 
 
-def store(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> dict[str, list[pd.Timestamp]]:
-    """Replace each source's months in the store with this run's rows (one transaction)."""
+def write_rows(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> dict[str, list[pd.Timestamp]]:
+    """Replace each source's months with this run's rows, in the caller's transaction."""
     from roistory import __version__
 
     stored: dict[str, list[pd.Timestamp]] = {}
     now = datetime.now().replace(microsecond=0)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for source, frame in _source_frames(tables, inputs):
-            table = source.table
-            spec = TABLE_COLUMNS[table]
-            months = _months(frame, table)
-            distinct = sorted(months.dropna().unique())
-            stored[source.name] = list(distinct)
-            if not distinct:
-                continue
+    for source, frame in _source_frames(tables, inputs):
+        table = source.table
+        spec = TABLE_COLUMNS[table]
+        months = _months(frame, table)
+        distinct = sorted(months.dropna().unique())
+        stored[source.name] = list(distinct)
+        if not distinct:
+            continue
+        con.execute(
+            f'DELETE FROM "{table}" WHERE _source = ? AND _month IN (SELECT UNNEST(?::DATE[]))',
+            [source.name, [m.date() for m in distinct]],
+        )
+        con.execute(
+            "DELETE FROM _loads WHERE source = ? AND table_name = ? AND month IN (SELECT UNNEST(?::DATE[]))",
+            [source.name, table, [m.date() for m in distinct]],
+        )
+        payload = {name: frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=_dtype(kind)) for name, (kind, _) in spec.items()}
+        arrow = pa.table(
+            {
+                **{name: _to_arrow(series, spec[name][0]) for name, series in payload.items()},
+                "_source": pa.array(np.full(len(frame), source.name, dtype=object), pa.string()),
+                "_month": pa.array(months.to_numpy("datetime64[ns]")).cast(pa.date32()),
+                "_seq": pa.array(np.arange(len(frame), dtype=np.int64)),
+            }
+        )
+        con.register("_incoming", arrow)
+        names = ", ".join(f'"{c}"' for c in arrow.column_names)
+        con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM _incoming')
+        con.unregister("_incoming")
+        counts = months.value_counts()
+        columns = json.dumps([c for c in frame.columns if c in spec])
+        for month in distinct:
             con.execute(
-                f'DELETE FROM "{table}" WHERE _source = ? AND _month IN (SELECT UNNEST(?::DATE[]))',
-                [source.name, [m.date() for m in distinct]],
+                "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [source.name, table, month.date(), int(counts[month]), columns, source.sha256, now, __version__],
             )
-            con.execute(
-                "DELETE FROM _loads WHERE source = ? AND table_name = ? AND month IN (SELECT UNNEST(?::DATE[]))",
-                [source.name, table, [m.date() for m in distinct]],
-            )
-            payload = {name: frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=_dtype(kind)) for name, (kind, _) in spec.items()}
-            arrow = pa.table(
-                {
-                    **{name: _to_arrow(series, spec[name][0]) for name, series in payload.items()},
-                    "_source": pa.array(np.full(len(frame), source.name, dtype=object), pa.string()),
-                    "_month": pa.array(months.to_numpy("datetime64[ns]")).cast(pa.date32()),
-                    "_seq": pa.array(np.arange(len(frame), dtype=np.int64)),
-                }
-            )
-            con.register("_incoming", arrow)
-            names = ", ".join(f'"{c}"' for c in arrow.column_names)
-            con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM _incoming')
-            con.unregister("_incoming")
-            counts = months.value_counts()
-            columns = json.dumps([c for c in frame.columns if c in spec])
-            for month in distinct:
-                con.execute(
-                    "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [source.name, table, month.date(), int(counts[month]), columns, source.sha256, now, __version__],
-                )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return stored
 
 
@@ -290,16 +348,16 @@ class StoredMonth:
         }
 
 
-def list_stored(path: Path) -> list[StoredMonth]:
+def list_stored(path: Path, *, key: str | None = None) -> list[StoredMonth]:
     """What the store holds, per source and month."""
-    with open_store(path, read_only=True) as con:
+    with open_store(path, read_only=True, key=key) as con:
         rows = con.execute("SELECT source, table_name, month, rows, loaded_at, sha256 FROM _loads ORDER BY source, month").fetchall()
     return [StoredMonth(s, t, f"{m:%Y-%m}", int(n), at, sha) for s, t, m, n, at, sha in rows]
 
 
-def drop(path: Path, source: str, month: str | None = None) -> int:
+def drop(path: Path, source: str, month: str | None = None, *, key: str | None = None) -> int:
     """Remove a source (or one of its months) from the store; returns the rows removed."""
-    with open_store(path) as con:
+    with open_store(path, key=key) as con:
         loads = con.execute("SELECT table_name, month, rows FROM _loads WHERE source = ?", [source]).fetchall()
         chosen = [(t, m, n) for t, m, n in loads if month is None or f"{m:%Y-%m}" == month]
         con.execute("BEGIN TRANSACTION")
@@ -315,6 +373,31 @@ def drop(path: Path, source: str, month: str | None = None) -> int:
 # --------------------------------------------------------------------------
 
 
+def store_location(config: Config) -> Path | None:
+    """The store's path once it is known to be safe to use; None when the report keeps no history.
+
+    Inside the report project unless ``history.allow_outside: true``; never the config or a
+    data file; an existing file must be a DuckDB file (:func:`identify`). Else ConfigError.
+    """
+    settings = history_settings(config)
+    if settings is None:
+        return None
+    path = config.resolve(settings.path)
+    file = str(config.path) if config.path else None
+    if not settings.allow_outside and not inside(path, config.base_dir):
+        raise ConfigError(
+            f"'{settings.path}' is outside the report project; set history.allow_outside: true to keep the store there",
+            file=file,
+            key="history.path",
+        )
+    taken = [config.path] if config.path else []
+    taken += [config.resolve(s.path) for s in config.sources if s.path]
+    if any(os.path.realpath(path) == os.path.realpath(other) for other in taken):
+        raise ConfigError(f"'{settings.path}' is the report's config or a data file, not a history store", file=file, key="history.path")
+    identify(path)
+    return path
+
+
 def _set_aside(path: Path) -> Path:
     target = path.with_name(f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
     path.replace(target)
@@ -324,54 +407,171 @@ def _set_aside(path: Path) -> Path:
     return target
 
 
-def store_and_merge(
+def _new_store_file(path: Path) -> Path:
+    """A fresh file beside ``path`` to build a new store in, renamed over ``path`` on commit.
+
+    Named after this process, so a file left by a killed run is recognised and removed.
+    """
+    for stale in path.parent.glob(f".{path.name}.new-*"):
+        pid = stale.name.rsplit("-", 1)[-1].removesuffix(".wal")
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    return temporary
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class PendingHistory:
+    """This run's rows, written to the store in a transaction that is committed only when
+    :meth:`commit` is called (after every output is written). Until then the store on disk
+    is as it was: a run that fails, or is killed, changes nothing.
+
+    A new store (or the replacement of a damaged one) is built in a file beside it and
+    renamed into place on commit.
+    """
+
+    def __init__(self, con: Any, path: Path, *, building: Path | None = None, damaged: bool = False):
+        self._con, self.path, self._building, self._damaged = con, path, building, damaged
+        # a report dropped without commit() (an exception, a test) rolls back and tidies up
+        self._finalizer = weakref.finalize(self, _discard, con, building)
+
+    def commit(self) -> None:
+        """Make this run's rows part of the store (one transaction, or one rename)."""
+        if not self._finalizer.alive:
+            return
+        self._finalizer.detach()
+        try:
+            self._con.execute("COMMIT")
+            self._con.close()
+        except Exception:
+            _discard(self._con, self._building)
+            raise
+        if self._building is not None:
+            if self._damaged and self.path.exists():
+                _set_aside(self.path)
+            os.replace(self._building, self.path)
+
+    def discard(self) -> None:
+        """Leave the store as it was."""
+        self._finalizer()
+
+
+def _discard(con: Any, building: Path | None) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except Exception:  # nothing to roll back, or the connection is already gone
+        pass
+    try:
+        con.close()
+    except Exception:
+        pass
+    if building is not None:
+        building.unlink(missing_ok=True)
+        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+
+
+def _begin(path: Path, *, building: Path | None) -> Any:
+    """A connection with an open transaction, on the store or on a new file being built."""
+    import duckdb
+
+    if building is None:
+        con = _connect(path, read_only=False, wait=5.0, key="history.path")
+        try:
+            _check_schema(con, path)
+            _ensure_schema(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise HistoryUnreadable(f"the history store is damaged: {_first_line(str(exc))}", file=str(path)) from None
+        except BaseException:
+            con.close()
+            raise
+    else:
+        con = duckdb.connect(str(building))
+        _ensure_schema(con)
+    con.execute("BEGIN TRANSACTION")
+    return con
+
+
+def merge_history(
     config: Config,
     tables: dict[str, pd.DataFrame],
     inputs: list[LoadedSource],
     *,
     write: bool = True,
-) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
-    """Store this run's rows (``write``) and return the tables with every stored month added.
+) -> tuple[dict[str, pd.DataFrame], list[Finding], PendingHistory | None]:
+    """The tables with every stored month added, the findings, and (``write``) the pending store write.
 
     Without a ``history`` setting the tables come back unchanged. ``write=False``
-    (``roistory validate``) reads the store, if any, and writes nothing.
+    (``roistory validate``) reads the store, if any, and writes nothing. With ``write``,
+    nothing reaches the disk until :meth:`PendingHistory.commit`.
     """
-    path = history_path(config)
+    path = store_location(config)
     if path is None:
-        return tables, []
+        return tables, [], None
     findings: list[Finding] = []
     current_months = {
         source.name: sorted(_months(frame, source.table).dropna().unique()) for source, frame in _source_frames(tables, inputs)
     }
     if not write:
         if not path.exists():
-            return tables, []
+            return tables, [], None
         try:
             with open_store(path, read_only=True) as con:
                 stored = read_history(con, config, exclude=current_months)
         except HistoryUnreadable as exc:
-            return tables, [Finding("warning", "history_unreadable", 0, f"{exc}; a run would set it aside and rebuild it")]
-        return _union(tables, stored, findings), findings
+            return tables, [Finding("warning", "history_unreadable", 0, f"{exc}; a run would set it aside and rebuild it")], None
+        return _union(tables, stored, findings), findings, None
+    import duckdb
+
     created = not path.exists()
-    try:
-        with open_store(path) as con:
-            store(con, tables, inputs)
+    damage: HistoryUnreadable | None = None
+    con = None
+    if not created:
+        try:
+            con = _begin(path, building=None)
+            write_rows(con, tables, inputs)
             merged = read_history(con, config)
-    except HistoryUnreadable as exc:
-        moved = _set_aside(path)
-        with open_store(path) as con:
-            store(con, tables, inputs)
+        except BaseException as exc:
+            if con is not None:
+                _discard(con, None)
+            if isinstance(exc, HistoryUnreadable):
+                damage = exc
+            elif isinstance(exc, duckdb.Error) and _is_damage(exc):
+                damage = HistoryUnreadable(f"the history store is damaged: {_first_line(str(exc))}", file=str(path))
+            else:
+                raise
+    building = _new_store_file(path) if created or damage else None
+    if building is not None:
+        con = _begin(path, building=building)
+        try:
+            write_rows(con, tables, inputs)
             merged = read_history(con, config)
+        except BaseException:
+            _discard(con, building)
+            raise
+    pending = PendingHistory(con, path, building=building, damaged=damage is not None)
+    if damage is not None:
+        aside = f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}"
         findings.append(
             Finding(
                 "warning",
                 "history_rebuilt",
                 0,
-                f"{exc}; it was moved to {moved.name} and a new store was built from this run's sources "
-                "(months only the old store held are missing from trends)",
+                f"{damage}; once this run's outputs are written it is moved to {aside} and a new store is built "
+                "from this run's sources (months only the old store held are missing from trends)",
             )
         )
-        created = False
     if created:
         findings.append(Finding("info", "history_created", 0, f"history store created: {path.name}"))
     out = dict(tables)
@@ -383,7 +583,21 @@ def store_and_merge(
         findings.append(
             Finding("info", "history_rows", earlier, f"{earlier} rows of earlier months read from the history store ({path.name})")
         )
-    return out, findings
+    return out, findings, pending
+
+
+def store_and_merge(
+    config: Config,
+    tables: dict[str, pd.DataFrame],
+    inputs: list[LoadedSource],
+    *,
+    write: bool = True,
+) -> tuple[dict[str, pd.DataFrame], list[Finding]]:
+    """:func:`merge_history`, committing the store write at once (no outputs to wait for)."""
+    merged, findings, pending = merge_history(config, tables, inputs, write=write)
+    if pending is not None:
+        pending.commit()
+    return merged, findings
 
 
 def _union(tables: dict[str, pd.DataFrame], stored: dict[str, pd.DataFrame], findings: list[Finding]) -> dict[str, pd.DataFrame]:

@@ -23,11 +23,13 @@ def _store_path(target: Path) -> tuple[Path, set[str] | None]:
     """The store's path and the sources the config names (None: a store file was given)."""
     if target.suffix.lower() in (".yaml", ".yml"):
         from roistory.config import load_config
-        from roistory.history import HistoryConfig, history_settings
+        from roistory.history import HistoryConfig, history_settings, store_location
 
         config = load_config(target)
-        settings = history_settings(config) or HistoryConfig()
-        return config.resolve(settings.path), {s.name for s in config.sources}
+        if history_settings(config) is None:  # the store a run would make once history is turned on
+            settings = config.history.model_copy(update={"enabled": True}) if config.history else HistoryConfig()
+            config = config.model_copy(update={"history": settings})
+        return store_location(config), {s.name for s in config.sources}
     return target, None
 
 
@@ -40,6 +42,7 @@ def history(target: Path, fmt: str, drop_spec: str | None) -> None:
     from roistory.history import drop, list_stored
 
     path, configured = _store_path(target)
+    key = "history.path" if configured is not None else None
     if not path.exists():
         if target.suffix.lower() not in (".yaml", ".yml"):
             raise ConfigError("file not found", file=str(path))
@@ -47,10 +50,10 @@ def history(target: Path, fmt: str, drop_spec: str | None) -> None:
         return
     if drop_spec:
         source, _, month = drop_spec.partition(":")
-        removed = drop(path, source, month or None)
+        removed = drop(path, source, month or None, key=key)
         click.echo(f"Removed {removed:,} rows of {drop_spec} from {path}.")
         return
-    stored = list_stored(path)
+    stored = list_stored(path, key=key)
     if fmt == "json":
         click.echo(json.dumps({"store": str(path), "months": [m.as_json() for m in stored]}, indent=2))
         return

@@ -4,23 +4,48 @@ Importing WeasyPrint and setting up its fonts takes about a second; doing it in 
 forked child while the parent reads, computes and renders HTML takes that second
 off every ``roistory run``. The child renders with the same restricted fetcher
 and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
+
+The child never outlives its parent, however the parent ends (``kill -9``, the OOM
+killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
+(``PR_SET_PDEATHSIG``), and everywhere it exits when its end of the pipe reports EOF
+(it holds no copy of the parent's end, so the parent's death closes the pipe).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
 from multiprocessing.connection import Connection
 
 from roistory.errors import TemplateError
 from roistory.pdf import pdf_bytes
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
-def _serve(connection: Connection) -> None:
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGKILL when the parent dies (Linux); exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
+
+
+def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
+    _die_with_parent(parent)
+    parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
     import weasyprint  # noqa: F401  (the point: pay the import while the parent works)
 
     while True:
-        job = connection.recv()
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
         if job is None:
             return
         try:
@@ -33,13 +58,13 @@ class PdfWorker:
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
         self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child,), daemon=True)
+        self._process = context.Process(target=_serve, args=(child, self._connection, os.getpid()), daemon=True)
         self._process.start()
         child.close()
 
-    def render(self, html: str, base_url: str, roots: list[str]) -> bytes:
+    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
         try:
-            self._connection.send((html, base_url, roots))
+            self._connection.send((html, base_url, roots, list(private)))
             ok, payload = self._connection.recv()
         except (EOFError, OSError) as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None

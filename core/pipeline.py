@@ -190,9 +190,14 @@ def build_report(
 
     tables, inputs = load_sources(config, registry.sources)
     # history before identity: the store keeps rows as exported, merging happens per run
-    tables, history_findings = history.store_and_merge(config, tables, inputs, write=write_history)
-    tables, identity_findings = identity.resolve(tables, config)
-    _check_period_has_data(tables, current, str(config.path) if config.path else None)
+    tables, history_findings, pending = history.merge_history(config, tables, inputs, write=write_history)
+    try:
+        tables, identity_findings = identity.resolve(tables, config)
+        _check_period_has_data(tables, current, str(config.path) if config.path else None)
+    except BaseException:
+        if pending is not None:
+            pending.discard()
+        raise
 
     dimensions = [
         d for d in DIMENSIONS if any(col in frame for frame in tables.values() for col in [d, f"source_{d}", f"acquisition_{d}"])
@@ -219,6 +224,7 @@ def build_report(
         journeys=journeys,
         data_quality=(*source_findings(inputs), *history_findings, *identity_findings, *findings),
         pm=pm,
+        pending_history=pending,
     )
 
 

@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 from roistory.errors import DataError
 from roistory.extras import require_extra
 from roistory.quality import Finding
+from roistory.safety import require_regular_file
 from roistory.sources import CORE_OPTIONS, FINDINGS_ATTR, LINE_OF_ATTR, OPTIONS_ATTR, TABLE_COLUMNS
 
 if TYPE_CHECKING:
@@ -64,6 +65,18 @@ def check_options(source: SourceConfig, allowed: set[str], kind: str, file: str)
     if unknown:
         raise DataError(f"unknown {kind} option '{unknown[0]}'; use {', '.join(sorted(allowed))}", file=file)
     return dict(source.options)
+
+
+CHUNK_MB_RANGE = (0.01, 4096)  # 0 would never advance (a hang); above 4 GB defeats streaming
+
+
+def chunk_bytes(options: dict[str, Any], file: str) -> int:
+    """``options.chunk_mb`` in bytes, checked: a number from 0.01 to 4096."""
+    value = options.get("chunk_mb", 64)
+    low, high = CHUNK_MB_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise DataError(f"options.chunk_mb must be a number from {low} to {high} (megabytes), got {value!r}", file=file)
+    return int(value * (1 << 20))
 
 
 # --------------------------------------------------------------------------
@@ -126,6 +139,7 @@ def _field_counts(lines: list[str], delimiter: str) -> list[int]:
 def sniff(path: Path, options: dict[str, Any], *, header_hint: Callable[[list[str]], bool] | None = None) -> Sniffed:
     """Encoding, delimiter and title lines of a delimited text file."""
     file = str(path)
+    require_regular_file(path, file=file)
     with path.open("rb") as handle:
         head = handle.read(SAMPLE_BYTES)
     encoding = options.get("encoding") or detect_encoding(head, file)
@@ -241,6 +255,7 @@ class CsvFile:
         self.path = path
         self.file = str(path)
         self.options = options
+        self.chunk_bytes = chunk_bytes(options, self.file)
         self.sniffed = sniff(path, options, header_hint=header_hint)
         self.columns = _unique(self.sniffed.header)
         self.first_line = self.sniffed.skip_lines + 2  # line number of the first data row
@@ -342,7 +357,7 @@ class CsvFile:
         the file's size. Each block is cut at a record boundary and parsed on its own (in
         parallel threads); every column is text, so all blocks agree on types."""
         size = self.path.stat().st_size
-        chunk_bytes = chunk_bytes or int(float(self.options.get("chunk_mb", 64)) * (1 << 20))
+        chunk_bytes = chunk_bytes or self.chunk_bytes
         if size <= max(chunk_bytes, STREAM_ABOVE_BYTES):
             yield self.read()
             return
@@ -517,6 +532,7 @@ def _parquet(source: SourceConfig, config: Config):
 
     path = config.resolve(source.path or "")
     check_options(source, PARQUET_OPTIONS, "parquet", str(path))
+    require_regular_file(path)
     try:
         handle = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a bad file
@@ -591,6 +607,7 @@ def read_excel(source: SourceConfig, config: Config) -> pd.DataFrame:
     file = str(path)
     options = check_options(source, EXCEL_OPTIONS, "excel", file)
     openpyxl = require_extra("openpyxl", "excel", needed_for="reading .xlsx files")
+    require_regular_file(path, file=file)
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):

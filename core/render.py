@@ -9,8 +9,6 @@ temporary name and renamed, so a failure never leaves a half-written report.
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import os
 import re
 import tempfile
@@ -21,15 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from roistory import __version__, pdf_worker
 from roistory.audit import build_manifest, manifest_json
 from roistory.context import ReportContext
 from roistory.errors import RoistoryError, TemplateError
 from roistory.json_output import report_json
-from roistory.pdf import RENDER_TIMEOUT_SECONDS, inside, pdf_bytes, time_limit
+from roistory.limits import memory_limit
+from roistory.pdf import RENDER_TIMEOUT_SECONDS, pdf_bytes, time_limit
 from roistory.plugin_manager import get_plugin_manager
+from roistory.resources import logo_data_uri, private_files, resource_roots
+from roistory.safety import inside
+from roistory.sandbox import BoundedSandbox
 from roistory.sections import default_sections
 from roistory.themes import Theme, check_brand, theme_from_folder
 from roistory.watermark import watermark
@@ -76,7 +77,7 @@ def make_environment(report: ReportContext, themes: list[Theme]) -> jinja2.Envir
     loaders: list[jinja2.BaseLoader] = [TraversableLoader(t.templates) for t in themes if t.templates is not None]
     loaders += [jinja2.PrefixLoader({"default": defaults}, delimiter=":"), defaults]
     loaders += [TraversableLoader(s.templates) for s in report.registry.sections.values() if s.templates is not None]
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # select_autoescape() would not escape *.html.j2
         undefined=jinja2.StrictUndefined,
@@ -115,19 +116,6 @@ def _stylesheets(themes: list[Theme]) -> str:
     return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
 
 
-def _logo_data_uri(brand: dict[str, Any], report: ReportContext) -> str | None:
-    logo = brand.get("logo")
-    if not logo:
-        return None
-    path = report.config.resolve(str(logo))
-    if not inside(path, report.config.base_dir) or not path.is_file():
-        raise TemplateError(f"brand.logo '{logo}' must be a file inside the report project")
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if not mime.startswith("image/"):
-        raise TemplateError(f"brand.logo '{logo}' is not an image")
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
 def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]:
     """What the page template sees: plain strings, numbers, lists and dicts only."""
     settings = report.config.report
@@ -154,7 +142,7 @@ def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]
             "page_size": settings.page_size,
             "version": __version__,
         },
-        "brand": {**brand, "logo": _logo_data_uri(brand, report)},
+        "brand": {**brand, "logo": logo_data_uri(brand, report)},
         "stylesheet": _stylesheets(themes),
         "sections": sections,
     }
@@ -164,7 +152,7 @@ def render_html(report: ReportContext) -> str:
     themes = resolve_theme(report)
     env = make_environment(report, themes)
     try:
-        with time_limit(RENDER_TIMEOUT_SECONDS):
+        with time_limit(RENDER_TIMEOUT_SECONDS), memory_limit():
             template = env.get_template("report.html.j2")
             return template.render(report_context(report, themes))
     except RoistoryError:
@@ -173,19 +161,21 @@ def render_html(report: ReportContext) -> str:
         raise TemplateError(f"{exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
     except (jinja2.TemplateError, OverflowError) as exc:  # OverflowError: the sandbox's range() limit
         raise TemplateError(f"template error: {exc}") from None
+    except RecursionError:
+        raise TemplateError("template error: a macro or loop calls itself too deeply") from None
+    except MemoryError:
+        raise TemplateError("template error: rendering ran out of memory") from None
 
 
 def render_pdf(report: ReportContext, html: str) -> bytes:
-    roots = [str(report.config.base_dir)]
-    templates = default_templates()
-    if isinstance(templates, Path):
-        roots.append(str(templates))
+    roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
+    private = [str(path) for path in private_files(report)]
     base_url = str(report.config.base_dir) + os.sep
     worker = pdf_worker.take()
     if worker is None:
-        return pdf_bytes(html, base_url, roots)
+        return pdf_bytes(html, base_url, roots, private)
     try:
-        return worker.render(html, base_url, roots)
+        return worker.render(html, base_url, roots, private)
     finally:
         worker.close()
 
@@ -238,4 +228,6 @@ def write_report(
     for fmt, data in rendered.items():
         _write_atomic(paths[fmt], data)
     _write_atomic(manifest_path, manifest_bytes)
+    if report.pending_history is not None:  # the history store changes only after every output is written
+        report.pending_history.commit()
     return {**paths, "manifest": manifest_path}

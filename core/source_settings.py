@@ -46,3 +46,4 @@ class HistoryConfig(BaseModel):
 
     path: str = "history.duckdb"  # relative to report.yaml
     enabled: bool = True
+    allow_outside: bool = False  # a path outside the report project must be asked for explicitly

@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 
 from roistory.errors import DataError
 from roistory.quality import Finding
+from roistory.safety import require_regular_file, without_outside_values
 
 if TYPE_CHECKING:
     import pandera.pandas as pa_schema
@@ -1196,6 +1197,8 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
     file = str(path) if path else source.name
     if path is not None and not path.exists():
         raise DataError("file not found", file=file)
+    if path is not None:
+        require_regular_file(path, file=file)  # a FIFO would block the read forever
     normaliser = Normaliser(source, file=file, timezone=config.report.timezone)
     sha: _Sha256 | None = None
     frames = []
@@ -1209,7 +1212,7 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
         frame, findings = normaliser.finish(frames)
         frame, fx_findings = fx.convert_frame(frame, source.table, config, file=file, line=normaliser.line, source_name=source.name)
     except DataError as exc:
-        raise normaliser.remap(exc) from None
+        raise without_outside_values(normaliser.remap(exc), path, config.base_dir) from None
     frames.clear()
     findings.extend(fx_findings)
     frame = frame.reset_index(drop=True)

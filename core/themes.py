@@ -7,7 +7,6 @@ holding any of ``theme.yaml`` (brand settings, ``extends``), ``templates/``
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from roistory.errors import ConfigError
+from roistory.safety import inside
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 BRAND_KEYS = ("primary_color", "accent_color", "text_color", "font_family", "logo", "footer_text")
@@ -49,15 +49,10 @@ def check_brand(brand: dict[str, Any], *, where: str) -> None:
     for key, value in brand.items():
         if key not in BRAND_KEYS:
             raise ConfigError(f"unknown brand key; use one of {', '.join(BRAND_KEYS)}", key=f"{where}.{key}")
-        if key.endswith("_color") and not (isinstance(value, str) and _COLOUR.match(value)):
+        if key.endswith("_color") and not (isinstance(value, str) and _COLOUR.fullmatch(value)):
             raise ConfigError(f"'{value}' is not a colour like #1a2b3c", key=f"{where}.{key}")
         if key == "font_family" and not re.fullmatch(r"[A-Za-z0-9 ,'\"-]+", str(value)):
             raise ConfigError("font_family may hold only font names, commas and quotes", key=f"{where}.{key}")
-
-
-def _inside(path: Path, root: Path) -> bool:
-    real, base = os.path.realpath(path), os.path.realpath(root)
-    return os.path.commonpath([real, base]) == base
 
 
 def theme_from_folder(folder: Path) -> Theme:
@@ -76,7 +71,7 @@ def theme_from_folder(folder: Path) -> Theme:
         raise ConfigError("unknown key", file=str(settings_file), key=sorted(unknown)[0])
     templates = folder / "templates"
     for part in (templates, folder / "style.css"):
-        if part.exists() and not _inside(part, folder):
+        if part.exists() and not inside(part, folder):
             raise ConfigError("points outside the theme folder (a symlink?)", file=str(part))
     return Theme(
         name=folder.name,

@@ -17,6 +17,8 @@ def build(report: ReportContext) -> dict | None:
     models = [m for m in report.config.attribution.models if m in report.attribution]
     revenue = pd.DataFrame({m: report.attribution[m]["channel"]["revenue"] for m in models}).fillna(0.0)
     conversions = pd.DataFrame({m: report.attribution[m]["channel"]["conversions"] for m in models}).fillna(0.0)
+    if not conversions.to_numpy().any() and not revenue.to_numpy().any():
+        return {"nothing_to_show": _("No conversions in {period}: there is no credit to attribute.").format(period=fmt.period(report.period))}
     total = revenue.sum()
     share = revenue / total.where(total != 0)
     share = share.loc[share.max(axis=1).sort_values(ascending=False).index]
@@ -48,7 +50,7 @@ def build(report: ReportContext) -> dict | None:
         value_format=lambda v: fmt.percent(v, 0),
     )
     spread = share.max(axis=1) - share.min(axis=1)
-    most_disputed = spread.idxmax() if len(spread) else None
+    most_disputed = spread.idxmax() if spread.notna().any() else None
     return {
         "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
         "primary": labels.get(report.primary_model),

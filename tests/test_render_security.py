@@ -206,10 +206,10 @@ def hostile(cli, recorder, tmp_path_factory) -> HostileRender:
 <img src="../../outside.svg" alt="">
 <img src="../../outside.jpg" alt="">
 <img src="file://{root}/outside.jpg" alt="">
-<img src="linked.jpg" alt="">
-<img src="nested.svg" alt="">
-<img src="inside.svg" alt="">
-<img src="inside.jpg" alt="">
+<img src="assets/linked.jpg" alt="">
+<img src="assets/nested.svg" alt="">
+<img src="assets/inside.svg" alt="">
+<img src="assets/inside.jpg" alt="">
 <a rel="attachment" href="file://{HOST_FILE}">attach</a>
 <object data="{net}/object.svg"></object>
 <embed src="file://{root}/outside.svg">
@@ -222,17 +222,18 @@ h1 {{ background-image: url({net}/h1.png); }}
     config_path = themed_project(cli, root, template=template, style=style, formats=("html", "pdf"))
     project = config_path.parent
 
-    # inside the project: allowed, and the controls that prove the checks can see a leak
-    (project / "inside.svg").write_text(svg_with_text(markers["inside-svg"]), encoding="utf-8")
-    (project / "inside.jpg").write_bytes(jpeg_with_comment(markers["inside-jpeg"]))
-    (project / "linked.jpg").symlink_to(root / "outside.jpg")
-    (project / "nested.svg").write_text(
+    # inside the project's assets/: allowed, and the controls that prove the checks can see a leak
+    (project / "assets").mkdir()
+    (project / "assets" / "inside.svg").write_text(svg_with_text(markers["inside-svg"]), encoding="utf-8")
+    (project / "assets" / "inside.jpg").write_bytes(jpeg_with_comment(markers["inside-jpeg"]))
+    (project / "assets" / "linked.jpg").symlink_to(root / "outside.jpg")
+    (project / "assets" / "nested.svg").write_text(
         svg_with_text(
             markers["nested-svg"],
             extra=(
                 f'<image href="{net}/nested.png" width="8" height="8"/>'
                 f'<image xlink:href="file://{root}/outside.jpg" width="8" height="8"/>'
-                '<image href="../../outside.jpg" width="8" height="8"/>'
+                '<image href="../../../outside.jpg" width="8" height="8"/>'
                 f'<image href="file://{HOST_FILE}" width="8" height="8"/>'
             ),
         ),

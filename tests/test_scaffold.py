@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +15,20 @@ from roistory.scaffold import KINDS
 ROISTORY = [sys.executable, "-m", "roistory.cli"]
 
 
+def _env(site: Path) -> dict[str, str]:
+    """This environment, seeing the packages installed into ``site`` (and nothing else does)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROISTORY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    return env
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    """One plugin of every kind, installed into this environment for the module, then removed."""
+    """One plugin of every kind, installed with ``pip --target`` into a folder only this
+    module's subprocesses see: the shared virtualenv is never changed, so other tests
+    running at the same time (pytest -n 2) are unaffected."""
     root = tmp_path_factory.mktemp("plugins")
+    site = root / "site"
     folders = {}
     for kind in KINDS:
         name = f"scaffolded_{kind}"
@@ -25,17 +37,18 @@ def generated(tmp_path_factory):
         folders[kind] = root / f"roistory-scaffolded-{kind}"
     as_generated = {kind: sorted(str(p.relative_to(f)) for p in f.rglob("*") if p.is_file()) for kind, f in folders.items()}
     # setuptools and wheel come with the test extras: no build isolation, no download
-    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
     for folder in folders.values():
-        install += ["-e", str(folder)]
-    subprocess.run(install, check=True, capture_output=True)
-    yield folders, as_generated
-    names = [f"roistory-scaffolded-{kind}" for kind in KINDS]
-    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", *names], check=True, capture_output=True)
+        # built from a copy, so setuptools' build/ and *.egg-info stay out of the generated folder
+        source = root / "build-src" / folder.name
+        shutil.copytree(folder, source)
+        install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)]
+        done = subprocess.run(install, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    yield folders, as_generated, _env(site)
 
 
 def test_files_of_a_generated_plugin(generated):
-    folders, as_generated = generated
+    folders, as_generated, _ = generated
     folder = folders["metrics"]
     assert as_generated["metrics"] == [
         "README.md",
@@ -51,7 +64,7 @@ def test_files_of_a_generated_plugin(generated):
 
 
 def test_generated_plugins_are_listed(generated):
-    listed = subprocess.run([*ROISTORY, "plugins"], capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run([*ROISTORY, "plugins"], capture_output=True, text=True, check=True, env=generated[2]).stdout
     for kind in KINDS:
         assert f"scaffolded_{kind}" in listed
         assert f"roistory-scaffolded-{kind} 0.1.0" in listed
@@ -60,7 +73,8 @@ def test_generated_plugins_are_listed(generated):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_generated_plugin_passes_its_own_tests(generated, kind):
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=generated[0][kind], capture_output=True, text=True
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=generated[0][kind], capture_output=True, text=True,
+        env=generated[2],
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "2 passed" in result.stdout
