@@ -11,6 +11,7 @@ from roistory.config import load_config
 from roistory.delivery import check_destinations, deliver_run
 from roistory.engines import engine_from_option
 from roistory.errors import ConfigError
+from roistory.limits import report_time_limit
 from roistory.pipeline import build_report
 from roistory.render import write_report
 from roistory.review import Run, approve
@@ -26,11 +27,13 @@ def render_config(
     editions: list[str] | None = None,
     draft: bool = False,
     engine: str | None = None,
+    time_limit: float | None = None,
     pm: pluggy.PluginManager | None = None,
 ) -> dict[str, Path]:
     """Load, compute and write one report; the paths written by format, plus ``manifest``.
 
     ``engine`` is ``--engine``: where journeys are built, overriding the config's ``engine:``.
+    ``time_limit`` is ``--time-limit``: seconds for the whole report (default ``report.time_limit``).
     """
     if editions:
         # accepted by run/batch so scripts can pass it; editions are built by another change
@@ -39,10 +42,13 @@ def render_config(
     if engine is not None:
         config = config.model_copy(update={"engine": engine_from_option(engine, config.engine)})
     check_destinations(config, pm)  # an unknown delivery type is bad input, found before the work
-    report = build_report(config, period=period, locale=locale, pm=pm)
-    return write_report(report, out, formats, draft=draft)
-
-
+    with report_time_limit(time_limit or config.report.time_limit):
+        report = build_report(config, period=period, locale=locale, pm=pm)
+        try:
+            return write_report(report, out, formats, draft=draft)
+        finally:
+            if report.pending_history is not None:  # committed by write_report unless it failed
+                report.pending_history.discard()
 
 def render_and_deliver(
     config_path: Path,
