@@ -33,19 +33,6 @@ from roistory.paths import PathTable, path_rows
 from roistory.periods import Period
 from roistory.pipeline import Report
 from roistory.quality import Finding
-from roistory.readers import (
-    EXPORT_OPTIONS,
-    ExportFormat,
-    add_findings,
-    check_options,
-    csv_chunks,
-    parquet_chunks,
-    read_csv,
-    read_excel,
-    read_export,
-    read_parquet,
-    set_default,
-)
 from roistory.sections import ReportSection
 from roistory.sources import (
     CORE_OPTIONS,
@@ -55,6 +42,18 @@ from roistory.sources import (
     PERIOD_COLUMN,
     TABLE_COLUMNS,
     SourceType,
+)
+from roistory.sources.contract import check_options
+from roistory.sources.csv_reader import csv_chunks, read_csv
+from roistory.sources.readers import (
+    EXPORT_OPTIONS,
+    ExportFormat,
+    add_findings,
+    parquet_chunks,
+    read_excel,
+    read_export,
+    read_parquet,
+    set_default,
 )
 from roistory.themes import Theme
 
