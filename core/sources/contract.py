@@ -28,6 +28,14 @@ FINDINGS_ATTR = "roistory.findings"
 LINE_OF_ATTR = "roistory.line_of"
 """Callable[[int], int]: turns a row number of the frame's index into the exact line of the
 file, for readers whose index is a fast approximation (it is only called to word an error)."""
+LOCALE_ATTR = "roistory.locale"
+"""str: the file's language as the reader recognised it from its headers (e.g. ``nl``); a hint
+for numbers that read two ways, used only when nothing in the file decides them."""
+TITLE_ATTR = "roistory.title_lines"
+"""list[str]: the lines above the header (report name, date range), for readers that place
+rows from them."""
+HEADERS_ATTR = "roistory.headers"
+"""dict[str, str]: canonical column -> the export's own header, for columns a reader renamed."""
 OPTIONS_ATTR = "roistory.options"
 """dict: defaults for the core options (``date_order``, ``decimal``, ...) that the export
 format implies (LinkedIn writes US dates); the source's own ``options`` win."""
@@ -69,6 +77,11 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "clicks": ("number", False),
         "platform_conversions": ("number", False),
         "impression_share": ("number", False),
+        # the ad platform or tool the row came from (Google Ads, Meta Ads ...), a dimension
+        "platform": ("str", False),
+        # the last day a row covers when it covers several (a weekly export, a title-line
+        # range): the row is spread evenly over its days (roistory.sources.spread)
+        "end_date": ("date", False),
     },
     "touchpoints": {
         "person_id": ("str", True),
@@ -170,6 +183,9 @@ MONEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": ("amount",),
     "customers": ("mrr",),
 }
+
+# Number columns that are ratios, not amounts: copied, not divided, when a row is spread.
+NOT_ADDITIVE = {"impression_share"}
 
 # The date column that places a table's rows in a period (report periods, history months, out-of-period counts).
 PERIOD_COLUMN = {

@@ -7,16 +7,19 @@ import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from roistory.errors import DataError
+from roistory.periods import parse_period
 from roistory.quality import Finding
 from roistory.sources import fx
 from roistory.sources.contract import PERIOD_COLUMN, SourceType
 from roistory.sources.normalise import Normaliser
+from roistory.sources.spread import outside_share
 
 if TYPE_CHECKING:
     from roistory.config import Config, SourceConfig
@@ -70,6 +73,7 @@ class LoadedSource:
     checksum: str | _Sha256 | None
     findings: tuple[Finding, ...] = ()
     rows_read: int | None = None
+    covered: tuple[date, date] | None = None  # first and last day of its rows
 
     @property
     def sha256(self) -> str | None:
@@ -110,7 +114,12 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
         raise normaliser.remap(exc) from None
     frames.clear()
     findings.extend(fx_findings)
+    period = parse_period(config.report.period)
+    findings.extend(outside_share(frame, normaliser.spread, period.start, period.end, source_name=source.name))
     frame = frame.reset_index(drop=True)
+    column = PERIOD_COLUMN.get(source.table)
+    dates = frame[column].dropna() if column in frame.columns else pd.Series(dtype="datetime64[ns]")
+    covered = (dates.min().date(), dates.max().date()) if len(dates) else None
     loaded = LoadedSource(
         source.name,
         source.table,
@@ -120,6 +129,7 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
         sha,
         tuple(findings),
         normaliser.state.rows_read,
+        covered,
     )
     return frame, loaded
 

@@ -26,25 +26,25 @@ from roistory.sources.contract import (
     CORE_OPTIONS,
     DUPLICATES_DEFAULT,
     FINDINGS_ATTR,
+    HEADERS_ATTR,
     LINE_OF_ATTR,
+    LOCALE_ATTR,
     OPTIONS_ATTR,
     TABLE_COLUMNS,
     closest_hint,
     data_error,
 )
 from roistory.sources.dates import parse_date_column
+from roistory.sources.locales import TOTALS_LABEL, decimal_separator
 from roistory.sources.numbers import parse_numbers
-from roistory.sources.rows import (
-    TOTALS_LABEL,
-    duplicated_rows,
-    repeated_hashes,
-    row_hashes,
-    totals_mask,
-)
+from roistory.sources.reconcile import reconcile_totals
+from roistory.sources.rows import duplicated_rows, repeated_hashes, row_hashes, totals_mask
+from roistory.sources.spread import spread_days
 from roistory.sources.state import SourceState
 
 if TYPE_CHECKING:
     from roistory.config import SourceConfig
+
 
 def _select(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str) -> tuple[dict[str, pd.Series], dict[str, str]]:
     """The canonical columns the rows have (renamed, not copied) and, for each, its header;
@@ -68,7 +68,10 @@ def _select(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str) -> t
     for column in source.values:
         if column not in spec:
             raise data_error(f"'values' sets '{column}', which table '{table}' does not have", file=file)
-    missing = [c for c, (_, required) in spec.items() if required and c not in columns and c not in source.values]
+    if source.channel_map and "channel" not in spec:
+        raise data_error(f"channel_map is set but table '{table}' has no channel column", file=file)
+    given = set(source.values) | ({"channel"} if source.channel_map else set())
+    missing = [c for c, (_, required) in spec.items() if required and c not in columns and c not in given]
     if missing:
         column = missing[0]
         renamed_from = [k for k, v in source.columns.items() if v == column]
@@ -116,8 +119,14 @@ class Normaliser:
         if self.duplicates not in ("drop", "keep", "error"):
             raise data_error(f"options.duplicates must be drop, keep or error, got '{self.duplicates}'", file=file)
         self.state = SourceState()
+        if source.locale:
+            separator = decimal_separator(source.locale)
+            if separator is None:
+                raise data_error(f"locale '{source.locale}' is not a language or locale code (e.g. nl, de_CH, pt_BR)", file=file)
+            self.state.decimal = self.state.forced_decimal = separator
         if "decimal" in self.options:
             self.state.decimal = self.state.forced_decimal = str(self.options["decimal"])
+        self.spread: np.ndarray | None = None  # per output row: part of a multi-day row
         # the first chunk's columns to compare rows on: hashed only if a second chunk comes
         self._pending: tuple[list[Any], pd.DataFrame] | None = None
 
@@ -131,6 +140,9 @@ class Normaliser:
                 self.options[key] = value
                 if key == "decimal":
                     state.decimal = state.forced_decimal = str(value)
+        if raw.attrs.get(LOCALE_ATTR) and state.language_decimal is None:
+            state.language_decimal = decimal_separator(str(raw.attrs[LOCALE_ATTR]))
+        attrs = dict(raw.attrs)
         state.rows_read += len(raw)
         if any(not isinstance(c, str) or c != c.strip() for c in raw.columns):
             raw = raw.rename(columns=lambda c: str(c).strip())
@@ -142,10 +154,14 @@ class Normaliser:
             if totals.any():
                 rows = np.flatnonzero(totals)
                 state.totals_count += len(rows)
-                for i in rows[: max(0, 3 - len(state.totals))]:
+                numbers = [c for c in columns if spec[c][0] in ("number", "signed")]
+                for i in rows[: max(0, 50 - len(state.total_rows))]:
                     cells = [raw.iloc[i][c] for c in check]
-                    label = next((str(v) for v in cells if isinstance(v, str) and re.match(TOTALS_LABEL, v)), "")
-                    state.totals.append((raw.index[i], label.strip()))
+                    label = next((str(v) for v in cells if isinstance(v, str) and re.match(TOTALS_LABEL, v)), "").strip()
+                    if len(state.totals) < 3:
+                        state.totals.append((raw.index[i], label))
+                    # the platform's own totals, compared with the data rows' sum in finish()
+                    state.total_rows.append((raw.index[i], label, {c: columns[c].iloc[i] for c in numbers}))
                 raw = raw.loc[~totals]
                 columns = {name: series.loc[~totals] for name, series in columns.items()}
         out: dict[str, pd.Series] = {}
@@ -153,6 +169,8 @@ class Normaliser:
         # a text column read from a CSV may share its buffer with every other column of the
         # block: copy the ones kept when others are dropped, so dropped columns are freed
         copy_text = len(header_of) < len(raw.columns)
+        # a number column with values that read two ways looks at the others (numbers.file_decimal)
+        state.number_columns = {n: s for n, s in columns.items() if spec[n][0] in ("number", "signed", "flag")}
         for name, series in columns.items():
             kind, required = spec[name]
             if kind == "str":
@@ -175,7 +193,10 @@ class Normaliser:
             else:
                 out[name] = parse_date_column(series, name, kind, required, file, self.timezone, state, self.options)
                 hash_parts.append(out[name].to_numpy("datetime64[ns]").view(np.int64))
+        state.number_columns = {}
         index = raw.index
+        if self.source.channel_map:
+            out["channel"] = self._mapped_channel(raw, attrs, out.get("channel"))
         if state.currency_codes and "currency" in spec and "currency" not in out and "currency" not in self.source.values:
             # the amounts carry their currency ('EUR 1.200,00'): keep it for the conversion
             codes = next(iter(state.currency_codes.values()))
@@ -197,6 +218,36 @@ class Normaliser:
                 state.hashes.append(row_hashes(hash_parts))
             state.chunks += 1
         return result
+
+    def _mapped_channel(self, raw: pd.DataFrame, attrs: dict, current: pd.Series | None) -> pd.Series:
+        """The channel from the source's ``channel_map`` ({column: {value: channel}}), over the
+        channel the reader set; a row whose value the map lacks keeps that channel."""
+        original = {str(header).casefold(): column for column, header in (attrs.get(HEADERS_ATTR) or {}).items()}
+        headers = [str(c) for c in raw.columns]
+        for column, mapping in self.source.channel_map.items():
+            key = str(column).strip()
+            name = next((h for h in headers if h.casefold() == key.casefold()), None) or original.get(key.casefold())
+            if name is None or name not in raw.columns:
+                raise data_error(
+                    f"channel_map names column '{column}', which the file does not have{closest_hint(key, headers)}",
+                    file=self.file,
+                    column=key,
+                )
+            values = raw[name].astype("str").str.strip()
+            lookup = {str(k).strip().casefold(): str(v) for k, v in mapping.items()}
+            mapped = values.str.casefold().map(lookup)
+            current = mapped if current is None else mapped.where(mapped.notna(), current)
+            unmapped = current.isna().to_numpy()
+            if unmapped.any():
+                i = first_true(unmapped)
+                raise data_error(
+                    f"no channel for '{values.iloc[i]}': add it to channel_map.{column}",
+                    file=self.file,
+                    row=raw.index[i],
+                    column="channel",
+                )
+        assert current is not None
+        return current.astype("str")
 
     def _may_have_totals(self, columns: dict[str, pd.Series]) -> bool:
         """A totals row has no date, or a label where the date goes: a typed date column
@@ -267,6 +318,22 @@ class Normaliser:
                     f"{', …' if count > 3 else ''}); set options.duplicates: keep to keep them",
                 )
             )
+        findings.extend(
+            reconcile_totals(frame, self.table, state, self._parse_total, source_name=name, line=self.line)
+        )
+        frame, spread_findings, self.spread = spread_days(frame, self.table, file=self.file, source_name=name, line=self.line)
+        findings.extend(spread_findings)
+        for column, (row, value) in state.ambiguous.items():
+            findings.append(
+                Finding(
+                    "warning",
+                    "ambiguous_numbers",
+                    1,
+                    f"source '{name}': '{column}' holds values such as '{value}' (row {self.line(row)}) that read "
+                    "as a thousands group or as a decimal part, and nothing in the file tells which: read with "
+                    "'.' as the decimal separator; set options.decimal (',' or '.') or the source's locale to settle it",
+                )
+            )
         if state.totals_count:
             examples = ", ".join(f"row {self.line(r)} '{label}'" for r, label in state.totals)
             findings.append(
@@ -289,6 +356,13 @@ class Normaliser:
                 )
             )
         return frame, findings
+
+    def _parse_total(self, raw: pd.Series, column: str) -> np.ndarray:
+        """A total row's numbers, read with the decisions made for the data rows."""
+        try:
+            return parse_numbers(raw, column, "number", False, self.file, self.state.number_decisions())
+        except DataError:
+            return np.full(len(raw), np.nan)
 
     def line(self, row: Any) -> Any:
         if self.state.line_of is None:

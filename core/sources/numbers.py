@@ -23,15 +23,38 @@ _NUMBER_DOT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?$")
 _NUMBER_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?$")
 
 
-def _number_votes(text: pa.ChunkedArray) -> tuple[int, int]:
-    """(votes for '.' as the decimal separator, votes for ',') from values that decide it."""
-    both_dot = pc.sum(pc.match_substring_regex(text, r"\d,\d{3}\.\d")).as_py() or 0
-    both_comma = pc.sum(pc.match_substring_regex(text, r"\d\.\d{3},\d")).as_py() or 0
-    # a single separator followed by anything but exactly three digits is a decimal point
-    only_dot = pc.sum(pc.match_substring_regex(text, r"^[^,]*\d?\.(\d{1,2}|\d{4,})$")).as_py() or 0
-    only_comma = pc.sum(pc.match_substring_regex(text, r"^[^.]*\d?,(\d{1,2}|\d{4,})$")).as_py() or 0
-    return both_dot + only_dot, both_comma + only_comma
+# A value with one separator followed by exactly three digits ("1.053", "1,053") reads two
+# ways: a thousands group (1053) or a decimal part (1.053). Only other values decide it.
+_TWO_WAYS = r"^[-+]?\d{1,3}[.,]\d{3}$"
 
+
+def _number_votes(text: pa.ChunkedArray) -> tuple[int, int]:
+    """(votes for '.' as the decimal separator, votes for ',') from the values that decide it:
+    both separators in one value, a separator repeated (only grouping repeats), or a single
+    separator followed by anything but exactly three digits (a decimal part)."""
+
+    def count(pattern: str) -> int:
+        return pc.sum(pc.match_substring_regex(text, pattern)).as_py() or 0
+
+    dot = count(r"\d,\d{3}\.\d") + count(r"\d,\d{3},\d{3}") + count(r"^[^,]*\d?\.(\d{1,2}|\d{4,})\D*$")
+    comma = count(r"\d\.\d{3},\d") + count(r"\d\.\d{3}\.\d{3}") + count(r"^[^.]*\d?,(\d{1,2}|\d{4,})\D*$")
+    return dot, comma
+
+
+def file_decimal(state: SourceState, name: str) -> str | None:
+    """The decimal separator the file's other number columns show (None: no evidence, or
+    they disagree), computed once per source."""
+    if state.file_decimal is None:
+        dot = comma = 0
+        for other, series in state.number_columns.items():
+            if other == name or pd.api.types.is_numeric_dtype(series.dtype):
+                continue
+            array = as_arrow(series)
+            if is_text(array):
+                votes = _number_votes(array)
+                dot, comma = dot + votes[0], comma + votes[1]
+        state.file_decimal = "." if dot and not comma else "," if comma and not dot else ""
+    return state.file_decimal or None
 
 
 def parse_numbers(
@@ -50,15 +73,18 @@ def parse_numbers(
         return pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
     if not is_text(array):
         array = pc.cast(array, pa.string())
-    # fast path: every cell a plain number
-    try:
-        values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
-        nan = np.isnan(values)
+    # fast path: every cell a plain number, and none that reads two ways ("1.053") unless
+    # the separator is already known to be '.'
+    decimal = state.forced_decimal or state.column(name).decimal
+    if decimal != ",":
+        try:
+            values = pc.cast(array, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = None
         # 'nan' and 'inf' cast too: only accept when NaN means an empty cell
-        if int(nan.sum()) == array.null_count and not np.isinf(values).any():
-            return values
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+        if values is not None and int(np.isnan(values).sum()) == array.null_count and not np.isinf(values).any():
+            if decimal == "." or not pc.any(pc.match_substring_regex(array, _TWO_WAYS)).as_py():
+                return values
     return _parse_number_text(array, index, name, required, file, state)
 
 
@@ -119,28 +145,7 @@ def _parse_number_text(
     clean = pc.replace_substring_regex(clean, r"^([-+]?)\s*[$€£¥₹]\s*", r"\1")  # "-$5.00"
     clean = pc.replace_substring_regex(clean, r"^\+", "")
     clean = pc.replace_substring_regex(clean, "[ \u00a0\u202f\u2007'’]", "")  # 1 234,56 and 1'234.56
-    # which separator is the decimal point: this column's unambiguous values, else the source's
-    decimal = state.forced_decimal or state.column(name).decimal
-    if decimal is None:
-        dot, comma = _number_votes(clean)
-        if dot and comma:
-            decimal = "."
-            # each style's first value, to name in the error
-            first_comma = pc.match_substring_regex(clean, r"\d\.\d{3},\d|^[^.]*\d?,(\d{1,2}|\d{4,})$")
-            where = pc.fill_null(first_comma, False).to_numpy(zero_copy_only=False)
-            raise data_error(
-                f"mixes number styles: '{clean[first_true(where)].as_py()}' uses ',' as the decimal separator "
-                "where other rows use '.' (set options.decimal)",
-                file=file,
-                row=index[first_true(where)],
-                column=name,
-            )
-        decimal = "." if dot else "," if comma else state.decimal
-        if decimal is not None:
-            state.column(name).decimal = decimal
-            state.decimal = state.decimal or decimal
-        else:
-            decimal = "."
+    decimal = _decimal_of(clean, index, name, file, state)
     pattern = _NUMBER_DOT if decimal == "." else _NUMBER_COMMA
     well_formed = pc.match_substring_regex(clean, pattern.pattern)
     bad = pc.and_(pc.is_valid(clean), pc.invert(pc.fill_null(well_formed, False)))
@@ -161,3 +166,33 @@ def _parse_number_text(
         values[percent.to_numpy(zero_copy_only=False)] /= 100.0
     return values
 
+
+def _decimal_of(clean: pa.ChunkedArray, index: pd.Index, name: str, file: str, state: SourceState) -> str:
+    """Which separator is the decimal point, in this order: options.decimal or the source's
+    locale; this column's own values; the file's other number columns; the file's language.
+    Values that read two ways with no evidence at all are read with '.' and reported."""
+    decimal = state.forced_decimal or state.column(name).decimal
+    if decimal is not None:
+        return decimal
+    dot, comma = _number_votes(clean)
+    if dot and comma:
+        # each style's first value, to name in the error
+        first_comma = pc.match_substring_regex(clean, r"\d\.\d{3},\d|\d\.\d{3}\.\d{3}|^[^.]*\d?,(\d{1,2}|\d{4,})\D*$")
+        where = pc.fill_null(first_comma, False).to_numpy(zero_copy_only=False)
+        raise data_error(
+            f"mixes number styles: '{clean[first_true(where)].as_py()}' uses ',' as the decimal separator "
+            "where other rows use '.' (set options.decimal)",
+            file=file,
+            row=index[first_true(where)],
+            column=name,
+        )
+    decimal = "." if dot else "," if comma else state.decimal or file_decimal(state, name) or state.language_decimal
+    if decimal is None:
+        two_ways = pc.fill_null(pc.match_substring_regex(clean, _TWO_WAYS), False).to_numpy(zero_copy_only=False)
+        if two_ways.any() and name not in state.ambiguous:
+            i = first_true(two_ways)
+            state.ambiguous[name] = (index[i], clean[i].as_py())
+        return "."
+    state.column(name).decimal = decimal
+    state.decimal = state.decimal or decimal
+    return decimal

@@ -11,15 +11,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from roistory.sources._text import as_arrow, byte_edges, is_text
-
-TOTALS_LABEL = r"(?i)^\s*(grand\s+|sub-?\s*)?totals?\b"
+from roistory.sources.locales import TOTAL_INITIAL_BYTES, TOTALS_LABEL
 
 _TOTAL_INITIALS = np.zeros(256, bool)
-_TOTAL_INITIALS[[ord(c) for c in "TtSsGg"] + [9, 32, 0xC2, 0xEF]] = True
+_TOTAL_INITIALS[TOTAL_INITIAL_BYTES] = True
 
 
 def totals_mask(raw: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """Rows labelled as totals ("Total", "Total: Account", "Grand Totals (12 records)", "Subtotal")."""
+    """Rows labelled as totals ("Total", "Total: Account", "Grand Totals (12 records)", "Subtotal",
+    "Totaal: account", "Gesamt: Konto", "合計: アカウント" ...: see :mod:`roistory.sources.locales`)."""
     mask = np.zeros(len(raw), bool)
     for column in columns:
         series = raw[column]
@@ -31,7 +31,7 @@ def totals_mask(raw: pd.DataFrame, columns: list[str]) -> np.ndarray:
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
         if len(array) == 0:
             continue
-        # only values starting with T, S or G (or a space) can be a totals label
+        # only values starting as a totals label can (T, S, G, a space, 合, 总, 總 ...)
         first, _, _ = byte_edges(array)
         initial = _TOTAL_INITIALS[first]
         candidates = np.flatnonzero(initial)
