@@ -43,8 +43,9 @@ from roistory.sources import (
     TABLE_COLUMNS,
     SourceType,
 )
-from roistory.sources.contract import check_options
+from roistory.sources.contract import HEADERS_ATTR, LOCALE_ATTR, TITLE_ATTR, check_options
 from roistory.sources.csv_reader import csv_chunks, read_csv
+from roistory.sources.dates import date_range_in
 from roistory.sources.readers import (
     EXPORT_OPTIONS,
     ExportFormat,
@@ -113,6 +114,9 @@ __all__ = [
     "FINDINGS_ATTR",
     "LINE_OF_ATTR",
     "OPTIONS_ATTR",
+    "HEADERS_ATTR",
+    "LOCALE_ATTR",
+    "TITLE_ATTR",
     # helpers for connectors
     "ExportFormat",
     "EXPORT_OPTIONS",
@@ -125,6 +129,7 @@ __all__ = [
     "check_options",
     "add_findings",
     "set_default",
+    "date_range_in",
     # helpers for metrics, models and sections
     "period_total",
     "path_rows",

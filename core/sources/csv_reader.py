@@ -65,8 +65,8 @@ class CsvFile:
         header_hint: Callable[[list[str]], bool] | None = None,
         text_columns: Callable[[str], bool] | None = None,
     ):
-        """``text_columns(name)``: must this column stay text (an id, a label)? Other columns
-        get pyarrow's type inference (a clean number or ISO date column costs no parsing);
+        """``text_columns(name)``: must this column stay text (an id, a label, a number)? Other
+        columns get pyarrow's type inference (a clean ISO date column costs no parsing);
         without it every column is read as text."""
         self.text_columns = text_columns
         self.path = path
@@ -76,6 +76,7 @@ class CsvFile:
         self.columns = unique_headers(self.sniffed.header)
         self.first_line = self.sniffed.skip_lines + 2  # line number of the first data row
         self._line_map: dict[int, int] | None = None
+        self._whole_numbers_failed = False
 
     # pyarrow options --------------------------------------------------------
     def _arrow_options(self, skipped: _Skipped, block_size: int | None = None, *, all_text: bool = False, streaming: bool = False):
@@ -98,13 +99,30 @@ class CsvFile:
             invalid_row_handler=skipped,
         )
         keep_text = None if all_text else self.text_columns
+        whole = self._whole_number_columns() if keep_text is not None else set()
         convert = pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in self.columns if keep_text is None or keep_text(name)},
+            column_types={name: pa.string() for name in self.columns if keep_text is None or (keep_text(name) and name not in whole)},
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         )
         return read, parse, convert
+
+    def _whole_number_columns(self) -> set[str]:
+        """Number columns whose sampled values are all whole numbers without separators: pyarrow
+        may type them (no separator, nothing to misread); a later value that is not one makes
+        :meth:`read` read them as text again."""
+        numbers = getattr(self.text_columns, "numbers", None)
+        if numbers is None or self._whole_numbers_failed:
+            return set()
+        lines = self.sniffed.sample_text.splitlines()[self.sniffed.skip_lines + 1 : self.sniffed.skip_lines + 200]
+        rows = list(csv.reader(lines[:-1] if len(lines) > 1 else lines, delimiter=self.sniffed.delimiter))
+        whole = set()
+        for position, name in enumerate(self.columns):
+            values = [row[position].strip() for row in rows if position < len(row) and row[position].strip()]
+            if numbers(name) and values and all(v.isdigit() and v.isascii() and len(v) < 16 for v in values):
+                whole.add(name)
+        return whole
 
     def _error(self, exc: Exception) -> DataError:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -113,6 +131,11 @@ class CsvFile:
         if isinstance(exc, UnicodeDecodeError):
             return DataError(f"cannot be decoded as {self.sniffed.encoding} (set options.encoding)", file=self.file)
         return DataError(f"malformed CSV: {message}", file=self.file)
+
+    def title_lines(self) -> list[str]:
+        """The lines above the header (a report name, a date range), unquoted."""
+        lines = self.sniffed.sample_text.lstrip("\ufeff").splitlines()[: self.sniffed.skip_lines]
+        return [line.strip().strip(self.sniffed.delimiter).strip().strip('"').strip() for line in lines]
 
     def _frame(self, table: pa.Table, start: int) -> pd.DataFrame:
         frame = arrow_to_frame(table, start)
@@ -158,6 +181,9 @@ class CsvFile:
                     raise
                 table = pacsv.read_csv(self.path, read_options=read, parse_options=parse, convert_options=convert)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if "conversion error" in str(exc) and not self._whole_numbers_failed:
+                self._whole_numbers_failed = True  # a number column was not whole numbers after all
+                return self.read()
             if self.sniffed.encoding == "utf-8" and not self.options.get("encoding") and "UTF8" in str(exc):
                 # valid UTF-8 at the start only: a Windows export
                 self.sniffed.encoding = "cp1252"
@@ -298,11 +324,18 @@ def text_columns_of(source: SourceConfig, renames: dict[str, str] | None = None)
     spec = TABLE_COLUMNS[source.table]
     renames = renames or {}
 
-    def is_text(header: str) -> bool:
-        target = source.columns.get(header, renames.get(header, header))
-        target = source.columns.get(target, target)
-        return target not in spec or spec[target][0] == "str"
+    def target(header: str) -> str:
+        name = source.columns.get(header, renames.get(header, header))
+        return source.columns.get(name, name)
 
+    def is_text(header: str) -> bool:
+        # numbers stay text too: pyarrow would read "1.053" as 1.053 before the locale rules
+        # (roistory.sources.numbers) see the file; dates get its type inference, and so do
+        # number columns whose sampled values are all whole numbers (CsvFile.read)
+        name = target(header)
+        return name not in spec or spec[name][0] not in ("date", "timestamp")
+
+    is_text.numbers = lambda header: spec.get(target(header), ("str",))[0] in ("number", "signed", "flag")  # type: ignore[attr-defined]
     return is_text
 
 

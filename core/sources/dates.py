@@ -6,7 +6,7 @@ formats, or whose day/month order cannot be told, is an error naming the row.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from roistory.sources._text import (
     with_index,
 )
 from roistory.sources.contract import data_error
+from roistory.sources.locales import month_numbers
 from roistory.sources.state import SourceState
 
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
@@ -198,3 +199,79 @@ def _parse_date_text(
         raise data_error(message, file=file, row=index[i], column=name)
     return parsed
 
+
+
+# --------------------------------------------------------------------------
+# Date ranges in title lines ("July 8, 2025 - July 31, 2025", "9 mei 2020 - 7 juni 2020")
+# --------------------------------------------------------------------------
+
+_RANGE_SEPARATOR = re.compile(r"\s+[-–—]\s+|\s*[～~〜至]\s*")
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def date_range_in(lines: list[str]) -> tuple[date, date] | None:
+    """The first "start - end" date range written in words in one of ``lines`` (month names
+    in the languages of :func:`roistory.sources.locales.month_numbers`, ISO dates, or
+    2025年7月8日), or None (e.g. a line saying "All time")."""
+    for line in lines:
+        parts = _RANGE_SEPARATOR.split(line.strip().strip('"'))
+        if len(parts) != 2:
+            continue
+        start, end = _written_date(parts[0]), _written_date(parts[1])
+        if start is not None and end is not None and start <= end:
+            return start, end
+    return None
+
+
+def _written_date(text: str) -> date | None:
+    """One date written as a person reads it, or None when it is not one (or reads two ways)."""
+    for pattern, order in ((_CJK_DATE, (0, 1, 2)), (_ISO_DATE, (0, 1, 2))):
+        match = pattern.search(text)
+        if match:
+            year, month, day = (int(match.group(i + 1)) for i in order)
+            return _date_or_none(year, month, day)
+    months = month_numbers()
+    year = month = day = None
+    for token in re.findall(r"\d+|[^\W\d_]+\.?", text.casefold()):
+        if token.isdigit():
+            if len(token) == 4 and year is None:
+                year = int(token)
+            elif len(token) <= 2 and day is None:
+                day = int(token)
+            else:
+                return None
+        elif token in months or token.rstrip(".") in months:
+            if month is not None:
+                return None
+            month = months.get(token, months.get(token.rstrip(".")))
+        elif token.rstrip(".") not in ("de", "del", "di", "den"):  # "8 de julio de 2025"
+            return None
+    if year is None or month is None or day is None:
+        return None
+    return _date_or_none(year, month, day)
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def date_order_from(columns: list[pd.Series]) -> str | None:
+    """Day/month order ('dmy' or 'mdy') that any of a file's date columns proves (a first
+    number above 12, or a second), so a column whose own values could be either (01/01/2025)
+    follows its sibling (31/01/2025); None when none proves it or they disagree."""
+    orders = set()
+    for column in columns:
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        parts = column.astype("str").str.extract(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        if (first > 12).any():
+            orders.add("dmy")
+        if (second > 12).any():
+            orders.add("mdy")
+    return orders.pop() if len(orders) == 1 else None

@@ -20,8 +20,8 @@ from roistory.sources._text import (
     is_text,
     to_str_series,
     trim_text,
-    with_index,
 )
+from roistory.sources.columns import constant_column, select_columns
 from roistory.sources.contract import (
     CORE_OPTIONS,
     DUPLICATES_DEFAULT,
@@ -34,7 +34,7 @@ from roistory.sources.contract import (
     closest_hint,
     data_error,
 )
-from roistory.sources.dates import parse_date_column
+from roistory.sources.dates import date_order_from, parse_date_column
 from roistory.sources.locales import TOTALS_LABEL, decimal_separator
 from roistory.sources.numbers import parse_numbers
 from roistory.sources.reconcile import reconcile_totals
@@ -44,62 +44,6 @@ from roistory.sources.state import SourceState
 
 if TYPE_CHECKING:
     from roistory.config import SourceConfig
-
-
-def _select(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str) -> tuple[dict[str, pd.Series], dict[str, str]]:
-    """The canonical columns the rows have (renamed, not copied) and, for each, its header;
-    checks the required columns (constants from ``values`` count as present)."""
-    table = source.table
-    headers = [str(c) for c in raw.columns]
-    columns: dict[str, pd.Series] = {}
-    header_of: dict[str, str] = {}
-    for position, header in enumerate(headers):
-        target = source.columns.get(header, header)
-        if target not in spec:
-            continue
-        if target in columns:
-            raise data_error(
-                f"both '{header_of[target]}' and '{header}' become column '{target}'; map only one of them",
-                file=file,
-                column=target,
-            )
-        columns[target] = raw.iloc[:, position]
-        header_of[target] = header
-    for column in source.values:
-        if column not in spec:
-            raise data_error(f"'values' sets '{column}', which table '{table}' does not have", file=file)
-    if source.channel_map and "channel" not in spec:
-        raise data_error(f"channel_map is set but table '{table}' has no channel column", file=file)
-    given = set(source.values) | ({"channel"} if source.channel_map else set())
-    missing = [c for c, (_, required) in spec.items() if required and c not in columns and c not in given]
-    if missing:
-        column = missing[0]
-        renamed_from = [k for k, v in source.columns.items() if v == column]
-        hint = closest_hint(renamed_from[0], headers) if renamed_from else ""
-        hint = hint or closest_hint(column, headers)
-        expected = f" (mapped from '{renamed_from[0]}', which the file does not have)" if renamed_from else ""
-        raise data_error(f"missing required column '{column}' for table '{table}'{expected}{hint}", file=file, column=column)
-    for column in source.values:
-        columns.pop(column, None)  # a constant replaces the file's column
-    return columns, header_of
-
-
-def _constant(value: Any, kind: str, index: pd.Index, name: str, file: str, timezone: str) -> pd.Series:
-    """A ``values`` constant as a column of the table's type."""
-    n = len(index)
-    if kind == "str":
-        text = None if value is None else str(value).strip() or None
-        return with_index(pa.chunked_array([pa.repeat(pa.scalar(text, pa.large_string()), n)]).to_pandas(), index)
-    if kind in ("number", "signed", "flag"):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise data_error(f"'values' sets '{name}' to '{value}', which is not a number", file=file, column=name) from None
-        if kind == "number" and number < 0:
-            raise data_error(f"'values' sets '{name}' to {value}: must not be negative", file=file, column=name)
-        return pd.Series(np.full(n, number), index=index, dtype="float64")
-    parsed = parse_date_column(pd.Series([str(value)], dtype=object), name, kind, True, file, timezone, SourceState(), {})
-    return pd.Series(np.full(n, parsed.iloc[0].to_datetime64()), index=index, dtype="datetime64[ns]")
 
 
 _EMPTY_DTYPES = {"str": "str", "date": "datetime64[ns]", "timestamp": "datetime64[ns]", "number": "float64", "signed": "float64", "flag": "float64"}
@@ -127,6 +71,7 @@ class Normaliser:
         if "decimal" in self.options:
             self.state.decimal = self.state.forced_decimal = str(self.options["decimal"])
         self.spread: np.ndarray | None = None  # per output row: part of a multi-day row
+        self._date_order: str | None = None  # proven by the first chunk's date columns ('' = not)
         # the first chunk's columns to compare rows on: hashed only if a second chunk comes
         self._pending: tuple[list[Any], pd.DataFrame] | None = None
 
@@ -146,7 +91,7 @@ class Normaliser:
         state.rows_read += len(raw)
         if any(not isinstance(c, str) or c != c.strip() for c in raw.columns):
             raw = raw.rename(columns=lambda c: str(c).strip())
-        columns, header_of = _select(raw, self.source, spec, file)
+        columns, header_of = select_columns(raw, self.source, spec, file)
         # totals and subtotal rows: the label sits in the first column or in a text or date column
         if len(raw) and len(raw.columns) and self._may_have_totals(columns):
             check = list(dict.fromkeys([str(raw.columns[0]), *(header_of[c] for c in columns if spec[c][0] in ("str", "date", "timestamp"))]))
@@ -171,6 +116,7 @@ class Normaliser:
         copy_text = len(header_of) < len(raw.columns)
         # a number column with values that read two ways looks at the others (numbers.file_decimal)
         state.number_columns = {n: s for n, s in columns.items() if spec[n][0] in ("number", "signed", "flag")}
+        options = self._with_date_order(columns)
         for name, series in columns.items():
             kind, required = spec[name]
             if kind == "str":
@@ -191,7 +137,7 @@ class Normaliser:
                 out[name] = pd.Series(values, index=series.index, dtype="float64")
                 hash_parts.append(values)
             else:
-                out[name] = parse_date_column(series, name, kind, required, file, self.timezone, state, self.options)
+                out[name] = parse_date_column(series, name, kind, required, file, self.timezone, state, options)
                 hash_parts.append(out[name].to_numpy("datetime64[ns]").view(np.int64))
         state.number_columns = {}
         index = raw.index
@@ -203,7 +149,7 @@ class Normaliser:
             out["currency"] = to_str_series(codes, index)
         state.currency_codes.clear()
         for name, value in self.source.values.items():
-            out[name] = _constant(value, spec[name][0], index, name, file, self.timezone)
+            out[name] = constant_column(value, spec[name][0], index, name, file, self.timezone)
         result = frame_of({name: out[name] for name in spec if name in out}, index)
         if self.duplicates != "keep" and len(result):
             # identical rows: the parsed columns, and every column of the export not read
@@ -218,6 +164,16 @@ class Normaliser:
                 state.hashes.append(row_hashes(hash_parts))
             state.chunks += 1
         return result
+
+    def _with_date_order(self, columns: dict[str, pd.Series]) -> dict:
+        """The options, with the day/month order another date column of the file proves when
+        the report sets none (Meta's "Reporting ends" 31/01/2025 settles 01/01/2025)."""
+        dates = [s for n, s in columns.items() if self.spec[n][0] in ("date", "timestamp")]
+        if len(dates) < 2 or "date_order" in self.options or "date_format" in self.options:
+            return self.options
+        if self._date_order is None:
+            self._date_order = date_order_from(dates) or ""
+        return {**self.options, "date_order": self._date_order} if self._date_order else self.options
 
     def _mapped_channel(self, raw: pd.DataFrame, attrs: dict, current: pd.Series | None) -> pd.Series:
         """The channel from the source's ``channel_map`` ({column: {value: channel}}), over the

@@ -28,6 +28,18 @@ _NUMBER_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?$")
 _TWO_WAYS = r"^[-+]?\d{1,3}[.,]\d{3}$"
 
 
+def _any_two_ways(array: pa.ChunkedArray) -> bool:
+    """Does a value read two ways ("1.053")? Cheap kernels first (a dot with exactly three
+    characters after it, one to three before), the pattern only on those candidates."""
+    dot = pc.find_substring(array, ".")
+    after = pc.subtract(pc.binary_length(array), dot)
+    candidate = pc.and_(pc.and_(pc.greater_equal(dot, 1), pc.less_equal(dot, 4)), pc.equal(after, 4))
+    candidate = pc.fill_null(candidate, False)
+    if not pc.any(candidate).as_py():
+        return False
+    return bool(pc.any(pc.match_substring_regex(pc.filter(array, candidate), _TWO_WAYS)).as_py())
+
+
 def _number_votes(text: pa.ChunkedArray) -> tuple[int, int]:
     """(votes for '.' as the decimal separator, votes for ',') from the values that decide it:
     both separators in one value, a separator repeated (only grouping repeats), or a single
@@ -83,7 +95,7 @@ def parse_numbers(
             values = None
         # 'nan' and 'inf' cast too: only accept when NaN means an empty cell
         if values is not None and int(np.isnan(values).sum()) == array.null_count and not np.isinf(values).any():
-            if decimal == "." or not pc.any(pc.match_substring_regex(array, _TWO_WAYS)).as_py():
+            if decimal == "." or not _any_two_ways(array):
                 return values
     return _parse_number_text(array, index, name, required, file, state)
 

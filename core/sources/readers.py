@@ -31,8 +31,11 @@ from roistory.quality import Finding
 from roistory.sources.contract import (
     CORE_OPTIONS,
     FINDINGS_ATTR,
+    HEADERS_ATTR,
+    LOCALE_ATTR,
     OPTIONS_ATTR,
     TABLE_COLUMNS,
+    TITLE_ATTR,
     check_options,
 )
 from roistory.sources.csv_reader import (
@@ -43,6 +46,7 @@ from roistory.sources.csv_reader import (
     text_columns_of,
     unique_headers,
 )
+from roistory.sources.locales import decimal_separator
 
 if TYPE_CHECKING:
     from roistory.config import Config, SourceConfig
@@ -216,6 +220,28 @@ class ExportFormat:
     aliases: dict[str, tuple[str, ...]]
     required: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
+    # language -> {canonical column: headers in that UI language}, to tell the file's language
+    languages: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def in_languages(cls, name: str, languages: dict[str, dict[str, tuple[str, ...]]], **kwargs: Any) -> ExportFormat:
+        """A format whose headers come in several UI languages (the first language's first)."""
+        aliases: dict[str, tuple[str, ...]] = {}
+        for columns in languages.values():
+            for column, headers in columns.items():
+                aliases[column] = tuple(dict.fromkeys([*aliases.get(column, ()), *headers]))
+        return cls(name, aliases, languages=languages, **kwargs)
+
+    def language(self, headers: list[str]) -> str | None:
+        """The UI language the headers are in, when they tell it: each header votes for the
+        languages using it if those languages write numbers alike (nl and de both write
+        1.234,56; es_419 and it do not)."""
+        votes: dict[str, int] = {}
+        for header in {_norm(h) for h in headers}:
+            using = [lang for lang, columns in self.languages.items() if any(_norm(n) == header for names in columns.values() for n in names)]
+            if using and len({decimal_separator(lang) for lang in using}) == 1:
+                votes[using[0]] = votes.get(using[0], 0) + 1
+        return max(votes, key=votes.__getitem__) if votes else None
 
     def match(self, headers: list[str]) -> dict[str, str]:
         """header -> canonical column, for the headers this format knows."""
@@ -271,6 +297,7 @@ def read_export(
         renames = export.match(reader.columns)
         reader.text_columns = text_columns_of(source, renames)
         frame = reader.read()
+        frame.attrs[TITLE_ATTR] = reader.title_lines()
     headers = [str(c).strip() for c in frame.columns]
     frame.columns = headers
     mapping = {h: t for h, t in export.match(headers).items() if h not in source.columns and t not in source.columns.values()}
@@ -288,6 +315,10 @@ def read_export(
             column=expected,
         )
     frame = frame.rename(columns=mapping)
+    frame.attrs[HEADERS_ATTR] = {column: header for header, column in mapping.items()}
+    language = export.language(headers)
+    if language:
+        frame.attrs[LOCALE_ATTR] = language
     defaults = dict(frame.attrs.get(OPTIONS_ATTR) or {})
     defaults.update(export.defaults)
     frame.attrs[OPTIONS_ATTR] = defaults
