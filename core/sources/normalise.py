@@ -180,12 +180,14 @@ class Normaliser:
         channel the reader set; a row whose value the map lacks keeps that channel."""
         original = {str(header).casefold(): column for column, header in (attrs.get(HEADERS_ATTR) or {}).items()}
         headers = [str(c) for c in raw.columns]
+        renamed = attrs.get(HEADERS_ATTR) or {}
+        shown = [str(renamed.get(h, h)) for h in headers]  # the export's own names
         for column, mapping in self.source.channel_map.items():
             key = str(column).strip()
             name = next((h for h in headers if h.casefold() == key.casefold()), None) or original.get(key.casefold())
             if name is None or name not in raw.columns:
                 raise data_error(
-                    f"channel_map names column '{column}', which the file does not have{closest_hint(key, headers)}",
+                    f"channel_map names column '{column}', which the file does not have{closest_hint(key, shown)}",
                     file=self.file,
                     column=key,
                 )
