@@ -225,3 +225,54 @@ def test_contradictory_separators_are_rejected(cli, tmp_path):
 def test_channel_map_naming_an_unknown_column_is_rejected(cli, tmp_path):
     result, out = run(cli, tmp_path, {"type": "google_ads", "channel_map": {"Type": {"Video": "YouTube"}}}, google_ads_export("en"))
     cli.assert_rejected(result, out, "export.csv", "channel_map", "'Type'")
+
+
+# ---------------------------------------------------------------- CRM stages
+
+DEALS_HEADER = "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date"
+
+
+def load_deals(tmp_path: Path, rows: list[str], **options):
+    (tmp_path / "deals.csv").write_text("\ufeff" + "\n".join([DEALS_HEADER, *rows]) + "\n", encoding="utf-8")
+    config = config_from_dict(
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "deals", "type": "hubspot", "path": "deals.csv", "table": "leads", "options": options}],
+        },
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    return tables["leads"], inputs[0]
+
+
+PIPELINE = [
+    "1,A,Partners,Closed: won,1000,2026-10-14,2026-09-01",
+    "2,B,Partners,Closed: lost,500,2026-10-15,2026-09-02",
+    "3,C,Partners,Closed: abandoned,200,2026-10-16,2026-09-03",
+    "4,D,Partners,Negotiation,300,2026-10-17,2026-09-04",
+]
+
+
+def test_stage_labels_of_a_custom_pipeline(tmp_path):
+    frame, loaded = load_deals(tmp_path, PIPELINE, lost_stage=["Closed: lost", "Closed: abandoned"])
+    stages = pd.Series(["Closed: won", "Closed: lost", "Closed: abandoned", "Negotiation"])
+    assert frame["won_at"].notna().tolist() == (stages == "Closed: won").tolist()  # "Closed: won" is closedwon
+    assert frame["lost_at"].notna().tolist() == stages.isin(["Closed: lost", "Closed: abandoned"]).tolist()
+    assert not findings(loaded, "stages_unmatched")
+
+
+@pytest.mark.parametrize("won, lost", [("closedwon", "closedlost"), ("Closed/Won", "Closed/Lost"),
+                                       ("Abgeschlossen und gewonnen", "Abgeschlossen und verloren"),
+                                       ("Gesloten gewonnen", "Gesloten verloren")])
+def test_default_won_and_lost_stages(tmp_path, won, lost):
+    frame, _ = load_deals(tmp_path, [f"1,A,Sales,{won},1000,2026-10-14,2026-09-01", f"2,B,Sales,{lost},900,2026-10-15,2026-09-02"])
+    assert frame["won_at"].notna().tolist() == [True, False]
+    assert frame["lost_at"].notna().tolist() == [False, True]
+
+
+def test_stages_that_match_nothing_are_a_warning(tmp_path):
+    rows = ["1,A,P,Gewonnen!,1000,2026-10-14,2026-09-01", "2,B,P,Weg,900,2026-10-15,2026-09-02"]
+    frame, loaded = load_deals(tmp_path, rows)
+    (warning,) = findings(loaded, "stages_unmatched")
+    assert "'Gewonnen!'" in warning.message and "'Weg'" in warning.message and "won_stage" in warning.message
+    assert frame["won_at"].isna().all() and frame["lost_at"].isna().all()
