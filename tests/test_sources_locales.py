@@ -276,3 +276,20 @@ def test_stages_that_match_nothing_are_a_warning(tmp_path):
     (warning,) = findings(loaded, "stages_unmatched")
     assert "'Gewonnen!'" in warning.message and "'Weg'" in warning.message and "won_stage" in warning.message
     assert frame["won_at"].isna().all() and frame["lost_at"].isna().all()
+
+
+def test_validate_prints_a_summary_per_source(cli, tmp_path):
+    config = {
+        "report": {"title": "T", "period": "2025-07", "currency": "EUR", "locale": "en", "formats": ["json"]},
+        "sources": [
+            {"name": "ads_nl", "type": "google_ads", "path": "data/nl.csv", "table": "spend"},
+            {"name": "ads_bad", "type": "google_ads", "path": "data/bad.csv", "table": "spend"},
+        ],
+    }
+    files = {"data/nl.csv": google_ads_export("nl"), "data/bad.csv": google_ads_export("de", total_cost=10.0)}
+    path = cli.write_project(tmp_path / "proj", config, files=files)
+    result = cli.run("validate", path, cwd=tmp_path)
+    assert result.code == 0, result.output
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith(("ok ", "check "))}
+    assert f"{len(ROWS)} rows, 2025-07-08 to 2025-07-10, totals reconciled, 0 warnings" in lines["ads_nl"]
+    assert lines["ads_bad"].startswith("check") and "totals DO NOT reconcile, 1 warning" in lines["ads_bad"]
