@@ -293,3 +293,17 @@ def test_validate_prints_a_summary_per_source(cli, tmp_path):
     lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith(("ok ", "check "))}
     assert f"{len(ROWS)} rows, 2025-07-08 to 2025-07-10, totals reconciled, 0 warnings" in lines["ads_nl"]
     assert lines["ads_bad"].startswith("check") and "totals DO NOT reconcile, 1 warning" in lines["ads_bad"]
+
+
+def test_the_export_language_settles_numbers_nothing_else_settles(tmp_path):
+    # Dutch headers, and no value in the file that shows which separator is decimal
+    content = "Dag,Campagne,Kosten,Vertoningen,Klikken\n2025-07-08,Merk,\"1.053\",\"2.400\",12\n2025-07-09,Merk,980,\"1.200\",8\n"
+    frame, loaded = load(tmp_path, content)
+    assert frame["cost"].tolist() == [1053.0, 980.0]
+    assert frame["impressions"].tolist() == [2400.0, 1200.0]
+    assert not findings(loaded, "ambiguous_numbers")
+
+
+def test_an_unknown_locale_is_an_error(tmp_path):
+    with pytest.raises(DataError, match="locale 'xx_YY' is not a language or locale code"):
+        load(tmp_path, "date,channel,cost\n2025-07-08,Email,5\n", kind="csv", locale="xx_YY")

@@ -25,7 +25,7 @@ _NUMBER_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?$")
 
 # A value with one separator followed by exactly three digits ("1.053", "1,053") reads two
 # ways: a thousands group (1053) or a decimal part (1.053). Only other values decide it.
-_TWO_WAYS = r"^[-+]?\d{1,3}[.,]\d{3}$"
+_TWO_WAYS = r"^[-+]?[1-9]\d{0,2}[.,]\d{3}$"  # ("0.125" is a decimal: no group starts with 0)
 
 
 def _any_two_ways(array: pa.ChunkedArray) -> bool:
@@ -43,13 +43,13 @@ def _any_two_ways(array: pa.ChunkedArray) -> bool:
 def _number_votes(text: pa.ChunkedArray) -> tuple[int, int]:
     """(votes for '.' as the decimal separator, votes for ',') from the values that decide it:
     both separators in one value, a separator repeated (only grouping repeats), or a single
-    separator followed by anything but exactly three digits (a decimal part)."""
+    separator followed by anything but exactly three digits, or after a lone 0 (a decimal part)."""
 
     def count(pattern: str) -> int:
         return pc.sum(pc.match_substring_regex(text, pattern)).as_py() or 0
 
-    dot = count(r"\d,\d{3}\.\d") + count(r"\d,\d{3},\d{3}") + count(r"^[^,]*\d?\.(\d{1,2}|\d{4,})\D*$")
-    comma = count(r"\d\.\d{3},\d") + count(r"\d\.\d{3}\.\d{3}") + count(r"^[^.]*\d?,(\d{1,2}|\d{4,})\D*$")
+    dot = count(r"\d,\d{3}\.\d") + count(r"\d,\d{3},\d{3}") + count(r"^[^,]*\d?\.(\d{1,2}|\d{4,})\D*$") + count(r"^\D*0\.\d+\D*$")
+    comma = count(r"\d\.\d{3},\d") + count(r"\d\.\d{3}\.\d{3}") + count(r"^[^.]*\d?,(\d{1,2}|\d{4,})\D*$") + count(r"^\D*0,\d+\D*$")
     return dot, comma
 
 

@@ -178,6 +178,7 @@ def read_excel(source: SourceConfig, config: Config) -> pd.DataFrame:
     skipped = len(body) - len(keep)
     if skipped:
         frame.attrs[FINDINGS_ATTR] = []  # blank rows are not data; nothing to count
+    frame.attrs[TITLE_ATTR] = [" ".join(str(v) for v in row if v is not None).strip() for row in rows[:header_at]]
     return frame
 
 
