@@ -307,3 +307,14 @@ def test_the_export_language_settles_numbers_nothing_else_settles(tmp_path):
 def test_an_unknown_locale_is_an_error(tmp_path):
     with pytest.raises(DataError, match="locale 'xx_YY' is not a language or locale code"):
         load(tmp_path, "date,channel,cost\n2025-07-08,Email,5\n", kind="csv", locale="xx_YY")
+
+
+def test_a_grouped_value_after_the_sampled_rows_is_still_read_by_the_locale_rules(tmp_path):
+    # the first 256 KB hold only whole numbers (pyarrow may type the column); row 30,002 does not
+    rows = [f"2025-07-{1 + i % 28:02d},Email,C{i},\"{i % 90},50\",{i % 900}" for i in range(30_000)]
+    rows.append('2025-07-29,Email,C-last,"1.487,67",1.053')
+    content = "date,channel,campaign,cost,impressions\n" + "\n".join(rows) + "\n"
+    frame, _ = load(tmp_path, content, kind="csv", options={"decimal": ","})
+    expected_impressions = sum(i % 900 for i in range(30_000)) + 1053
+    assert frame["impressions"].sum() == pytest.approx(expected_impressions)
+    assert frame["cost"].sum() == pytest.approx(sum(i % 90 + 0.5 for i in range(30_000)) + 1487.67)

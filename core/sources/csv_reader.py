@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +22,14 @@ from roistory.sources.contract import (
     TABLE_COLUMNS,
     check_options,
 )
+from roistory.sources.locales import decimal_separator
 from roistory.sources.sniff import sniff
 
 if TYPE_CHECKING:
     from roistory.config import Config, SourceConfig
 
+_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_SURE_DECIMAL = re.compile(r"\.(\d{1,2}|\d{4,})$|^-?0\.")
 CSV_OPTIONS = {"delimiter", "encoding", "skiprows", "thousands", "chunk_mb", "newlines_in_values"} | CORE_OPTIONS
 STREAM_ABOVE_BYTES = 256 << 20  # files larger than this are read block by block
 
@@ -77,6 +81,7 @@ class CsvFile:
         self.first_line = self.sniffed.skip_lines + 2  # line number of the first data row
         self._line_map: dict[int, int] | None = None
         self._whole_numbers_failed = False
+        self._integer_columns: set[str] = set()  # typed by pyarrow on the sample's word: must come back int64
 
     # pyarrow options --------------------------------------------------------
     def _arrow_options(self, skipped: _Skipped, block_size: int | None = None, *, all_text: bool = False, streaming: bool = False):
@@ -109,18 +114,26 @@ class CsvFile:
         return read, parse, convert
 
     def _whole_number_columns(self) -> set[str]:
-        """Number columns whose sampled values are all whole numbers without separators: pyarrow
-        may type them (no separator, nothing to misread); a later value that is not one makes
-        :meth:`read` read them as text again."""
+        """Number columns pyarrow may type because their sampled values read one way only:
+        whole numbers without separators, or plain decimals with a '.' that is surely a decimal
+        point ("12.5", "0.125", "123.4567": the column's own evidence, which the locale rules of
+        roistory.sources.numbers would follow too). A later value that is neither (a "1,234",
+        a "1.234,56") makes :meth:`read` read them as text again."""
         numbers = getattr(self.text_columns, "numbers", None)
         if numbers is None or self._whole_numbers_failed:
             return set()
+        decimals_ok = not getattr(self.text_columns, "comma_decimal", False)
         lines = self.sniffed.sample_text.splitlines()[self.sniffed.skip_lines + 1 : self.sniffed.skip_lines + 200]
         rows = list(csv.reader(lines[:-1] if len(lines) > 1 else lines, delimiter=self.sniffed.delimiter))
         whole = set()
         for position, name in enumerate(self.columns):
             values = [row[position].strip() for row in rows if position < len(row) and row[position].strip()]
-            if numbers(name) and values and all(v.isdigit() and v.isascii() and len(v) < 16 for v in values):
+            if not numbers(name) or not values or not all(v.isascii() and len(v) < 16 for v in values):
+                continue
+            if all(v.isdigit() for v in values):
+                whole.add(name)
+                self._integer_columns.add(name)
+            elif decimals_ok and all(_PLAIN_DECIMAL.match(v) for v in values) and any(_SURE_DECIMAL.search(v) for v in values):
                 whole.add(name)
         return whole
 
@@ -190,6 +203,13 @@ class CsvFile:
                 self.sniffed.notes.append("not valid UTF-8 throughout: read as Windows-1252")
                 return self.read()
             raise self._error(exc) from None
+        if not self._whole_numbers_failed and any(
+            not pa.types.is_integer(table.schema.field(name).type) for name in self._integer_columns if name in table.column_names
+        ):
+            # a later value was not a whole number ("1.053"): pyarrow took it as a decimal, so the
+            # column is read again as text for the locale rules
+            self._whole_numbers_failed = True
+            return self.read()
         frame = self._frame(table, self.first_line)
         frame.attrs[FINDINGS_ATTR] = self._skipped_findings(skipped) + self._notes()
         return frame
@@ -336,6 +356,8 @@ def text_columns_of(source: SourceConfig, renames: dict[str, str] | None = None)
         return name not in spec or spec[name][0] not in ("date", "timestamp")
 
     is_text.numbers = lambda header: spec.get(target(header), ("str",))[0] in ("number", "signed", "flag")  # type: ignore[attr-defined]
+    locale = decimal_separator(source.locale) if source.locale else None
+    is_text.comma_decimal = str(source.options.get("decimal", locale or ".")) == ","  # type: ignore[attr-defined]
     return is_text
 
 
