@@ -28,6 +28,12 @@ def _api() -> Any:
 
 
 def __getattr__(name: str) -> Any:
+    import importlib.util
+
+    # `from roistory import history` asks for the attribute before importing the submodule:
+    # answer with the submodule, so importing it never has to load the whole API.
+    if importlib.util.find_spec(f"roistory.{name}") is not None:
+        return importlib.import_module(f"roistory.{name}")
     api = _api()
     if name in api.__all__:
         return getattr(api, name)

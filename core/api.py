@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
-from roistory.config import Config, SourceConfig
+from roistory.config import Config, SourceConfig, load_config
+from roistory.context import ReportContext
 from roistory.errors import (
     BadInputError,
     ConfigError,
@@ -25,13 +26,13 @@ from roistory.errors import (
     RoistoryError,
     TemplateError,
 )
+from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
-from roistory.i18n import N_
+from roistory.i18n import N_, Catalog
 from roistory.maturity import LEVELS, assess
-from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total
+from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
 from roistory.paths import PathTable, path_rows
-from roistory.periods import Period
-from roistory.pipeline import Report
+from roistory.periods import Period, parse_period
 from roistory.quality import Finding
 from roistory.sections import ReportSection
 from roistory.sources import (
@@ -57,6 +58,9 @@ from roistory.sources.readers import (
     set_default,
 )
 from roistory.themes import Theme
+
+# The context's name before it was split out of the pipeline; kept so existing plugins work.
+Report = ReportContext
 
 if TYPE_CHECKING:
     from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
@@ -87,7 +91,9 @@ __all__ = [
     "AttributionModel",
     "ReportSection",
     "Theme",
+    "Catalog",
     # what sections, metrics and models receive
+    "ReportContext",
     "Report",
     "Config",
     "SourceConfig",
@@ -96,6 +102,8 @@ __all__ = [
     "Journeys",
     "PathTable",
     "Finding",
+    "load_config",
+    "parse_period",
     # errors (exit code 2 for bad input, 1 otherwise)
     "RoistoryError",
     "BadInputError",
@@ -130,8 +138,10 @@ __all__ = [
     "add_findings",
     "set_default",
     "date_range_in",
+    "require_extra",
     # helpers for metrics, models and sections
     "period_total",
+    "placed_metrics",
     "path_rows",
     "assess",
     "LEVELS",

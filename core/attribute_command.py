@@ -7,7 +7,9 @@
     roistory attribute touchpoints.csv --conversions c.csv --model markov --param markov.order=2
 
 The files are read and validated exactly like a report's sources (canonical
-``touchpoints`` and ``conversions`` tables, :func:`roistory.sources.normalise_table`);
+``touchpoints`` and ``conversions`` tables, :func:`roistory.sources.normalise_table`),
+and attributed by the same functions as ``roistory run``
+(:mod:`roistory.attribution_run`), with the report's defaults;
 without ``--conversions`` the touchpoints must carry session-format
 ``conversion``/``revenue`` columns. Every journey — converting or not — goes
 to the models (the data-driven ones learn from the journeys that did not
@@ -21,16 +23,24 @@ revenue, an unknown model, a bad parameter) exits with code 2 and one line.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError, DataError, RoistoryError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from roistory.config import AttributionConfig, Config
+    from roistory.registry import Registry
 
 LARGE_INPUT_BYTES = 50 * 2**20  # show progress from this file size on
 FORMATS = ("table", "csv", "json")
@@ -46,7 +56,7 @@ class AttributeFailed(click.ClickException):
 
 def _parse_param(text: str) -> tuple[str, str, Any]:
     """``model.param=value`` with a YAML value (``markov.order=2``, ``position_based.weights=[0.3,0.4,0.3]``)."""
-    import yaml
+    import yaml  # the command's imports load when it runs, so `roistory --help` stays fast
 
     name, sep, raw = text.partition("=")
     model, dot, param = name.strip().partition(".")
@@ -59,6 +69,22 @@ def _parse_param(text: str) -> tuple[str, str, Any]:
     return model, param.strip(), value
 
 
+def attribution_settings(
+    names: list[str], params: dict[str, dict[str, Any]], lookback_days: int, dormancy_days: int
+) -> AttributionConfig:
+    """The options as a report's ``attribution:`` settings, checked by the same schema."""
+    from pydantic import ValidationError  # loads when the command runs, not for `roistory --help`
+
+    from roistory.config import AttributionConfig
+
+    try:
+        return AttributionConfig(models=names, params=params, lookback_days=lookback_days, dormancy_days=dormancy_days)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option = "--model" if error["loc"][0] == "models" else f"--{str(error['loc'][0]).replace('_', '-')}"
+        raise ConfigError(f"{error['msg']}, got {error.get('input')!r}", key=option) from None
+
+
 def _source_type(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
@@ -68,54 +94,20 @@ def _source_type(path: Path) -> str:
     raise DataError("unsupported file type: use a .csv or .parquet file", file=str(path))
 
 
-def _read_table(path: Path, table: str, registry, timezone: str):
-    from roistory.config import SourceConfig, config_from_dict
-    from roistory.sources import normalise_table
+def _source(path: Path, table: str) -> dict[str, Any]:
+    options = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+    return {"name": path.stem or table, "type": _source_type(path), "table": table, "path": str(path.resolve()), "options": options}
 
+
+def _read_table(config: Config, index: int, registry: Registry) -> pd.DataFrame:
+    source = config.sources[index]
+    path = Path(source.path or "")
     if not path.exists():
         raise DataError("file not found", file=str(path))
-    kind = _source_type(path)
-    options = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-    source_dict = {"name": path.stem or table, "type": kind, "table": table, "path": str(path.resolve()), "options": options}
-    source = SourceConfig(**source_dict)
-    # a throwaway report config: the source types read relative to its folder
-    config = config_from_dict({"report": {"period": "2026-01", "timezone": timezone}, "sources": [source_dict]})
-    raw = registry.sources[kind].read(source, config)
-    return normalise_table(raw, source, file=str(path), timezone=timezone)
+    from roistory.sources import normalise_table  # pandas: loads when the command runs
 
-
-def _check_models(names: list[str], params: dict[str, dict[str, Any]], registry) -> list:
-    from roistory.attribution import resolve_params
-
-    known = list(registry.models)
-    models = []
-    for name in names:
-        if name not in registry.models:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; available: {', '.join(sorted(known))}"
-            raise ConfigError(f"unknown attribution model '{name}'{hint}", key="--model")
-        models.append(registry.models[name])
-    for name in params:
-        if name not in names:
-            raise ConfigError(f"parameters for '{name}', which is not in --model", key=f"attribution.params.{name}")
-    for model in models:
-        resolve_params(model, params.get(model.id))  # bad parameters fail before any data is read
-    return models
-
-
-def _records(results: dict[str, Any], dimension: str) -> list[dict[str, Any]]:
-    records = []
-    for model_id, credits in results.items():
-        for segment, row in credits.iterrows():
-            records.append(
-                {
-                    "model": model_id,
-                    "segment": {dimension: str(segment)},
-                    "conversions": float(row["conversions"]),
-                    "revenue": float(row["revenue"]),
-                }
-            )
-    return records
+    raw = registry.sources[source.type].read(source, config)
+    return normalise_table(raw, source, file=str(path), timezone=config.report.timezone)
 
 
 def _table(results: dict[str, Any], labels: dict[str, str], dimension: str) -> str:
@@ -143,56 +135,73 @@ def _csv(records: list[dict[str, Any]], dimension: str) -> str:
     return out.getvalue()
 
 
-def _note(message: str) -> None:
-    click.echo(f"note: {message}", err=True)
+@contextmanager
+def _progress(steps: list[str], show: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr naming the current step (or nothing); yields "next step"."""
+    if not show:
+        yield lambda name: None
+        return
+    bar = click.progressbar(length=len(steps), label="attribution", file=sys.stderr, show_pos=True)
+    with bar:
+        bar.label = steps[0]
+        bar.render_progress()
+
+        def step(name: str) -> None:
+            bar.label = name
+            bar.update(1)
+
+        yield step
 
 
 def run_attribute(
     touchpoints_path: Path,
     conversions_path: Path | None,
-    model_names: list[str],
+    settings: AttributionConfig,
     *,
     dimension: str = "channel",
-    lookback_days: int = 90,
-    dormancy_days: int = 180,
-    params: dict[str, dict[str, Any]] | None = None,
     timezone: str = "UTC",
     progress: bool | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read, validate, build journeys and run the models: credits per model id, and the models' labels."""
-    import pandas as pd
-
-    from roistory.attribution import NO_TOUCHPOINTS, build_journeys, conversion_events, run_model
+    # the engine (pandas, the plugins) loads when the command runs, not for `roistory --help`
+    from roistory.attribution import conversion_events
+    from roistory.attribution_run import (
+        check_models,
+        journey_findings,
+        journeys_by_dimension,
+        model_credits,
+    )
+    from roistory.config import files_config
     from roistory.plugin_manager import build_registry
     from roistory.sources import TABLE_COLUMNS
 
-    params = params or {}
     registry = build_registry()
-    models = _check_models(model_names, params, registry)
+    names = settings.models or []
+    models = check_models(names, {m: p for m, p in settings.params.items() if m in names}, registry, key=lambda i: "--model")
+    for name in settings.params:
+        if name not in names:
+            raise ConfigError(f"parameters for '{name}', which is not in --model", key=f"attribution.params.{name}")
     dimensions = [c for c, (kind, _) in TABLE_COLUMNS["touchpoints"].items() if kind == "str" and c != "person_id"]
     if dimension not in dimensions:
         raise ConfigError(f"'{dimension}' is not a touchpoints dimension; use one of {', '.join(dimensions)}", key="--dimension")
+    sources = [_source(touchpoints_path, "touchpoints")]
+    if conversions_path is not None:
+        sources.append(_source(conversions_path, "conversions"))
+    try:
+        config = files_config(sources, timezone=timezone)
+    except ConfigError as exc:
+        if exc.key == "report.timezone":  # the schema's check, reported against the option
+            raise ConfigError(exc.message, key="--timezone") from None
+        raise
 
     size = touchpoints_path.stat().st_size if touchpoints_path.exists() else 0
-    show = progress if progress is not None else size >= LARGE_INPUT_BYTES
     steps = ["read touchpoints", *(["read conversions"] if conversions_path else []), "build journeys", *(m.id for m in models)]
-    bar = click.progressbar(length=len(steps), label="attribution", file=sys.stderr, show_pos=True) if show else None
-
-    def step(name: str) -> None:
-        if bar is not None:
-            bar.label = name
-            bar.update(1)
-
-    try:
-        if bar is not None:
-            bar.__enter__()
-            bar.label = steps[0]
-            bar.render_progress()
-        touchpoints = _read_table(touchpoints_path, "touchpoints", registry, timezone)
+    with _progress(steps, progress if progress is not None else size >= LARGE_INPUT_BYTES) as step:
+        touchpoints = _read_table(config, 0, registry)
         step("read conversions" if conversions_path else "build journeys")
         conversions = None
         if conversions_path is not None:
-            conversions = _read_table(conversions_path, "conversions", registry, timezone)
+            conversions = _read_table(config, 1, registry)
             step("build journeys")
         elif "conversion" not in touchpoints:
             raise DataError(
@@ -202,39 +211,16 @@ def run_attribute(
         if dimension not in touchpoints:
             raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
         events = conversion_events(touchpoints, conversions)
-        journeys, stats = build_journeys(
-            touchpoints, events, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days
-        )
+        journeys, stats = journeys_by_dimension(touchpoints, events, [dimension], settings)[dimension]
         del touchpoints
         results: dict[str, Any] = {}
         for model in models:
             step(model.id)
-            credits = run_model(model, journeys, params.get(model.id))
-            orphans = stats.unattributed
-            if len(orphans):
-                credits = pd.concat(
-                    [
-                        credits,
-                        pd.DataFrame(
-                            {"conversions": [float(len(orphans))], "revenue": [float(orphans["revenue"].sum())]},
-                            index=pd.Index([NO_TOUCHPOINTS], name="segment"),
-                        ),
-                    ]
-                )
-            results[model.id] = credits
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+            provider = registry.provider("model", model.id)
+            results[model.id] = model_credits(model, journeys, stats, settings.params.get(model.id), provider=provider)
 
-    if len(stats.unattributed):
-        _note(
-            f"{len(stats.unattributed)} conversions had no touchpoint in the {lookback_days}-day lookback "
-            f"(revenue {float(stats.unattributed['revenue'].sum()):,.2f}); shown as '{NO_TOUCHPOINTS}'"
-        )
-    if stats.touches_beyond_lookback:
-        _note(f"{stats.touches_beyond_lookback} touchpoints came more than {lookback_days} days before their conversion and get no credit")
-    if stats.reengaged_journeys:
-        _note(f"{stats.reengaged_journeys} journeys restarted after more than {dormancy_days} days of inactivity")
+    for finding in journey_findings(stats, settings, money=lambda revenue: f"revenue {revenue:,.2f}"):
+        click.echo(f"note: {finding.message}", err=True)
     return results, {m.id: m.label for m in models}
 
 
@@ -243,8 +229,8 @@ def run_attribute(
 @click.option("--conversions", "conversions", type=click.Path(path_type=Path, dir_okay=False), help="Conversions file (CSV or Parquet).")
 @click.option("--model", "model", required=True, help="Comma-separated model ids, e.g. markov,linear (see `roistory models`).")
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv or json.")
-@click.option("--lookback-days", type=int, default=90, show_default=True, help="Touches this long before a conversion still count.")
-@click.option("--dormancy-days", type=int, default=180, show_default=True, help="A gap this long starts a new journey.")
+@click.option("--lookback-days", type=int, default=LOOKBACK_DAYS, show_default=True, help="Touches this long before a conversion still count.")
+@click.option("--dormancy-days", type=int, default=DORMANCY_DAYS, show_default=True, help="A gap this long starts a new journey.")
 @click.option("--dimension", default="channel", show_default=True, help="Touchpoints column to credit: channel, campaign, ...")
 @click.option("--param", "param", multiple=True, help="Model parameter as model.param=value, e.g. markov.order=2 (repeatable).")
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone of timestamps without one; zoned ones are converted to it.")
@@ -265,36 +251,20 @@ def attribute(
     try:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format '{fmt}'; use table, csv or json", key="--format")
-        for name, value in (("--lookback-days", lookback_days), ("--dormancy-days", dormancy_days)):
-            if value <= 0:
-                raise ConfigError(f"must be a positive number of days, got {value}", key=name)
-        names = [m.strip() for m in model.split(",") if m.strip()]
-        if not names:
-            raise ConfigError("name at least one model", key="--model")
         params: dict[str, dict[str, Any]] = {}
         for text in param:
             model_id, name, value = _parse_param(text)
             params.setdefault(model_id, {})[name] = value
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"unknown time zone '{timezone}'", key="--timezone") from None
+        names = [m.strip() for m in model.split(",") if m.strip()]
+        settings = attribution_settings(names, params, lookback_days, dormancy_days)
         results, labels = run_attribute(
-            touchpoints,
-            conversions,
-            names,
-            dimension=dimension,
-            lookback_days=lookback_days,
-            dormancy_days=dormancy_days,
-            params=params,
-            timezone=timezone,
-            progress=progress,
+            touchpoints, conversions, settings, dimension=dimension, timezone=timezone, progress=progress
         )
     except RoistoryError as exc:
         raise AttributeFailed(str(exc), exc.exit_code) from None
-    records = _records(results, dimension)
+    from roistory.attribution_run import attribution_records  # loaded by run_attribute already
+
+    records = attribution_records({model_id: {dimension: credits} for model_id, credits in results.items()})
     if fmt == "json":
         click.echo(json.dumps({"attribution": records}, indent=2))
     elif fmt == "csv":

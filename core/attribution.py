@@ -40,6 +40,7 @@ class AttributionModel:
     naming the bad parameter, which :func:`run_model` turns into a
     :class:`roistory.errors.ConfigError` keyed ``attribution.params.<model>.<param>``.
     A model that declares ``defaults`` only accepts those parameter names.
+    ``default`` models run when a report's ``attribution.models`` is not set.
     """
 
     id: str
@@ -48,6 +49,7 @@ class AttributionModel:
     attribute: Callable[[Journeys, dict[str, Any]], np.ndarray | pd.DataFrame]
     defaults: dict[str, Any] = field(default_factory=dict)
     validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    default: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError
 from roistory.periods import parse_period
 from roistory.source_settings import FxConfig, HistoryConfig, IdentityConfig
@@ -93,15 +94,20 @@ class SourceConfig(_Strict):
 
 
 class AttributionConfig(_Strict):
-    models: list[str] = Field(["first_touch", "last_touch", "linear"], min_length=1)
+    # None: the models plugins register with ``default=True``, filled in by the pipeline
+    models: Annotated[list[str], Field(min_length=1)] | None = None
     primary: str | None = None
-    lookback_days: int = Field(90, gt=0)
-    dormancy_days: int = Field(180, gt=0)
+    lookback_days: int = Field(LOOKBACK_DAYS, gt=0)
+    dormancy_days: int = Field(DORMANCY_DAYS, gt=0)
     params: dict[str, dict[str, Any]] = {}
 
     @property
     def primary_model(self) -> str:
-        return self.primary or self.models[0]
+        if self.primary:
+            return self.primary
+        if not self.models:
+            raise ValueError("attribution.models is not resolved against the registry yet")
+        return self.models[0]
 
 
 class CustomMetricConfig(_Strict):
@@ -194,3 +200,14 @@ def load_config(path: str | Path) -> Config:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}malformed YAML: {problem}", file=str(path)) from None
     return config_from_dict(data, path=path)
+
+
+# Every date a table can hold (pandas' nanosecond timestamps): the period of a config
+# that reads files for a command rather than for a report.
+ALL_DATES = "1677-09-22..2262-04-11"
+
+
+def files_config(sources: list[dict[str, Any]], *, timezone: str) -> Config:
+    """A config that reads loose files (``roistory attribute``): the sources are read and
+    validated exactly as a report's, over every date (``ALL_DATES``)."""
+    return config_from_dict({"report": {"period": ALL_DATES, "timezone": timezone}, "sources": sources})

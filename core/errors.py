@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 
 class RoistoryError(Exception):
     """Base class: something the user can fix, reported without a traceback."""
@@ -19,7 +21,7 @@ class ConfigError(BadInputError):
     """report.yaml is missing, malformed or invalid."""
 
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
-        self.file, self.key = file, key
+        self.file, self.key, self.message = file, key, message
         where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -50,3 +52,10 @@ class TemplateError(BadInputError):
 
 class PluginError(RoistoryError):
     """A plugin failed to load or registered something invalid."""
+
+
+def unknown_name(kind: str, name: str, known: list[str], key: str) -> ConfigError:
+    """A ConfigError for a name no plugin provides, with the closest known name as a hint."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; available: {', '.join(sorted(known))}"
+    return ConfigError(f"unknown {kind} '{name}'{hint}", key=key)

@@ -16,9 +16,10 @@ For lower-is-better metrics (CPL, CAC, churn) "reaching" means "at or below".
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -28,7 +29,21 @@ from roistory.periods import Period
 
 if TYPE_CHECKING:
     from roistory.config import Config, GoalConfig
-    from roistory.pipeline import Report
+    from roistory.metrics import MetricEngine
+
+
+class Report(Protocol):
+    """What goal evaluation reads from a report (the report context provides it)."""
+
+    config: Config
+    metrics: Mapping[str, Metric]
+
+    @property
+    def period(self) -> Period: ...
+
+    def engine_for(self, period: Period) -> MetricEngine: ...
+
+    def trend_periods(self, months: int = ...) -> list[Period]: ...
 
 AT_RISK_MARGIN = 0.10
 TREND_MONTHS = 6

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     import jinja2
 
     from roistory.attribution import AttributionModel
+    from roistory.context import ReportContext
+    from roistory.i18n import Catalog
     from roistory.metrics import Metric
-    from roistory.pipeline import Report
     from roistory.sections import ReportSection
     from roistory.sources import SourceType
     from roistory.themes import Theme
@@ -69,6 +70,10 @@ def register_metrics(register: Callable[[Metric], None]) -> None:
         dimension) or a :class:`pandas.Series` indexed by segment; a derived
         metric has ``formula``, arithmetic over other metric ids, so that it
         aggregates over segments as a ratio of sums, never an average of ratios.
+        ``headline`` and ``trend`` (``True`` or a number: its position, the
+        built-ins using 10, 20, ...) make the metric a default KPI tile or
+        monthly trend series exactly as a built-in is; ``maturity`` (1-3) is the
+        measurement-maturity level the metric evidences.
 
     Added in 0.1.
     """
@@ -89,7 +94,8 @@ def register_attribution_models(register: Callable[[AttributionModel], None]) ->
         (one float per touch, summing to 1 within each converting journey) or
         a :class:`pandas.DataFrame` indexed by segment with ``conversions`` and
         ``revenue`` columns. Either way credits must sum to the journeys'
-        conversions and revenue; the core checks this.
+        conversions and revenue; the core checks this. Models registered with
+        ``default=True`` run when a report does not set ``attribution.models``.
 
     Added in 0.1.
     """
@@ -105,10 +111,13 @@ def register_report_sections(register: Callable[[ReportSection], None]) -> None:
     """Register report sections a report's ``sections:`` list can name.
 
     :param register: call ``register(ReportSection(id=..., template=..., build=...))``.
-        ``build(report)`` returns the template context for the section (a dict),
-        or ``None`` to leave the section out of this report.
-        ``template`` is looked up through the theme's template folders, so a
-        theme or a report project can override it.
+        ``build(report)`` receives the read-only
+        :class:`roistory.api.ReportContext` and returns the template context
+        for the section (a dict), or ``None`` to leave the section out of this
+        report. ``template`` is looked up through the theme's template folders,
+        so a theme or a report project can override it. A report without
+        ``sections:`` shows the sections whose ``default`` is true by ``order``
+        (the built-ins use 10, 20, ... 110; ``None`` comes last).
 
     Added in 0.1.
     """
@@ -127,17 +136,32 @@ def register_themes(register: Callable[[Theme], None]) -> None:
     """
 
 
+@hookspec
+def register_translations(register: Callable[[Catalog], None]) -> None:
+    """Register a plugin's own translations of the text it puts in reports.
+
+    :param register: call ``register(Catalog(domain=..., folder=...))``. ``folder``
+        holds gettext catalogs as ``<locale>/LC_MESSAGES/<domain>.po`` (``es``,
+        ``zh_Hant``, ...); ``domain`` names them (use the plugin's module name).
+        Their messages are merged into the report's translations at load: a
+        section's ``report.gettext(...)`` and a template's ``{{ _("...") }}`` find
+        them. roistory's own catalog wins when both translate the same text.
+
+    Added in 0.2.
+    """
+
+
 # --------------------------------------------------------------------------
 # Rendering
 # --------------------------------------------------------------------------
 
 
 @hookspec
-def prepare_jinja2_environment(env: jinja2.Environment, report: Report) -> None:
+def prepare_jinja2_environment(env: jinja2.Environment, report: ReportContext) -> None:
     """Change the Jinja2 environment before a report is rendered.
 
     :param env: the sandboxed environment; add filters, globals or tests.
-    :param report: the computed report about to be rendered.
+    :param report: the computed report about to be rendered (read-only).
 
     Added in 0.1.
     """

@@ -11,9 +11,11 @@ from __future__ import annotations
 import functools
 import gettext
 import re
+from dataclasses import dataclass
 from importlib.abc import Traversable
 from importlib.resources import files
 from io import BytesIO
+from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
@@ -22,6 +24,18 @@ from babel.support import Translations
 
 DOMAIN = "roistory"
 _NAME = re.compile(r"[A-Za-z]{2,8}(?:_[A-Za-z0-9]{2,8})*")  # a catalog folder name, never a path
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A plugin's gettext catalogs: ``folder/<locale>/LC_MESSAGES/<domain>.po``."""
+
+    domain: str
+    folder: Traversable | Path
+
+    def __post_init__(self) -> None:
+        if not _NAME.fullmatch(self.domain):
+            raise ValueError(f"catalog domain '{self.domain}' must be a plain name like my_plugin")
 
 
 def locales_folder() -> Traversable:
@@ -66,27 +80,35 @@ def _candidates(locale: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if _NAME.fullmatch(n)]
 
 
-def load_catalog(locale: str) -> Translations | None:
-    """The compiled catalog for a catalog name, or None when there is none."""
-    node = catalog_file(locale)
+def load_catalog(locale: str, source: Catalog | None = None) -> Translations | None:
+    """The compiled catalog for a catalog name (roistory's, or a plugin's), or None."""
+    domain = source.domain if source else DOMAIN
+    node = source.folder.joinpath(locale, "LC_MESSAGES", f"{domain}.po") if source else catalog_file(locale)
     if not node.is_file():
         return None
     with node.open("rb") as po:
-        catalog = read_po(po, locale=locale.split("_")[0], domain=DOMAIN)
+        catalog = read_po(po, locale=locale.split("_")[0], domain=domain)
     mo = BytesIO()
     write_mo(mo, catalog, use_fuzzy=False)  # fuzzy and empty entries fall back to English
     mo.seek(0)
-    return Translations(fp=mo, domain=DOMAIN)
+    return Translations(fp=mo, domain=domain)
+
+
+def _best(locale: str, source: Catalog | None = None) -> Translations | None:
+    return next((c for name in _candidates(locale) if (c := load_catalog(name, source))), None)
 
 
 @functools.lru_cache(maxsize=16)
-def translations(locale: str) -> gettext.NullTranslations:
-    """The catalog for ``locale`` (e.g. ``es``, ``zh_Hant``); English text when there is none."""
-    for name in _candidates(locale):
-        catalog = load_catalog(name)
-        if catalog is not None:
-            return catalog
-    return gettext.NullTranslations()
+def translations(locale: str, plugins: tuple[Catalog, ...] = ()) -> gettext.NullTranslations:
+    """The catalog for ``locale`` (e.g. ``es``, ``zh_Hant``); English text when there is none.
+
+    ``plugins``' catalogs are consulted after roistory's own, in the order given.
+    """
+    merged = _best(locale) or gettext.NullTranslations()
+    for source in plugins:
+        if (extra := _best(locale, source)) is not None:
+            merged.add_fallback(extra)
+    return merged
 
 
 def N_(message: str) -> str:

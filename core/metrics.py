@@ -68,6 +68,10 @@ class Metric:
     # How values combine: "sum" (flows: segments and days add up), "ratio" (a formula,
     # recomputed from its parts), "level" (a stock such as MRR), "median", "share".
     aggregation: str | None = None
+    # Where the metric shows by default, exactly as a built-in does (see placed_metrics):
+    headline: bool | float = False  # a KPI tile
+    trend: bool | float = False  # a monthly series in the report's trends
+    maturity: int | None = None  # the maturity level (1 reach, 2 leads, 3 revenue) it evidences
 
     def __post_init__(self) -> None:
         if (self.formula is None) == (self.compute is None):
@@ -76,8 +80,27 @@ class Metric:
             raise ValueError(f"metric '{self.id}' has unit '{self.unit}'; use one of {UNITS}")
         if self.formula is not None:
             parse_formula(self.formula, owner=self.id)
+        for place in ("headline", "trend"):
+            if not isinstance(getattr(self, place), bool | int | float | None):
+                raise ValueError(f"metric '{self.id}': {place} is True, False or a number")
         if self.aggregation is None:
             object.__setattr__(self, "aggregation", "ratio" if self.formula else "sum")
+
+
+def placed_metrics(metrics: Iterable[Metric], place: str) -> list[Metric]:
+    """The metrics whose ``place`` attribute (``headline`` or ``trend``) is set, in their order.
+
+    A number places the metric among the others (lower first; the built-ins use
+    10, 20, ...); ``True`` places it after the numbered ones; ties keep
+    registration order.
+    """
+
+    def position(metric: Metric) -> float:
+        value = getattr(metric, place)
+        return math.inf if value is True else float(value)
+
+    shown = [m for m in metrics if getattr(m, place) is not False and getattr(m, place) is not None]
+    return sorted(shown, key=position)
 
 
 # --------------------------------------------------------------------------

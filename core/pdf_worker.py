@@ -3,7 +3,7 @@
 Importing WeasyPrint and setting up its fonts takes about a second; doing it in a
 forked child while the parent reads, computes and renders HTML takes that second
 off every ``roistory run``. The child renders with the same restricted fetcher
-and time limit as in-process rendering (:func:`roistory.render.pdf_bytes`).
+and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import os
 from multiprocessing.connection import Connection
 
 from roistory.errors import TemplateError
+from roistory.pdf import pdf_bytes
 
 
 def _serve(connection: Connection) -> None:
     import weasyprint  # noqa: F401  (the point: pay the import while the parent works)
-
-    from roistory.render import pdf_bytes
 
     while True:
         job = connection.recv()

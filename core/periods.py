@@ -109,3 +109,9 @@ def _calendar(year: int, month: int, months: int) -> Period:
     return Period(
         start, _add_months(start, months) - timedelta(days=1), _calendar_label(start, months), months
     )
+
+
+def months_ending(period: Period, count: int = 13) -> list[Period]:
+    """The ``count`` calendar months ending with the one that holds the period's last day."""
+    last = parse_period(f"{period.end.year}-{period.end.month:02d}")
+    return [last.shifted_months(-k) for k in range(count - 1, -1, -1)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -25,6 +25,9 @@ import pluggy
 
 from roistory import hookspecs
 from roistory.errors import PluginError
+from roistory.registry import KINDS, Registry
+from roistory.sections import ReportSection
+from roistory.themes import Theme
 
 ENTRY_POINT_GROUP = "roistory"
 OWN_DISTRIBUTION = "roistory"
@@ -123,23 +126,12 @@ def get_plugin_manager() -> pluggy.PluginManager:
 # Registry: the items plugins register, validated, with who provided them
 # --------------------------------------------------------------------------
 
-_KINDS: dict[str, tuple[str, str]] = {
-    # kind: (hook name, attribute holding the item's name)
-    "source": ("register_data_sources", "name"),
-    "metric": ("register_metrics", "id"),
-    "model": ("register_attribution_models", "id"),
-    "section": ("register_report_sections", "id"),
-    "theme": ("register_themes", "name"),
-}
-
-
 def _item_types() -> dict[str, type]:
-    # imported here: these modules import pandas, which `roistory --help` need not pay for
+    # imported here: these three modules import pandas, which `roistory --help` need not pay for
     from roistory.attribution import AttributionModel
+    from roistory.i18n import Catalog
     from roistory.metrics import Metric
-    from roistory.sections import ReportSection
     from roistory.sources import SourceType
-    from roistory.themes import Theme
 
     return {
         "source": SourceType,
@@ -147,38 +139,8 @@ def _item_types() -> dict[str, type]:
         "model": AttributionModel,
         "section": ReportSection,
         "theme": Theme,
+        "catalog": Catalog,
     }
-
-
-@dataclass
-class Registry:
-    """Everything registered, by kind then name, in registration order."""
-
-    items: dict[str, dict[str, Any]] = field(default_factory=lambda: {k: {} for k in _KINDS})
-    providers: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @property
-    def sources(self) -> dict[str, Any]:
-        return self.items["source"]
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self.items["metric"]
-
-    @property
-    def models(self) -> dict[str, Any]:
-        return self.items["model"]
-
-    @property
-    def sections(self) -> dict[str, Any]:
-        return self.items["section"]
-
-    @property
-    def themes(self) -> dict[str, Any]:
-        return self.items["theme"]
-
-    def provider(self, kind: str, name: str) -> str:
-        return self.providers.get((kind, name), "?")
 
 
 def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
@@ -186,7 +148,7 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     pm = pm or get_plugin_manager()
     registry = Registry()
     types = _item_types()
-    for kind, (hook_name, key) in _KINDS.items():
+    for kind, (hook_name, key) in KINDS.items():
         hook = getattr(pm.hook, hook_name)
         # registration order: entry points load sorted by name, hand-registered plugins after
         for impl in hook.get_hookimpls():

@@ -9,30 +9,28 @@ temporary name and renamed, so a failure never leaves a half-written report.
 
 from __future__ import annotations
 
+import base64
 import json
+import mimetypes
 import os
 import re
-import signal
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from roistory import __version__
+from roistory import __version__, pdf_worker
+from roistory.context import ReportContext
 from roistory.errors import RoistoryError, TemplateError
-from roistory.pipeline import Report
+from roistory.json_output import report_json
+from roistory.pdf import RENDER_TIMEOUT_SECONDS, inside, pdf_bytes, time_limit
 from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.sections import default_sections
 from roistory.themes import Theme, check_brand, theme_from_folder
-
-RENDER_TIMEOUT_SECONDS = 120
 
 
 class TraversableLoader(jinja2.BaseLoader):
@@ -50,7 +48,7 @@ class TraversableLoader(jinja2.BaseLoader):
             node = node.joinpath(part)
         if not node.is_file():
             raise jinja2.TemplateNotFound(template)
-        if isinstance(self.root, Path) and not _inside(Path(node), self.root):
+        if isinstance(self.root, Path) and not inside(Path(node), self.root):
             raise jinja2.TemplateNotFound(template)  # a symlink out of the theme folder
         return node.read_text(encoding="utf-8"), None, lambda: True
 
@@ -59,7 +57,7 @@ def default_templates() -> Traversable:
     return files("roistory.templates")
 
 
-def resolve_theme(report: Report) -> list[Theme]:
+def resolve_theme(report: ReportContext) -> list[Theme]:
     """The report's theme and the themes it extends, most specific first."""
     name = report.config.report.theme
     registered = report.registry.themes
@@ -71,7 +69,7 @@ def resolve_theme(report: Report) -> list[Theme]:
     return chain
 
 
-def make_environment(report: Report, themes: list[Theme]) -> jinja2.Environment:
+def make_environment(report: ReportContext, themes: list[Theme]) -> jinja2.Environment:
     defaults = TraversableLoader(default_templates())
     loaders: list[jinja2.BaseLoader] = [TraversableLoader(t.templates) for t in themes if t.templates is not None]
     loaders += [jinja2.PrefixLoader({"default": defaults}, delimiter=":"), defaults]
@@ -98,7 +96,7 @@ def make_environment(report: Report, themes: list[Theme]) -> jinja2.Environment:
     return env
 
 
-def _brand(themes: list[Theme], report: Report) -> dict[str, Any]:
+def _brand(themes: list[Theme], report: ReportContext) -> dict[str, Any]:
     brand: dict[str, Any] = {}
     for theme in reversed(themes):
         brand.update(theme.brand)
@@ -115,15 +113,12 @@ def _stylesheets(themes: list[Theme]) -> str:
     return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
 
 
-def _logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
-    import base64
-    import mimetypes
-
+def _logo_data_uri(brand: dict[str, Any], report: ReportContext) -> str | None:
     logo = brand.get("logo")
     if not logo:
         return None
     path = report.config.resolve(str(logo))
-    if not _inside(path, report.config.base_dir) or not path.is_file():
+    if not inside(path, report.config.base_dir) or not path.is_file():
         raise TemplateError(f"brand.logo '{logo}' must be a file inside the report project")
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if not mime.startswith("image/"):
@@ -131,20 +126,10 @@ def _logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-# SPEC's reading order; sections from other plugins follow, in registration order.
-SECTION_ORDER = ("summary", "kpis", "trends", "channels", "funnel", "attribution", "goals", "maturity",
-                 "data_quality", "recommendations", "definitions")
-
-
-def default_sections(available) -> list[str]:
-    known = [s for s in SECTION_ORDER if s in available]
-    return known + [s for s in available if s not in known]
-
-
-def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
+def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]:
     """What the page template sees: plain strings, numbers, lists and dicts only."""
     settings = report.config.report
-    wanted = report.config.sections or default_sections(report.registry.sections)
+    wanted = report.config.sections or default_sections(report.registry.sections.values())
     sections = []
     for section_id in wanted:
         section = report.registry.sections[section_id]
@@ -173,30 +158,11 @@ def report_context(report: Report, themes: list[Theme]) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    """Stop a runaway template (a 10⁹-step loop) instead of hanging the batch."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expired(signum, frame):
-        raise TemplateError(f"rendering took longer than {seconds} s; is a template looping?")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def render_html(report: Report) -> str:
+def render_html(report: ReportContext) -> str:
     themes = resolve_theme(report)
     env = make_environment(report, themes)
     try:
-        with _time_limit(RENDER_TIMEOUT_SECONDS):
+        with time_limit(RENDER_TIMEOUT_SECONDS):
             template = env.get_template("report.html.j2")
             return template.render(report_context(report, themes))
     except RoistoryError:
@@ -207,53 +173,12 @@ def render_html(report: Report) -> str:
         raise TemplateError(f"template error: {exc}") from None
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        real, base = os.path.realpath(path), os.path.realpath(root)
-        return os.path.commonpath([real, base]) == base
-    except ValueError:
-        return False
-
-
-def make_url_fetcher(allowed_roots: list[Path]):
-    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only."""
-    from weasyprint.urls import URLFetcher
-
-    class ProjectFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            scheme = urlparse(url).scheme.lower()
-            if scheme == "file":
-                path = Path(unquote(urlparse(url).path))
-                if not any(_inside(path, root) for root in allowed_roots):
-                    raise ValueError(f"refusing to read {url}: outside the report project")
-            elif scheme != "data":
-                raise ValueError(f"refusing to fetch {url}: reports never use the network")
-            return super().fetch(url, headers)
-
-    return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
-
-
-def pdf_bytes(html: str, base_url: str, roots: list[str]) -> bytes:
-    """HTML to PDF/A-3b with the restricted fetcher; may run in :mod:`roistory.pdf_worker`."""
-    import logging
-
-    from weasyprint import HTML
-
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
-    fetcher = make_url_fetcher([Path(root) for root in roots])
-    with _time_limit(RENDER_TIMEOUT_SECONDS):
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        return document.write_pdf(pdf_variant="pdf/a-3b")
-
-
-def render_pdf(report: Report, html: str) -> bytes:
+def render_pdf(report: ReportContext, html: str) -> bytes:
     roots = [str(report.config.base_dir)]
     templates = default_templates()
     if isinstance(templates, Path):
         roots.append(str(templates))
     base_url = str(report.config.base_dir) + os.sep
-    from roistory import pdf_worker
-
     worker = pdf_worker.take()
     if worker is None:
         return pdf_bytes(html, base_url, roots)
@@ -263,16 +188,12 @@ def render_pdf(report: Report, html: str) -> bytes:
         worker.close()
 
 
-def report_json(report: Report) -> str:
-    return json.dumps(report.as_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def output_name(report: Report) -> str:
+def output_name(report: ReportContext) -> str:
     base = report.config.report.client or (report.config.base_dir.name if report.config.path else "report")
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
 
 
-def manifest(report: Report, outputs: dict[str, Path]) -> str:
+def manifest(report: ReportContext, outputs: dict[str, Path]) -> str:
     pm = report.pm or get_plugin_manager()
     plugins = []
     for name, _plugin in loaded_plugins(pm):
@@ -306,7 +227,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_report(report: Report, out_dir: Path, formats: list[str] | None = None) -> dict[str, Path]:
+def write_report(report: ReportContext, out_dir: Path, formats: list[str] | None = None) -> dict[str, Path]:
     """Render every format first, then write them all: a failure writes nothing."""
     formats = formats or list(report.config.report.formats)
     name = output_name(report)

@@ -8,6 +8,7 @@ import: any test in an environment where roistory is installed can ask for
 
 - :func:`roistory_pm` (fixture): a fresh plugin manager with the installed plugins.
 - :func:`register_plugin`: register a plugin object for the duration of a ``with`` block.
+- :func:`plugin_registry`: what the plugins on a manager register, and who provided each item.
 - :func:`make_spend`, :func:`make_touchpoints`, :func:`make_conversions`,
   :func:`make_leads`: small canonical tables that agree with each other
   (March 2026, three channels, four people, three conversions worth 4,000).
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pluggy
 
-    from roistory.pipeline import Report
+    from roistory.context import ReportContext
+    from roistory.registry import Registry
 
 __all__ = [
     "DEFAULT_PERIOD",
@@ -46,6 +48,7 @@ __all__ = [
     "make_spend",
     "make_touchpoints",
     "pdf_text",
+    "plugin_registry",
     "register_plugin",
     "render_report",
     "roistory_pm",
@@ -92,6 +95,18 @@ def register_plugin(
         yield plugin
     finally:
         pm.unregister(name=registered)
+
+
+def plugin_registry(pm: pluggy.PluginManager) -> Registry:
+    """What the plugins on ``pm`` register, and who provided each item.
+
+    ``registry.metrics["crm_win_rate"]`` is the registered :class:`~roistory.api.Metric`;
+    ``registry.provider("metric", "crm_win_rate")`` names the plugin that registered it
+    (kinds: ``source``, ``metric``, ``model``, ``section``, ``theme``).
+    """
+    from roistory.plugin_manager import build_registry
+
+    return build_registry(pm)
 
 
 # --------------------------------------------------------------------------
@@ -277,7 +292,7 @@ def write_project(
 class RenderedReport:
     """What :func:`render_report` produced: text to assert on, and where the files are."""
 
-    report: Report
+    report: ReportContext
     paths: dict[str, Path]
     html: str | None = None
     json: dict[str, Any] | None = None

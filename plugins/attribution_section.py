@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     from roistory.api import range_chart  # matplotlib loads only when a chart is drawn
 
     if not report.attribution:
@@ -72,6 +72,6 @@ def register_report_sections(register):
     register(
         ReportSection(
             "attribution", "Attribution: how credit moves between models", "sections/attribution.html.j2", build,
-            "Credit per channel under every configured model, side by side.",
+            "Credit per channel under every configured model, side by side.", order=60,
         )
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
-COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]
+COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]  # every report's columns
 HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS", "conversions": "Conv.",
            "cpa": "CPA", "leads": "Leads", "cpl": "CPL"}
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     if "channel" not in report.dimensions:
@@ -19,6 +19,11 @@ def build(report: Report) -> dict | None:
     fmt = report.formatter
     _ = report.gettext
     columns = [c for c in COLUMNS if not report.missing_inputs(c)]
+    # then the metrics the report's ``metrics:`` names that split by channel, from any plugin
+    columns += [
+        m for m in report.listed_metrics
+        if m not in columns and not report.missing_inputs(m) and report.value(m, dimension="channel") is not None
+    ]
     table = report.segment_values(columns, "channel")
     if table.empty:
         return None
@@ -47,7 +52,7 @@ def build(report: Report) -> dict | None:
             value_format=fmt.money_compact,
         )
     return {
-        "headers": [_(HEADERS[c]) for c in columns],
+        "headers": [_(HEADERS[c]) if c in HEADERS else _(report.metrics[c].label) for c in columns],
         "rows": rows,
         "totals": totals,
         "chart": chart,
@@ -58,7 +63,7 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel."))
+    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel.", order=40))
 
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     fmt = report.formatter
     _ = report.gettext
     not_measurable = [
@@ -27,4 +27,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("data_quality", "Data quality", "sections/data_quality.html.j2", build, "Inputs, findings and gaps."))
+    register(ReportSection("data_quality", "Data quality", "sections/data_quality.html.j2", build, "Inputs, findings and gaps.", order=90))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     _ = report.gettext
     metrics = [
         {"id": m.id, "label": _(m.label), "definition": _(m.definition), "formula": m.formula or ""}
@@ -21,4 +21,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("definitions", "Definitions", "sections/definitions.html.j2", build, "Metric and model definitions."))
+    register(ReportSection("definitions", "Definitions", "sections/definitions.html.j2", build, "Metric and model definitions.", order=110))

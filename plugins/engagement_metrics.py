@@ -15,6 +15,8 @@ EMAIL_COUNTS = {
     "email_unsubscribes": ("unsubscribes", "Unsubscribes", "response"),
     "email_bounces": ("bounces", "Bounces", "response"),
 }
+# Counts that show the data reaches an audience (maturity level 1, "Reach").
+REACH = {"email_sent", "social_mentions", "social_reach"}
 SOCIAL_COUNTS = {
     "social_mentions": ("mentions", "Social mentions"),
     "social_shares": ("shares", "Social shares"),
@@ -91,7 +93,8 @@ def _impression_share_weight(data: PeriodData, dimension: str | None):
 METRICS = [
     *(
         Metric(metric_id, label, "count", f"Sum of email.{column} in the period.",
-               compute=period_total("email", "date", column), needs=(f"email.{column}",), family=family)
+               compute=period_total("email", "date", column), needs=(f"email.{column}",), family=family,
+               maturity=1 if metric_id in REACH else None)
         for metric_id, (column, label, family) in EMAIL_COUNTS.items()
     ),
     Metric("email_delivery_rate", "Email delivery rate", "percent", "Delivered / sent.",
@@ -107,7 +110,7 @@ METRICS = [
     Metric("email_bounce_rate", "Email bounce rate", "percent", "Bounces / sent.",
            formula="email_bounces / email_sent", family="response", direction="lower"),
     Metric("sessions", "Sessions", "count", "Sum of web.sessions in the period.",
-           compute=period_total("web", "date", "sessions"), needs=("web",), family="response"),
+           compute=period_total("web", "date", "sessions"), needs=("web",), family="response", maturity=1),
     Metric("users", "Users", "count", "Sum of web.users in the period (daily users added up).",
            compute=period_total("web", "date", "users"), needs=("web.users",), family="response"),
     Metric("new_users", "New users", "count", "Sum of web.new_users in the period.",
@@ -120,7 +123,8 @@ METRICS = [
            formula="web_conversions / sessions", family="response"),
     *(
         Metric(metric_id, label, "count", f"Sum of social.{column} in the period.",
-               compute=period_total("social", "date", column), needs=(f"social.{column}",), family="response")
+               compute=period_total("social", "date", column), needs=(f"social.{column}",), family="response",
+               maturity=1 if metric_id in REACH else None)
         for metric_id, (column, label) in SOCIAL_COUNTS.items()
     ),
     Metric("social_followers", "Social followers", "count", "Followers at the period's last report, summed over platforms.",

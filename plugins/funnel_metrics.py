@@ -55,9 +55,9 @@ def _average_won_amount(data: PeriodData, dimension: str | None):
 
 METRICS = [
     Metric("mqls", "MQLs", "count", "Leads that became marketing-qualified in the period (leads.mql_at).",
-           compute=period_total("leads", "mql_at"), needs=("leads.mql_at",)),
+           compute=period_total("leads", "mql_at"), needs=("leads.mql_at",), trend=60),
     Metric("sqls", "SQLs", "count", "Leads that became sales-qualified in the period (leads.sql_at).",
-           compute=period_total("leads", "sql_at"), needs=("leads.sql_at",)),
+           compute=period_total("leads", "sql_at"), needs=("leads.sql_at",), trend=70),
     Metric("opportunities", "Opportunities", "count", "Leads that reached opportunity in the period (leads.opportunity_at).",
            compute=period_total("leads", "opportunity_at"), needs=("leads.opportunity_at",)),
     Metric("won_deals", "Won deals", "count", "Leads won in the period (leads.won_at).",
@@ -65,7 +65,7 @@ METRICS = [
     Metric("won_amount", "Won deal value", "currency", "Sum of amount of leads won in the period.",
            compute=period_total("leads", "won_at", "amount"), needs=("leads.won_at", "leads.amount")),
     Metric("pipeline", "Pipeline generated", "currency", "Sum of amount of leads reaching opportunity in the period.",
-           compute=period_total("leads", "opportunity_at", "amount"), needs=("leads.opportunity_at", "leads.amount")),
+           compute=period_total("leads", "opportunity_at", "amount"), needs=("leads.opportunity_at", "leads.amount"), trend=110),
     Metric("avg_deal_size", "Average deal size", "currency",
            "Won deal value / won deals that have an amount (a won deal without an amount is left out, not counted as zero).",
            compute=_average_won_amount, needs=("leads.won_at", "leads.amount"), aggregation="ratio"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 STAGES = [
     ("leads", "created_at", "Leads"),
@@ -13,14 +13,14 @@ STAGES = [
 ]
 
 
-def _median_days(report: Report, column: str, previous: str) -> float:
+def _median_days(report: ReportContext, column: str, previous: str) -> float:
     """Median days from the previous stage to this one, for leads reaching this stage in the period."""
     leads = report.engines["current"].data.rows("leads", column)
     days = (leads[column] - leads[previous]).dt.days.dropna()
     return float(days.median()) if len(days) else float("nan")
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
@@ -66,6 +66,6 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("funnel", "Funnel and sales alignment", "sections/funnel.html.j2", build, "Lead funnel by stage and source channel."))
+    register(ReportSection("funnel", "Funnel and sales alignment", "sections/funnel.html.j2", build, "Lead funnel by stage and source channel.", order=50))
 
 

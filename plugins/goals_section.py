@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "not_measurable": "Not measurable"}
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     from roistory.api import goal_chart  # matplotlib loads only when a chart is drawn
 
     if not report.goals:
@@ -45,4 +45,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts."))
+    register(ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts.", order=70))

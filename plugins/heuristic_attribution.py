@@ -355,12 +355,14 @@ MODELS = [
         "First touch",
         "All credit to the first touch of the journey: rewards the channels that introduce people.",
         _first_touch_credit,
+        default=True,
     ),
     AttributionModel(
         "last_touch",
         "Last touch",
         "All credit to the last touch before the conversion: rewards the channels that close.",
         _last_touch_credit,
+        default=True,
     ),
     AttributionModel(
         "last_non_direct",
@@ -376,6 +378,7 @@ MODELS = [
         "Linear",
         "Equal credit to every touch of the journey: assumes each interaction mattered as much.",
         _linear_credit,
+        default=True,
     ),
     AttributionModel(
         "time_decay",

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import Report, ReportSection, hookimpl
-
-HEADLINE = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl", "new_customers", "cac", "ctr", "cpc"]
+from roistory.api import ReportContext, ReportSection, hookimpl, placed_metrics
 
 
-def build(report: Report) -> dict | None:
+def tile_metrics(report: ReportContext) -> list[str]:
+    """Headline metrics (``Metric.headline``) the report shows, then those ``metrics:`` and
+    ``custom_metrics:`` name: a plugin's metric gets a tile exactly as a built-in does."""
+    headline = [m.id for m in placed_metrics(report.metrics.values(), "headline") if m.id in report.selected_metrics]
+    custom = [c.id for c in report.config.custom_metrics]
+    return list(dict.fromkeys([*headline, *report.listed_metrics, *custom]))
+
+
+def build(report: ReportContext) -> dict | None:
     fmt = report.formatter
     _ = report.gettext
-    wanted = [m for m in HEADLINE if m in report.selected_metrics]
-    wanted += [c.id for c in report.config.custom_metrics]
+    wanted = tile_metrics(report)
     tiles = []
     for metric_id in wanted:
         metric = report.metrics[metric_id]
@@ -48,4 +53,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("kpis", "Key figures", "sections/kpis.html.j2", build, "Headline metric tiles."))
+    register(ReportSection("kpis", "Key figures", "sections/kpis.html.j2", build, "Headline metric tiles.", order=20))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from roistory.api import LEVELS, Report, ReportSection, assess, hookimpl
+from roistory.api import LEVELS, ReportContext, ReportSection, assess, hookimpl
 
 FAMILIES = ("value", "efficiency", "response", "activity", "custom")
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     _ = report.gettext
     maturity = assess(report)
     records = {r["metric"]: r for r in report.maturity_records()}
@@ -38,4 +38,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure."))
+    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure.", order=80))

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from roistory.api import CORE_OPTIONS, ConfigError, DataError, SourceType, hookimpl
+from roistory.api import CORE_OPTIONS, ConfigError, DataError, SourceType, hookimpl, require_extra
 
 if TYPE_CHECKING:
     from roistory.api import Config, SourceConfig
@@ -97,10 +97,10 @@ def _label(source: SourceConfig, url: str) -> str:
 
 def _where(url: str) -> str:
     """'host:port' of a URL, for messages."""
-    from sqlalchemy.engine import make_url
+    engine = require_extra("sqlalchemy.engine", "sql", needed_for="the sql source type")
 
     try:
-        parsed = make_url(url)
+        parsed = engine.make_url(url)
     except Exception:
         return "the database"
     defaults = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306, "mssql": 1433, "oracle": 1521}
@@ -162,8 +162,8 @@ def read_sql(source: SourceConfig, config: Config) -> pd.DataFrame:
 
 
 def _sqlalchemy_chunks(source: SourceConfig, options: dict[str, Any]) -> Iterator[pd.DataFrame]:
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
+    sa = require_extra("sqlalchemy", "sql", needed_for="the sql source type")
+    make_url = sa.engine.make_url
 
     url = options["url"]
     password = _password(options)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
 
 def _ok(value) -> bool:
     return isinstance(value, float) and not math.isnan(value)
 
 
-def _movement(report: Report, metric: str, key: str) -> str | None:
+def _movement(report: ReportContext, metric: str, key: str) -> str | None:
     """'rose 12.5%' / 'fell 3.0%' / 'was flat' for a metric against a comparison period."""
     _ = report.gettext
     current, before = report.value(metric), report.value(metric, key)
@@ -24,7 +24,7 @@ def _movement(report: Report, metric: str, key: str) -> str | None:
     return _("rose {change}").format(change=percent) if change > 0 else _("fell {change}").format(change=percent)
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     _ = report.gettext
     fmt = report.formatter
     spend, revenue, roi, roas = (report.value(m) for m in ("spend", "revenue", "roi", "roas"))
@@ -65,7 +65,7 @@ def build(report: Report) -> dict | None:
     return {"sentences": sentences}
 
 
-def _channel_sentences(report: Report) -> list[str]:
+def _channel_sentences(report: ReportContext) -> list[str]:
     """Which channels moved, and which returned least: where budget decisions start."""
     _ = report.gettext
     fmt = report.formatter
@@ -111,4 +111,4 @@ def _channel_sentences(report: Report) -> list[str]:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences."))
+    register(ReportSection("summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences.", order=10))

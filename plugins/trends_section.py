@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import Report, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl
 
-TABLE = ["spend", "revenue", "roi", "leads", "conversions"]
+TABLE = ["spend", "revenue", "roi", "leads", "conversions"]  # the rows every report starts with
 
 
-def _series(report: Report, metric_id: str) -> list[float]:
+def _series(report: ReportContext, metric_id: str) -> list[float]:
     return [report.engine_for(month).value(metric_id) for month in report.trend_periods()]
 
 
-def build(report: Report) -> dict | None:
+def build(report: ReportContext) -> dict | None:
     from roistory.api import line_chart  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
     fmt = report.formatter
     months = report.trend_periods()
     labels = [month.start.strftime("%m/%y") for month in months]
-    available = [m for m in TABLE if not report.missing_inputs(m)]
+    # then the metrics the report's ``metrics:`` names, whichever plugin registered them
+    available = [m for m in dict.fromkeys([*TABLE, *report.listed_metrics]) if not report.missing_inputs(m)]
     if "spend" not in available:
         return None
     charts = []
@@ -41,4 +42,4 @@ def build(report: Report) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("trends", "Trends", "sections/trends.html.j2", build, "13-month trend of spend, revenue and ROI."))
+    register(ReportSection("trends", "Trends", "sections/trends.html.j2", build, "13-month trend of spend, revenue and ROI.", order=30))

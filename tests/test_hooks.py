@@ -20,13 +20,17 @@ import pytest
 from click.testing import CliRunner
 
 from roistory import hookimpl, hookspecs
-from roistory.attribution import AttributionModel
-from roistory.errors import DataError, PluginError
+from roistory.api import (
+    AttributionModel,
+    DataError,
+    Metric,
+    PluginError,
+    ReportSection,
+    SourceType,
+    Theme,
+)
 from roistory.hookspecs import HOOK_NAMES
-from roistory.metrics import Metric
 from roistory.plugin_manager import build_registry
-from roistory.sections import ReportSection
-from roistory.sources import SourceType
 from roistory.testing import (
     make_conversions,
     make_leads,
@@ -36,7 +40,6 @@ from roistory.testing import (
     render_report,
     write_project,
 )
-from roistory.themes import Theme
 
 PLUGIN_HOOKS_MD = Path(__file__).parents[1] / "docs" / "plugin_hooks.md"
 
@@ -320,6 +323,51 @@ def test_hook_register_report_sections(tmp_path, roistory_pm):
 
 
 # -- end section --
+
+
+def test_hook_register_translations(tmp_path, roistory_pm):
+    """A plugin's section title and its own message come out in Spanish; roistory's stay roistory's."""
+    from roistory.api import Catalog
+
+    folder = tmp_path / "locales"
+    (folder / "es" / "LC_MESSAGES").mkdir(parents=True)
+    (folder / "es" / "LC_MESSAGES" / "board_note.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Note for the board"\nmsgstr "Nota para el consejo"\n\n'
+        'msgid "Spend this month"\nmsgstr "Inversión del mes"\n\n'
+        'msgid "Summary"\nmsgstr "NO: roistory translates its own title"\n',
+        encoding="utf-8",
+    )
+    templates = tmp_path / "plugin_templates"
+    (templates / "sections").mkdir(parents=True)
+    (templates / "sections" / "board_note.html.j2").write_text("<p class='note'>{{ data.note }}</p>\n")
+
+    class TranslatedPlugin:
+        __name__ = "TranslatedPlugin"
+
+        @hookimpl
+        def register_translations(self, register):
+            register(Catalog(domain="board_note", folder=folder))
+
+        @hookimpl
+        def register_report_sections(self, register):
+            register(
+                ReportSection(
+                    "board_note",
+                    "Note for the board",
+                    "sections/board_note.html.j2",
+                    lambda report: {"note": report.gettext("Spend this month")},
+                    templates=templates,
+                )
+            )
+
+    config = project(tmp_path, locale="es", config={"sections": ["summary", "board_note"]})
+    with register_plugin(roistory_pm, TranslatedPlugin()):
+        rendered = render_report(config, formats=["html"], pm=roistory_pm)
+
+    assert "Nota para el consejo" in rendered.html
+    assert "<p class='note'>Inversión del mes</p>" in rendered.html
+    assert "Resumen" in rendered.html and "NO: roistory" not in rendered.html
 
 
 def test_hook_register_themes(tmp_path, roistory_pm):

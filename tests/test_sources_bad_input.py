@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -228,7 +227,6 @@ def test_a_2_gb_file_is_streamed_with_bounded_memory(tmp_path):
     """2 GB of CSV, loaded in a fresh process: peak memory stays well under the file's size
     (blocks of 64 MB are parsed one at a time; the columns not read are freed)."""
     path = tmp_path / "google_ads_2gb.csv"
-    started = time.perf_counter()
     rows = write_wide_export(path, 2 * 1024**3)
     size = path.stat().st_size
     done = subprocess.run([sys.executable, "-c", STREAM_SCRIPT, str(path)], capture_output=True, text=True, timeout=300)
@@ -239,4 +237,3 @@ def test_a_2_gb_file_is_streamed_with_bounded_memory(tmp_path):
     assert result["peak_rss"] < 0.6 * size, f"peak {result['peak_rss'] / 2**20:.0f} MB for a {size / 2**20:.0f} MB file"
     # the process holds the result (~35 bytes a row) plus a bounded working set, not the file
     assert result["peak_rss"] < result["frame"] + 900 * 2**20, result
-    assert time.perf_counter() - started < 120, "generation and load of 2 GB should take well under two minutes"

@@ -213,3 +213,14 @@ def test_duckdb_missing_file(tmp_path):
 def test_sql_source_registered():
     assert "sql" in build_registry().sources
     assert sys.modules.get("roistory.plugins.sql_source") is not None
+
+
+def test_without_the_sql_extra_the_error_names_it(tmp_path, monkeypatch):
+    """SQLAlchemy comes with `roistory[sql]`: without it, one line says how to get it."""
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # what an uninstalled package looks like
+    monkeypatch.setitem(sys.modules, "sqlalchemy.engine", None)
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, {"url": "postgresql://roistory@127.0.0.1:1/db", "query": "select 1"})
+    message = str(caught.value)
+    assert "pip install 'roistory[sql]'" in message
+    assert "\n" not in message

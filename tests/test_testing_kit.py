@@ -16,9 +16,8 @@ import pandas as pd
 import pytest
 
 from roistory import hookimpl
-from roistory.config import SourceConfig, load_config
-from roistory.metrics import Metric
-from roistory.plugin_manager import build_registry, get_plugin_manager
+from roistory.api import Metric, SourceConfig, load_config
+from roistory.plugin_manager import get_plugin_manager
 from roistory.sources import normalise_table
 from roistory.testing import (
     DEFAULT_PERIOD,
@@ -26,6 +25,7 @@ from roistory.testing import (
     make_leads,
     make_spend,
     make_touchpoints,
+    plugin_registry,
     register_plugin,
     render_report,
     write_project,
@@ -64,8 +64,8 @@ def test_roistory_pm_has_the_installed_plugins(roistory_pm):
 # -- start register --
 def test_register_plugin_is_undone_after_the_block(roistory_pm):
     with register_plugin(roistory_pm, HelloPlugin()):
-        assert "hello" in build_registry(roistory_pm).metrics
-    assert "hello" not in build_registry(roistory_pm).metrics
+        assert "hello" in plugin_registry(roistory_pm).metrics
+    assert "hello" not in plugin_registry(roistory_pm).metrics
 
 
 # -- end register --

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from roistory.errors import DataError
+from roistory.extras import require_extra
 from roistory.quality import Finding
 from roistory.sources.contract import (
     CORE_OPTIONS,
@@ -135,10 +136,7 @@ def read_excel(source: SourceConfig, config: Config) -> pd.DataFrame:
     path = config.resolve(source.path or "")
     file = str(path)
     options = check_options(source, EXCEL_OPTIONS, "excel", file)
-    try:
-        import openpyxl  # heavy; loaded only when a workbook is read
-    except ImportError:  # pragma: no cover - a dependency
-        raise DataError("reading .xlsx needs the openpyxl package", file=file) from None
+    openpyxl = require_extra("openpyxl", "excel", needed_for="reading .xlsx files")
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from roistory import hookimpl
-from roistory.attribution import AttributionModel, ModelParamError
+from roistory.api import AttributionModel, ModelParamError, hookimpl
 
 
 def first_last(journeys, params):

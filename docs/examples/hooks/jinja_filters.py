@@ -1,6 +1,6 @@
 """Example for prepare_jinja2_environment: a filter and a global for templates."""
 
-from roistory import hookimpl
+from roistory.api import hookimpl
 
 
 def initials(text):

@@ -2,9 +2,7 @@
 
 import pandas as pd
 
-from roistory import hookimpl
-from roistory.errors import DataError
-from roistory.sources import SourceType
+from roistory.api import DataError, SourceType, hookimpl
 
 
 def read_jsonl(source, config):

@@ -1,7 +1,6 @@
 """Example for register_metrics: a base measure and a formula over it."""
 
-from roistory import hookimpl
-from roistory.metrics import Metric
+from roistory.api import Metric, hookimpl
 
 
 def lost_deals(data, dimension):

@@ -2,7 +2,7 @@
 
 import click
 
-from roistory import hookimpl
+from roistory.api import hookimpl, load_config, parse_period
 
 
 @hookimpl
@@ -11,9 +11,6 @@ def register_commands(cli):
     @click.argument("config", type=click.Path(dir_okay=False))
     def periods(config):
         """Print the report period and its comparison periods."""
-        from roistory.config import load_config
-        from roistory.periods import parse_period
-
         settings = load_config(config).report
         current = parse_period(settings.period)
         click.echo(f"current   {current.start} .. {current.end}")

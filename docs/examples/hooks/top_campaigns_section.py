@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from roistory import hookimpl
-from roistory.sections import ReportSection
+from roistory.api import ReportSection, hookimpl
 
 
 def build(report):

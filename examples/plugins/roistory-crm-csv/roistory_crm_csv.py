@@ -1,21 +1,14 @@
+# -- start imports --
 """roistory-crm-csv: a CRM deals export (CSV) as roistory's ``leads`` table.
 
 Provides the source type ``crm_csv`` and the metric ``crm_win_rate``.
 """
 
-# -- start imports --
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
-from roistory import hookimpl
-from roistory.errors import DataError
-from roistory.metrics import Metric, PeriodData
-from roistory.sources import SourceType
+from roistory.api import Config, DataError, Metric, PeriodData, SourceConfig, SourceType, hookimpl
 
-if TYPE_CHECKING:
-    from roistory.config import Config, SourceConfig
 # -- end imports --
 
 # -- start columns --

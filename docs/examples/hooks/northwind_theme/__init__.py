@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from roistory import hookimpl
-from roistory.themes import Theme
+from roistory.api import Theme, hookimpl
 
 HERE = Path(__file__).parent
 

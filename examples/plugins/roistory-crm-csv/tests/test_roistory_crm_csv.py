@@ -1,3 +1,4 @@
+# -- start imports --
 """Tests for roistory-crm-csv. Run after ``pip install -e '.[test]'``: ``pytest``.
 
 The ``roistory_pm`` fixture comes from ``roistory.testing``, which roistory
@@ -9,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from roistory.errors import DataError
-from roistory.plugin_manager import build_registry
-from roistory.testing import make_leads, make_spend, render_report, write_project
+from roistory.api import DataError
+from roistory.testing import make_leads, make_spend, plugin_registry, render_report, write_project
 
 DEALS = Path(__file__).parent / "data" / "deals.csv"
+# -- end imports --
 
 
 # -- start project --
@@ -31,7 +32,7 @@ def crm_project(tmp_path, deals=DEALS, **options):
 
 # -- start installed --
 def test_plugin_is_installed(roistory_pm):
-    registry = build_registry(roistory_pm)
+    registry = plugin_registry(roistory_pm)
     assert registry.provider("source", "crm_csv") == "crm_csv"
     assert registry.provider("metric", "crm_win_rate") == "crm_csv"
 
@@ -51,6 +52,37 @@ def test_won_deals_in_the_period_are_revenue(tmp_path, roistory_pm):
 
 
 # -- end revenue --
+
+
+# -- start errors --
+@pytest.mark.parametrize(
+    "amount, message",
+    [("twelve", "cannot read 'twelve' as an amount"), ("$1.000,00", "cannot read '\\$1.000,00'")],
+)
+def test_bad_amount_names_file_line_and_column(tmp_path, roistory_pm, amount, message):
+    deals = tmp_path / "export.csv"
+    text = DEALS.read_text().splitlines()
+    text[2] = text[2].replace('"$12,500.00"', f'"{amount}"')
+    deals.write_text("\n".join(text) + "\n")
+
+    with pytest.raises(DataError, match=rf"deals\.csv, row 3, column 'Amount': {message}"):
+        render_report(crm_project(tmp_path, deals), formats=["json"], pm=roistory_pm)
+
+
+# -- end errors --
+
+
+# -- start more --
+# -- start factories --
+def test_win_rate_from_canonical_leads(tmp_path, roistory_pm):
+    # make_leads(): L1-L3 won in March 2026; L4, from Paid Social, lost
+    config = write_project(tmp_path, {"spend": make_spend(), "leads": make_leads()})
+    rendered = render_report(config, formats=["json"], pm=roistory_pm)
+
+    assert rendered.metric("crm_win_rate") == 0.75
+    assert rendered.metric("crm_win_rate", segment={"channel": "Paid Social"}) == 0.5
+    assert rendered.metric("crm_win_rate", segment={"channel": "Email"}) == 1.0
+# -- end factories --
 
 
 def test_us_dates_stages_and_amounts(tmp_path, roistory_pm):
@@ -75,24 +107,6 @@ def test_stage_names_are_options(tmp_path, roistory_pm):
     assert rendered.metric("revenue") == 4_200 + 6_100  # deals 9003 and 9009
 
 
-# -- start errors --
-@pytest.mark.parametrize(
-    "amount, message",
-    [("twelve", "cannot read 'twelve' as an amount"), ("$1.000,00", "cannot read '\\$1.000,00'")],
-)
-def test_bad_amount_names_file_line_and_column(tmp_path, roistory_pm, amount, message):
-    deals = tmp_path / "export.csv"
-    text = DEALS.read_text().splitlines()
-    text[2] = text[2].replace('"$12,500.00"', f'"{amount}"')
-    deals.write_text("\n".join(text) + "\n")
-
-    with pytest.raises(DataError, match=rf"deals\.csv, row 3, column 'Amount': {message}"):
-        render_report(crm_project(tmp_path, deals), formats=["json"], pm=roistory_pm)
-
-
-# -- end errors --
-
-
 def test_bad_date_and_unknown_option(tmp_path, roistory_pm):
     with pytest.raises(DataError, match=r"row 2, column 'Create Date': cannot read '08/28/2026'"):
         render_report(
@@ -100,20 +114,6 @@ def test_bad_date_and_unknown_option(tmp_path, roistory_pm):
         )
     with pytest.raises(DataError, match="unknown crm_csv option 'currency'"):
         render_report(crm_project(tmp_path, currency="EUR"), formats=["json"], pm=roistory_pm)
-
-
-# -- start factories --
-def test_win_rate_from_canonical_leads(tmp_path, roistory_pm):
-    # make_leads(): L1-L3 won in March 2026; L4, from Paid Social, lost
-    config = write_project(tmp_path, {"spend": make_spend(), "leads": make_leads()})
-    rendered = render_report(config, formats=["json"], pm=roistory_pm)
-
-    assert rendered.metric("crm_win_rate") == 0.75
-    assert rendered.metric("crm_win_rate", segment={"channel": "Paid Social"}) == 0.5
-    assert rendered.metric("crm_win_rate", segment={"channel": "Email"}) == 1.0
-
-
-# -- end factories --
 
 
 def test_a_channel_that_only_lost_wins_zero_percent(tmp_path, roistory_pm):
@@ -139,3 +139,4 @@ def test_win_rate_needs_lost_deals(tmp_path, roistory_pm):
         "measurable": False,
         "needs": ["leads.lost_at"],
     }
+# -- end more --

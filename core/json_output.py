@@ -1,0 +1,88 @@
+"""The report as JSON: SPEC's schema (plus monthly ``trends``), serialised from the report context."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from roistory import __version__
+from roistory.attribution_run import attribution_records
+from roistory.maturity import assess
+from roistory.metrics import placed_metrics
+
+if TYPE_CHECKING:
+    from roistory.context import ReportContext
+
+
+def metric_records(report: ReportContext) -> list[dict[str, Any]]:
+    """The JSON ``metrics`` list: every measurable value, by period and segment."""
+    records = []
+    for metric_id in report.selected_metrics:
+        unit = report.metrics[metric_id].unit
+        for period in report.periods:
+            for dimension in [None, *report.dimensions]:
+                value = report.value(metric_id, period, dimension)
+                if value is None:
+                    continue
+                items = value.items() if isinstance(value, pd.Series) else [(None, value)]
+                for segment, number in items:
+                    if number is None or math.isnan(number):
+                        continue
+                    records.append(
+                        {
+                            "id": metric_id,
+                            "period": period,
+                            "segment": {dimension: segment} if dimension else {},
+                            "value": float(number),
+                            "unit": unit,
+                        }
+                    )
+    return records
+
+
+def trend_metrics(report: ReportContext) -> list[str]:
+    """The metrics with a monthly series: those registered with ``trend`` that the report
+    shows and whose inputs are there."""
+    flagged = [m.id for m in placed_metrics(report.metrics.values(), "trend")]
+    return [m for m in flagged if m in report.selected_metrics and not report.missing_inputs(m)]
+
+
+def trend_records(report: ReportContext) -> list[dict[str, Any]]:
+    """Monthly totals over the 13 months ending with the period (an extension of SPEC's JSON)."""
+    records = []
+    months = report.trend_periods()
+    for metric_id in trend_metrics(report):
+        for month in months:
+            value = report.engine_for(month).value(metric_id)
+            if isinstance(value, float) and not math.isnan(value):
+                records.append({"id": metric_id, "month": month.label, "value": value})
+    return records
+
+
+def report_as_json(report: ReportContext) -> dict[str, Any]:
+    settings = report.config.report
+    return {
+        "roistory_version": __version__,
+        "report": {
+            "title": settings.title,
+            "period": report.period.as_json(),
+            "currency": settings.currency,
+            "locale": settings.locale,
+        },
+        "inputs": [source.as_json() for source in report.inputs],
+        "metrics": metric_records(report),
+        "attribution": attribution_records(report.attribution),
+        "goals": [goal.as_json() for goal in report.goals],
+        "maturity": report.maturity_records(),
+        "maturity_level": assess(report).as_json(),
+        "trends": trend_records(report),
+        "data_quality": [finding.as_json() for finding in report.data_quality],
+    }
+
+
+def report_json(report: ReportContext) -> str:
+    """The JSON file's text: indented, UTF-8, never NaN."""
+    return json.dumps(report_as_json(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
