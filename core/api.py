@@ -36,19 +36,6 @@ from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_tot
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
 from roistory.quality import Finding
-from roistory.readers import (
-    EXPORT_OPTIONS,
-    ExportFormat,
-    add_findings,
-    check_options,
-    csv_chunks,
-    parquet_chunks,
-    read_csv,
-    read_excel,
-    read_export,
-    read_parquet,
-    set_default,
-)
 from roistory.review import Run
 from roistory.sections import ReportSection
 from roistory.sources import (
@@ -59,6 +46,19 @@ from roistory.sources import (
     PERIOD_COLUMN,
     TABLE_COLUMNS,
     SourceType,
+)
+from roistory.sources.contract import HEADERS_ATTR, LOCALE_ATTR, TITLE_ATTR, check_options
+from roistory.sources.csv_reader import csv_chunks, read_csv
+from roistory.sources.dates import date_range_in
+from roistory.sources.readers import (
+    EXPORT_OPTIONS,
+    ExportFormat,
+    add_findings,
+    parquet_chunks,
+    read_excel,
+    read_export,
+    read_parquet,
+    set_default,
 )
 from roistory.themes import Theme
 
@@ -129,6 +129,9 @@ __all__ = [
     "FINDINGS_ATTR",
     "LINE_OF_ATTR",
     "OPTIONS_ATTR",
+    "HEADERS_ATTR",
+    "LOCALE_ATTR",
+    "TITLE_ATTR",
     # helpers for connectors
     "ExportFormat",
     "EXPORT_OPTIONS",
@@ -141,6 +144,7 @@ __all__ = [
     "check_options",
     "add_findings",
     "set_default",
+    "date_range_in",
     "require_extra",
     # helpers for metrics, models and sections
     "period_total",

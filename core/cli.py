@@ -9,6 +9,7 @@ import traceback
 from contextlib import contextmanager
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -135,14 +136,33 @@ def validate(config: Path, period: str | None) -> None:
         report = build_report(loaded, period=period, write_history=False)
         render_html(report)  # theme, brand and template errors surface here too; nothing is written
     for source in report.inputs:
-        click.echo(f"ok    {source.name}: {source.rows} rows -> {source.table}")
+        click.echo(source_summary(source))
     for finding in report.data_quality:
         click.echo(f"{finding.severity:<7} {finding.code}: {finding.message}")
     missing = [r for r in report.maturity_records() if not r["measurable"]]
-    for record in missing:
-        needs = ", ".join(record["needs"]) or record.get("reason", "")
-        click.echo(f"n/m    {record['metric']}: needs {needs}")
+    if missing:
+        needs = sorted({need for r in missing for need in r["needs"]})
+        click.echo(f"n/m     {len(missing)} metrics not measurable without {', '.join(needs) or 'more data'}")
     click.echo(f"{config}: valid, period {report.period.label}")
+
+
+def source_summary(source: Any) -> str:
+    """One line per source for ``validate``: rows, the days they cover, whether the export's own
+    totals reconciled, and how many findings loading it raised."""
+    span = f"{source.covered[0]} to {source.covered[1]}" if getattr(source, "covered", None) else "no dates"
+    codes = [f.code for f in source.findings]
+    if "totals_mismatch" in codes:
+        totals = "totals DO NOT reconcile"
+    elif "totals_reconciled" in codes:
+        totals = "totals reconciled"
+    else:
+        totals = "no total rows"
+    warnings = sum(f.severity == "warning" for f in source.findings)
+    notes = len(source.findings) - warnings
+    return (
+        f"{'ok' if not warnings else 'check':<7} {source.name} ({source.type} -> {source.table}): {source.rows:,} rows, "
+        f"{span}, {totals}, {warnings} {'warning' if warnings == 1 else 'warnings'}, {notes} {'note' if notes == 1 else 'notes'}"
+    )
 
 
 @cli.command()

@@ -88,6 +88,11 @@ class SourceConfig(_Strict):
     columns: dict[str, str] = {}
     values: dict[str, str | int | float | bool | date] = {}
     options: dict[str, Any] = {}
+    # the export's language or locale (nl, de_CH, pt_BR ...): its decimal separator for numbers
+    locale: str | None = None
+    # {column: {value: channel}}: the channel of each row from one of its columns (e.g. the
+    # campaign type), over the source type's default map
+    channel_map: dict[str, dict[str, str]] = {}
 
 
 class AttributionConfig(_Strict):

@@ -1,7 +1,7 @@
 """The report.yaml settings of the source layer: ``fx``, ``identity`` and ``history``.
 
 Pydantic only (no pandas), so :mod:`roistory.config` can import them cheaply. The
-behaviour lives in :mod:`roistory.fx`, :mod:`roistory.identity` and :mod:`roistory.history`.
+behaviour lives in :mod:`roistory.sources.fx`, :mod:`roistory.identity` and :mod:`roistory.history`.
 """
 
 from __future__ import annotations

@@ -33,10 +33,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from roistory.api import (
+    TITLE_ATTR,
+    DataError,
     ExportFormat,
-    Finding,
     SourceType,
-    add_findings,
+    date_range_in,
     hookimpl,
     read_export,
     set_default,
@@ -45,10 +46,13 @@ from roistory.api import (
 if TYPE_CHECKING:
     from roistory.api import Config, SourceConfig
 
-GOOGLE_ADS = ExportFormat(
-    "Google Ads",
-    {
-        "date": ("Day", "Date", "Week", "Week (Mon - Sun)", "Week (Sun - Sat)"),
+# Google Ads UI downloads: headers in the account's UI language. Where each was found
+# (confidence as in docs/sources.md: doc = Google's help in that language, seen = several
+# public projects reading real downloads agree, one = one project's parser or fixture,
+# ui = the UI's word in Google's help prose, not yet seen as a header):
+GOOGLE_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {  # doc (help 2454071) + seen
+        "date": ("Day", "Date", "Week", "Week (Mon - Sun)", "Week (Sun - Sat)", "Month"),
         "campaign": ("Campaign", "Campaign name"),
         "media_type": ("Campaign type", "Advertising channel type"),
         "currency": ("Currency code", "Currency"),
@@ -59,24 +63,114 @@ GOOGLE_ADS = ExportFormat(
         "impression_share": ("Search impr. share", "Impr. share", "Search impression share"),
         "market": ("Country/Territory (User location)", "Country/Territory", "Country"),
     },
-    required=("date", "cost"),
-)
-
-META_ADS = ExportFormat(
-    "Meta Ads Manager",
-    {
-        "date": ("Day", "Reporting starts", "Date"),
-        "campaign": ("Campaign name", "Campaign"),
-        "audience": ("Ad set name", "Ad Set Name"),
-        "impressions": ("Impressions",),
-        "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
-        "platform_conversions": ("Results",),
-        "cost": ("Amount spent (*)", "Amount spent", "Spend"),
-        "currency": ("Currency",),
-        "market": ("Country",),
+    "es": {  # one (fixture: Día, Campaña, Coste, Impr., Clics); es-419 Costo: doc
+        "date": ("Día", "Semana", "Mes"), "campaign": ("Campaña",), "media_type": ("Tipo de campaña",),
+        "currency": ("Código de moneda",), "impressions": ("Impr.", "Impresiones"), "clicks": ("Clics",),
+        "cost": ("Coste",), "platform_conversions": ("Conversiones",),
     },
-    required=("date", "cost"),
-)
+    "es_419": {"cost": ("Costo",)},  # doc (help 2454071 es-419)
+    "id": {  # ui (help 2454071 id, an Indonesian agency's walkthrough: Klik, Tayangan/Tygn., Biaya)
+        "date": ("Hari", "Tanggal"), "campaign": ("Kampanye",), "media_type": ("Jenis kampanye",),
+        "impressions": ("Tayangan", "Tygn."), "clicks": ("Klik",), "cost": ("Biaya",),
+        "platform_conversions": ("Konversi",),
+    },
+    "zh_Hant": {  # one (a script reading real zh-TW downloads: 日期, 廣告活動, 廣告活動類型, 貨幣代碼, 曝光, 點擊, 費用)
+        "date": ("日期", "日"), "campaign": ("廣告活動",), "media_type": ("廣告活動類型",), "currency": ("貨幣代碼",),
+        "impressions": ("曝光", "曝光次數"), "clicks": ("點擊", "點擊次數"), "cost": ("費用",), "platform_conversions": ("轉換",),
+    },
+    "zh_Hans": {  # seen (scripts reading the zh-CN UI and downloads: 广告系列, 费用, 展示次数, 点击次数, 转化价值)
+        "date": ("日期", "天"), "campaign": ("广告系列",), "media_type": ("广告系列类型",), "currency": ("货币代码",),
+        "impressions": ("展示次数",), "clicks": ("点击次数",), "cost": ("费用",), "platform_conversions": ("转化次数",),
+    },
+    "nl": {  # seen (Kosten, Conversies in a real account's notes); one (Klikken, Verton.); ui (Dag, Campagne)
+        "date": ("Dag", "Week", "Maand"), "campaign": ("Campagne",), "media_type": ("Campagnetype",),
+        "currency": ("Valutacode",), "impressions": ("Verton.", "Vertoningen"), "clicks": ("Klikken",),
+        "cost": ("Kosten",), "platform_conversions": ("Conversies",),
+    },
+    "de": {  # seen (Tag, Kampagne, Kosten, Klicks, Impr., Conversions); one (Währungscode)
+        "date": ("Tag", "Woche", "Monat"), "campaign": ("Kampagne",), "media_type": ("Kampagnentyp",),
+        "currency": ("Währungscode",), "impressions": ("Impr.", "Impressionen"), "clicks": ("Klicks",),
+        "cost": ("Kosten",), "platform_conversions": ("Conversions",),
+        "impression_share": ("Anteil an möglichen Impressionen im Suchnetzwerk",),
+    },
+    "fr": {  # one (fixture: Jour, Campagne, Code de la devise, Coût, Impr., Clics)
+        "date": ("Jour", "Semaine", "Mois"), "campaign": ("Campagne",), "media_type": ("Type de campagne",),
+        "currency": ("Code de la devise",), "impressions": ("Impr.",), "clicks": ("Clics",), "cost": ("Coût",),
+        "platform_conversions": ("Conversions",),
+    },
+    "pt": {  # doc (help 11305867 pt-BR and pt: Cliques, Impr., Impressões, Custo); one (Dia)
+        "date": ("Dia", "Semana", "Mês"), "campaign": ("Campanha",), "media_type": ("Tipo de campanha",),
+        "currency": ("Código da moeda",), "impressions": ("Impr.", "Impressões"), "clicks": ("Cliques",),
+        "cost": ("Custo",), "platform_conversions": ("Conversões",),
+    },
+    "it": {  # one (a generator of Google-shaped Italian files: Campagna, Costo, Impressioni, Clic, Conversioni)
+        "date": ("Giorno", "Settimana", "Mese"), "campaign": ("Campagna",), "media_type": ("Tipo di campagna",),
+        "impressions": ("Impr.", "Impressioni"), "clicks": ("Clic",), "cost": ("Costo",), "platform_conversions": ("Conversioni",),
+    },
+    "ja": {  # seen (two projects reading downloads: 日, キャンペーン, 表示回数, クリック数, 費用, コンバージョン)
+        "date": ("日", "週", "月"), "campaign": ("キャンペーン",), "media_type": ("キャンペーン タイプ", "キャンペーンタイプ"),
+        "currency": ("通貨コード",), "impressions": ("表示回数",), "clicks": ("クリック数",), "cost": ("費用",),
+        "platform_conversions": ("コンバージョン",),
+    },
+}
+GOOGLE_ADS = ExportFormat.in_languages("Google Ads", GOOGLE_ADS_LANGUAGES, required=("cost",))
+
+# Campaign type -> channel (a source's channel_map overrides it). The type names are Google's
+# (en: seen for Search and Display; product names for the rest); zh values: one each.
+GOOGLE_ADS_CHANNELS = {
+    "Search": "Paid Search", "搜索": "Paid Search", "搜尋": "Paid Search",
+    "Display": "Display", "展示": "Display", "多媒體": "Display",
+    "Performance Max": "Performance Max", "效果最大化": "Performance Max", "最高成效": "Performance Max",
+    "Video": "Online Video", "YouTube": "Online Video", "视频": "Online Video", "影片": "Online Video",
+    "Shopping": "Shopping", "购物": "Shopping", "購物": "Shopping",
+    "Demand Gen": "Demand Gen", "Discovery": "Demand Gen",
+    "App": "App", "Smart": "Smart", "Hotel": "Hotel", "Local": "Local",
+}
+
+# Meta Ads Manager exports: "Reporting starts"/"Reporting ends" frame each row's days; the
+# spend header carries the account currency ("Amount spent (EUR)"). Found: en, pt (pt-BR),
+# es: seen; fr: seen/one; de: seen (a real German export) and one; it: one. nl, id, ja, zh:
+# not found, so not listed (map them with columns:).
+META_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "date": ("Day", "Reporting starts", "Date"), "end_date": ("Reporting ends",),
+        "campaign": ("Campaign name", "Campaign"), "audience": ("Ad set name", "Ad Set Name"),
+        "impressions": ("Impressions",), "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
+        "platform_conversions": ("Results",), "cost": ("Amount spent (*)", "Amount spent", "Spend"),
+        "currency": ("Currency",), "market": ("Country",),
+    },
+    "pt": {
+        "date": ("Dia", "Início dos relatórios"), "end_date": ("Encerramento dos relatórios",),
+        "campaign": ("Nome da campanha",), "audience": ("Nome do conjunto de anúncios",),
+        "impressions": ("Impressões",), "clicks": ("Cliques no link", "Cliques (todos)"),
+        "platform_conversions": ("Resultados",), "cost": ("Valor usado (*)",),
+    },
+    "es": {
+        "date": ("Día", "Inicio del informe"), "campaign": ("Nombre de la campaña",),
+        "audience": ("Nombre del conjunto de anuncios",), "impressions": ("Impresiones",),
+        "clicks": ("Clics en el enlace", "Clics (todos)"), "platform_conversions": ("Resultados",),
+        "cost": ("Importe gastado (*)",), "currency": ("Divisa",),
+    },
+    "fr": {
+        "date": ("Jour", "Début des rapports"), "campaign": ("Nom de la campagne",),
+        "audience": ("Nom de l'ensemble de publicités",), "impressions": ("Impressions",),
+        "clicks": ("Clics sur un lien", "Clics sur le lien", "Clics (tous)"),
+        "platform_conversions": ("Résultats",), "cost": ("Montant dépensé (*)",),
+    },
+    "de": {
+        "date": ("Tag",), "campaign": ("Kampagnenname",), "audience": ("Name der Anzeigengruppe",),
+        "impressions": ("Impressionen",), "clicks": ("Link-Klicks", "Klicks (alle)"),
+        "platform_conversions": ("Ergebnisse",), "cost": ("Ausgegebener Betrag (*)",),
+    },
+    "it": {
+        "date": ("Giorno",), "campaign": ("Nome della campagna",), "audience": ("Nome del gruppo di inserzioni",),
+        "impressions": ("Impressioni",), "clicks": ("Clic sul link", "Clic (tutti)"),
+        "platform_conversions": ("Risultati",), "cost": ("Importo speso (*)",),
+    },
+}
+META_ADS = ExportFormat.in_languages("Meta Ads Manager", META_ADS_LANGUAGES, required=("date", "cost"))
+# the headers of a daily breakdown: a row is that day, whatever "Reporting ends" says
+_META_DAY = {"Day", "Dia", "Día", "Jour", "Tag", "Giorno", "Date"}
 
 LINKEDIN_ADS = ExportFormat(
     "LinkedIn Campaign Manager",
@@ -97,45 +191,71 @@ LINKEDIN_ADS = ExportFormat(
 
 def read_google_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
     frame, mapping = read_export(source, config, GOOGLE_ADS)
-    cost_header = next((h for h, t in mapping.items() if t == "cost"), "")
-    code = re.search(r"\(([A-Z]{3})\)\s*$", cost_header)
-    if code:
-        set_default(frame, source, "currency", code.group(1))
+    _currency_from_header(frame, source, mapping)
+    if not _has(frame, source, "date"):
+        _date_from_title(frame, source, config)
+    if "media_type" in frame.columns and not _has(frame, source, "channel"):
+        frame["channel"] = _channels(frame["media_type"])
     set_default(frame, source, "channel", "Paid Search")
+    set_default(frame, source, "platform", "Google Ads")
     return frame
 
 
 def read_meta_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
     frame, mapping = read_export(source, config, META_ADS)
-    cost_header = next((h for h, t in mapping.items() if t == "cost"), "")
-    code = re.search(r"\(([A-Z]{3})\)\s*$", cost_header)
-    if code:
-        set_default(frame, source, "currency", code.group(1))
+    _currency_from_header(frame, source, mapping)
+    date_header = next((h for h, t in mapping.items() if t == "date"), None)
+    if date_header in _META_DAY and "end_date" in frame.columns:
+        # a daily breakdown: "Reporting ends" is the report's last day, not the row's
+        frame.rename(columns={"end_date": next(h for h, t in mapping.items() if t == "end_date")}, inplace=True)
     set_default(frame, source, "channel", "Paid Social")
-    starts = "date" if "Reporting ends" in frame.columns and mapping.get("Reporting starts") == "date" else None
-    if starts:
-        begin = frame["date"].astype("str").str.strip()
-        end = frame["Reporting ends"].astype("str").str.strip()
-        wide = (begin.notna() & end.notna() & (begin != end)).to_numpy()
-        if wide.any():
-            add_findings(
-                frame,
-                Finding(
-                    "info",
-                    "multi_day_rows",
-                    int(wide.sum()),
-                    f"source '{source.name}': {int(wide.sum())} rows cover several days (Reporting starts "
-                    "≠ Reporting ends) and are dated at their first day; export with a daily breakdown "
-                    "(Breakdown → By time → Day) for exact daily spend",
-                ),
-            )
+    set_default(frame, source, "platform", "Meta Ads")
     return frame
 
 
 def read_linkedin_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
     frame, _ = read_export(source, config, LINKEDIN_ADS)
     set_default(frame, source, "channel", "LinkedIn Ads")
+    set_default(frame, source, "platform", "LinkedIn Ads")
     return frame
+
+
+def _has(frame: pd.DataFrame, source: SourceConfig, column: str) -> bool:
+    return column in frame.columns or column in source.values or column in source.columns.values()
+
+
+def _currency_from_header(frame: pd.DataFrame, source: SourceConfig, mapping: dict[str, str]) -> None:
+    """The account currency a cost header carries ("Amount spent (EUR)", "Cost (USD)")."""
+    cost_header = next((h for h, t in mapping.items() if t == "cost"), "")
+    code = re.search(r"\(([A-Z]{3})\)\s*$", cost_header)
+    if code:
+        set_default(frame, source, "currency", code.group(1))
+
+
+def _date_from_title(frame: pd.DataFrame, source: SourceConfig, config: Config) -> None:
+    """A report without a Day column covers the date range of its title lines ("July 8, 2025 -
+    July 31, 2025"): every row spans it (the core spreads it over the days)."""
+    title = frame.attrs.get(TITLE_ATTR) or []
+    span = date_range_in(title)
+    if span is None:
+        said = next((f" (its title says '{line}')" for line in title if line and not line.lower().endswith("report")), "")
+        raise DataError(
+            f"has no date{said}: download the report with the Day segment (Segment → Time → Day) or for a "
+            "fixed date range, or set values: {date: YYYY-MM-DD, end_date: YYYY-MM-DD} for the days it covers",
+            file=str(config.resolve(source.path or "")),
+            column="Day",
+        )
+    frame["date"] = span[0].isoformat()
+    if not _has(frame, source, "end_date"):
+        frame["end_date"] = span[1].isoformat()
+
+
+def _channels(campaign_types: pd.Series) -> pd.Series:
+    """The channel of each row from its campaign type (GOOGLE_ADS_CHANNELS; an unknown type is
+    its own channel, a missing one Paid Search)."""
+    lookup = {name.casefold(): channel for name, channel in GOOGLE_ADS_CHANNELS.items()}
+    types = campaign_types.astype("str").str.strip()
+    return types.map(lambda v: lookup.get(v.casefold(), v) if isinstance(v, str) and v and v != "--" else "Paid Search").astype("str")
 
 
 @hookimpl

@@ -36,6 +36,7 @@ unless ``options.date_order: dmy``):
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -145,14 +146,59 @@ def _headers(source: SourceConfig, config: Config, export: ExportFormat) -> pd.D
     return frame
 
 
-def _stage_dates(frame: pd.DataFrame, stage: pd.Series, close: pd.Series, source: SourceConfig, won: tuple[str, ...], lost: tuple[str, ...]) -> None:
-    """won_at / lost_at: the close date of deals in a won or lost stage (text, parsed by the core)."""
-    options = source.options
-    won_names = {str(options.get("won_stage", "")).casefold(), *won} - {""}
-    lost_names = {str(options.get("lost_stage", "")).casefold(), *lost} - {""}
-    normalised = stage.astype("str").str.strip().str.casefold()
-    frame["won_at"] = close.where(normalised.isin(won_names))
-    frame["lost_at"] = close.where(normalised.isin(lost_names))
+# Won and lost deal stages, compared with case, spaces and punctuation ignored (so "Closed Won",
+# "Closed/Won", "Closed: won" and HubSpot's internal "closedwon" are one). won_stage / lost_stage
+# (a name or a list) add the pipeline's own. Where each was found:
+WON_STAGES = (
+    "closedwon",  # HubSpot internal value and label "Closed Won"; Salesforce "Closed Won" (platform_doc)
+    "Abgeschlossen und gewonnen",  # HubSpot de - export_seen (two projects' stage-id comments)
+    "Geschlossen und gewonnen", "Geschlossen/gewonnen",  # Salesforce de - third_party
+    "Gesloten gewonnen",  # HubSpot nl - third_party (a Dutch team's HubSpot notes)
+    "Cerrado ganado", "Cerrada ganada",  # es - third_party (CRM pipelines; not confirmed as HubSpot's)
+    "Fechado ganho",  # pt - third_party (a HubSpot mapper lists it with closedwon)
+)
+LOST_STAGES = (
+    "closedlost",
+    "Abgeschlossen und verloren",
+    "Geschlossen und verloren", "Geschlossen/verloren",
+    "Gesloten verloren",
+    "Cerrado perdido", "Cerrada perdida",
+    "Fechado perdido",
+)
+
+
+def _stage_key(value: object) -> str:
+    return re.sub(r"[\W_]+", "", str(value).casefold())
+
+
+def _stage_option(source: SourceConfig, key: str) -> list[str]:
+    value = source.options.get(key)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+def _stage_dates(frame: pd.DataFrame, stage: pd.Series, close: pd.Series, source: SourceConfig) -> None:
+    """won_at / lost_at: the close date of deals in a won or lost stage (text, parsed by the core);
+    a stage column none of whose values is a won or lost stage is a warning naming what it holds."""
+    won = {_stage_key(s) for s in (*WON_STAGES, *_stage_option(source, "won_stage"))}
+    lost = {_stage_key(s) for s in (*LOST_STAGES, *_stage_option(source, "lost_stage"))}
+    keys = stage.astype("str").map(lambda v: _stage_key(v) if isinstance(v, str) else None)
+    frame["won_at"] = close.where(keys.isin(won))
+    frame["lost_at"] = close.where(keys.isin(lost))
+    seen = [v for v in stage.astype("str").str.strip().dropna().unique() if v]
+    if seen and not keys.isin(won | lost).any():
+        shown = ", ".join(f"'{v}'" for v in seen[:6]) + (", …" if len(seen) > 6 else "")
+        add_findings(
+            frame,
+            Finding(
+                "warning",
+                "stages_unmatched",
+                len(seen),
+                f"source '{source.name}': no deal is in a won or lost stage (stages seen: {shown}); "
+                "set options.won_stage and options.lost_stage (a stage or a list) to your pipeline's",
+            ),
+        )
 
 
 def _channel_names(values: pd.Series) -> pd.Series:
@@ -170,7 +216,7 @@ def read_hubspot(source: SourceConfig, config: Config) -> pd.DataFrame:
         frame, _ = read_export(source, config, HUBSPOT_DEALS, allowed=CRM_OPTIONS)
         stage = frame.get("Deal Stage", pd.Series(index=frame.index, dtype="str"))
         close = frame.get("Close Date", pd.Series(index=frame.index, dtype="str"))
-        _stage_dates(frame, stage, close, source, ("closedwon", "closed won"), ("closedlost", "closed lost"))
+        _stage_dates(frame, stage, close, source)
         frame["opportunity_at"] = frame["created_at"]
         contact = next((c for c in frame.columns if c.startswith("Associated Contact")), None)
         if contact and "email" not in frame.columns:
@@ -208,7 +254,7 @@ def read_salesforce(source: SourceConfig, config: Config) -> pd.DataFrame:
         frame, _ = read_export(source, config, SALESFORCE_OPPORTUNITIES, allowed=CRM_OPTIONS)
         close = frame.get("Close Date", pd.Series(index=frame.index, dtype="str"))
         if "Stage" in frame.columns:
-            _stage_dates(frame, frame["Stage"], close, source, ("closed won",), ("closed lost",))
+            _stage_dates(frame, frame["Stage"], close, source)
         elif "Won" in frame.columns and "Closed" in frame.columns:
             truthy = {"1", "true", "yes"}
             won = frame["Won"].astype("str").str.strip().str.casefold().isin(truthy)

@@ -42,6 +42,17 @@ def _marketing_sourced(date_column: str):
     return compute
 
 
+def _average_won_amount(data: PeriodData, dimension: str | None):
+    """The mean amount of the deals won in the period that have one."""
+    rows = data.rows("leads", "won_at")
+    rows = rows[rows["amount"].notna()]
+    amount = data.total(rows, "leads", dimension, "amount")
+    deals = data.total(rows, "leads", dimension)
+    if isinstance(deals, pd.Series):
+        return amount / deals.where(deals > 0)
+    return amount / deals if deals else None
+
+
 METRICS = [
     Metric("mqls", "MQLs", "count", "Leads that became marketing-qualified in the period (leads.mql_at).",
            compute=period_total("leads", "mql_at"), needs=("leads.mql_at",), trend=60),
@@ -55,8 +66,9 @@ METRICS = [
            compute=period_total("leads", "won_at", "amount"), needs=("leads.won_at", "leads.amount")),
     Metric("pipeline", "Pipeline generated", "currency", "Sum of amount of leads reaching opportunity in the period.",
            compute=period_total("leads", "opportunity_at", "amount"), needs=("leads.opportunity_at", "leads.amount"), trend=110),
-    Metric("avg_deal_size", "Average deal size", "currency", "Won deal value / won deals.",
-           formula="won_amount / won_deals"),
+    Metric("avg_deal_size", "Average deal size", "currency",
+           "Won deal value / won deals that have an amount (a won deal without an amount is left out, not counted as zero).",
+           compute=_average_won_amount, needs=("leads.won_at", "leads.amount"), aggregation="ratio"),
     Metric("mql_rate", "Lead → MQL rate", "percent", "MQLs in the period / leads created in the period.",
            formula="mqls / leads"),
     Metric("sql_rate", "MQL → SQL rate", "percent", "SQLs in the period / MQLs in the period.",

@@ -1,7 +1,7 @@
 """Bad input through the real command line: exit code 2, one line on stderr naming the
 file and the row, column or key to fix, no traceback, and no report left in --out.
 
-Row numbers follow the CSV reader's convention (core/readers.py): a row is
+Row numbers follow the CSV reader's convention (core/sources/csv_reader.py): a row is
 quoted by its line number in the file, the header being line 1.
 """
 

@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "d2b12232a956424a4ba1240281e5f788e8a5a15ff6545ab4e2df5b7188043923",
-    "acme-2026-10.html": "930abe664933c7127e630330c6d16c16dcc61ab91e9812d61926f92af5fe8299",
+    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
 }
 
 

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from roistory.api import TABLE_COLUMNS
 from roistory.config import config_from_dict
 from roistory.errors import DataError
 from roistory.plugin_manager import build_registry
-from roistory.sources import TABLE_COLUMNS, load_sources, normalise_table
+from roistory.sources import load_sources, normalise_table
 
 
 def load(tmp_path: Path, source: dict, **report):
@@ -228,13 +229,13 @@ def test_parquet_streamed_in_chunks_gives_the_same_rows(tmp_path):
 
 
 def test_csv_streamed_in_chunks_gives_the_same_rows(tmp_path, monkeypatch):
-    from roistory import readers as file_sources
+    from roistory.sources import csv_reader
 
     lines = ["date,channel,cost"] + [f"2026-10-{1 + i % 28:02d},Email,{i % 97}.5" for i in range(20_000)]
     lines[5000] = lines[4999]  # a duplicate row across the chunk boundary is still found
     name = write(tmp_path, "spend.csv", "\n".join(lines) + "\n")
     whole, whole_loaded = load(tmp_path, spend(name))
-    monkeypatch.setattr(file_sources, "STREAM_ABOVE_BYTES", 1)
+    monkeypatch.setattr(csv_reader, "STREAM_ABOVE_BYTES", 1)
     chunked, loaded = load(tmp_path, spend(name, options={"chunk_mb": 0.05}))
     pd.testing.assert_frame_equal(whole, chunked)
     assert [f.count for f in loaded.findings if f.code == "duplicate_rows"] == [f.count for f in whole_loaded.findings if f.code == "duplicate_rows"]

@@ -1,4 +1,4 @@
-"""Currency conversion (roistory.fx): every money column in the report currency; mixing
+"""Currency conversion (roistory.sources.fx): every money column in the report currency; mixing
 currencies without a rate is an error, never a silent sum."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from roistory.config import config_from_dict
 from roistory.errors import DataError
-from roistory.fx import FxConfig
 from roistory.plugin_manager import build_registry
+from roistory.source_settings import FxConfig
 from roistory.sources import load_sources
 
 SPEND = "date,channel,cost,currency\n2026-09-30,Email,100,EUR\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,USD\n2026-10-03,Email,10,GBP\n"

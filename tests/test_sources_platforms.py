@@ -37,8 +37,9 @@ def codes(loaded) -> dict[str, int]:
 def test_google_ads(tmp_path, fixture):
     frame, loaded = load(tmp_path, "google_ads", fixture, "spend")
     assert len(frame) == 8
-    assert set(frame["channel"]) == {"Paid Search"}
     assert set(frame["media_type"]) == {"Search", "Display"}
+    # the channel follows the campaign type (issue 9): Display campaigns are not Paid Search
+    assert (frame["channel"] == frame["media_type"].map({"Search": "Paid Search", "Display": "Display"})).all()
     assert frame["cost"].sum() == pytest.approx(153.81 + 554.63 + 88.20 + 160.02 + 1012.45 + 79.95 + 149.10 + 602.18)
     assert frame["impressions"].iloc[1] == 3180  # "3,180"
     assert frame["impression_share"].iloc[0] == 0.9  # "> 90%"

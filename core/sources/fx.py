@@ -25,10 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from roistory.errors import ConfigError, DataError
 from roistory.quality import Finding
 from roistory.source_settings import FxConfig
+from roistory.sources.contract import MONEY_COLUMNS, PERIOD_COLUMN, data_error
 
 if TYPE_CHECKING:
     from roistory.config import Config
@@ -94,15 +97,10 @@ def convert_frame(
     source_name: str = "",
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Convert one source's money columns to the report currency (by each row's ``currency``)."""
-    from roistory.sources import MONEY_COLUMNS, PERIOD_COLUMN
-
     money = [c for c in MONEY_COLUMNS.get(table, ()) if c in frame]
     if "currency" not in frame or not money or frame.empty:
         return frame, []
     target = config.report.currency
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     codes = pa.array(frame["currency"], from_pandas=True)
     if pc.all(pc.equal(codes, target)).as_py() is not False:  # every code the report's (or missing)
         return frame, []
@@ -146,8 +144,6 @@ def convert_frame(
         when = dates.iloc[i]
         on = f" on or before {when:%Y-%m-%d}" if pd.notna(when) and rate_table is not None else ""
         n = int(missing.sum())
-        from roistory.sources import data_error
-
         raise data_error(
             f"amount in {code} but no {code}→{target} rate{on} ({n} {'row' if n == 1 else 'rows'}); add fx.rates.{code} "
             "or a row to the fx rate table: currencies are never summed unconverted",

@@ -1,0 +1,277 @@
+"""Dates and timestamps in one format per column: ISO 8601, else detected from the column's
+values (``10/15/2026``, ``15.10.2026``, ``Oct 15, 2026``, ``20261015``, ...); a column mixing
+formats, or whose day/month order cannot be told, is an error naming the row.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from roistory.sources._text import (
+    PLACEHOLDERS,
+    as_arrow,
+    first_true,
+    is_text,
+    to_str_series,
+    trim_text,
+    with_index,
+)
+from roistory.sources.contract import data_error
+from roistory.sources.locales import month_numbers
+from roistory.sources.state import SourceState
+
+_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
+# Formats tried, in order, on a column's first value when it is not ISO 8601.
+_DATE_FORMATS: list[tuple[str, str]] = [
+    ("%Y/%m/%d", "YYYY/MM/DD"),
+    ("%Y%m%d", "YYYYMMDD"),
+    ("%d.%m.%Y", "DD.MM.YYYY"),
+    ("%d.%m.%y", "DD.MM.YY"),
+    ("%b %d, %Y", "Mon D, YYYY"),
+    ("%B %d, %Y", "Month D, YYYY"),
+    ("%a, %b %d, %Y", "Day, Mon D, YYYY"),
+    ("%A, %B %d, %Y", "Day, Month D, YYYY"),
+    ("%d %b %Y", "D Mon YYYY"),
+    ("%d %B %Y", "D Month YYYY"),
+    ("%d-%b-%Y", "D-Mon-YYYY"),
+    ("%d-%b-%y", "D-Mon-YY"),
+    ("%b %d %Y", "Mon D YYYY"),
+]
+# Day and month in either order: decided from the column's values, or options.date_order.
+_AMBIGUOUS = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})\b")
+
+
+def _format_label(fmt: str) -> str:
+    if fmt == "ISO8601":
+        return "ISO 8601 (YYYY-MM-DD)"
+    return (
+        fmt.replace("%Y", "YYYY").replace("%y", "YY").replace("%m", "MM").replace("%d", "DD")
+        .replace("%H", "hh").replace("%I", "hh").replace("%M", "mm").replace("%S", "ss").replace("%p", "AM/PM")
+        .replace("%b", "Mon").replace("%B", "Month").replace("%a", "Day").replace("%A", "Day")
+    )
+
+
+def _strptime_ok(value: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(value, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def _iso_ok(value: str) -> bool:
+    try:
+        pd.to_datetime(pd.Series([value]), format="ISO8601")
+    except (ValueError, TypeError):
+        return False
+    return bool(re.match(r"^\d{4}-\d{2}-\d{2}", value))
+
+
+def _detect_format(value: str, text: pd.Series, order: str | None) -> str | None:
+    """The strptime format of ``value`` (None: unknown); ``text`` decides day/month order."""
+    if _iso_ok(value):
+        return "ISO8601"
+    for base, _ in _DATE_FORMATS:
+        for suffix in _TIME_SUFFIXES:
+            if _strptime_ok(value, base + suffix):
+                return base + suffix
+    match = _AMBIGUOUS.match(value)
+    if not match:
+        return None
+    sep = match.group(2)
+    year = "%Y" if len(match.group(4)) == 4 else "%y"
+    if order is None:
+        parts = text.str.extract(rf"^\s*(\d{{1,2}}){re.escape(sep)}(\d{{1,2}}){re.escape(sep)}")
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        if (first > 12).any():
+            order = "dmy"
+        elif (second > 12).any():
+            order = "mdy"
+        else:
+            return "AMBIGUOUS"
+    base = f"%d{sep}%m{sep}{year}" if order == "dmy" else f"%m{sep}%d{sep}{year}"
+    for suffix in _TIME_SUFFIXES:
+        if _strptime_ok(value, base + suffix):
+            return base + suffix
+    return None
+
+
+def parse_date_column(
+    raw: pd.Series, name: str, kind: str, required: bool, file: str, timezone: str, state: SourceState, options: dict
+) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        parsed = raw
+    else:
+        array = as_arrow(raw)
+        if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
+            target = pa.timestamp("ns", array.type.tz) if pa.types.is_timestamp(array.type) else pa.timestamp("ns")
+            parsed = with_index(pc.cast(array, target).to_pandas(), raw.index)
+        else:
+            if not is_text(array):
+                array = pc.cast(array, pa.string())
+            parsed = _parse_date_text(array, raw.index, name, kind, file, state, options)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
+    parsed = parsed.astype("datetime64[ns]")
+    if kind == "date":
+        ticks = parsed.to_numpy().view(np.int64)
+        if (ticks % _DAY_NS != 0).any():  # NaT is a multiple of a day too
+            parsed = parsed.dt.normalize()
+    if required and parsed.hasnans:
+        row = parsed.index[first_true(parsed.isna().to_numpy())]
+        raise data_error("value is missing", file=file, row=row, column=name)
+    return parsed
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _parse_date_text(
+    array: pa.ChunkedArray, index: pd.Index, name: str, kind: str, file: str, state: SourceState, options: dict
+) -> pd.Series:
+    text = trim_text(array)
+    placeholder = pc.fill_null(pc.is_in(pc.utf8_lower(text), pa.array(PLACEHOLDERS)), False)
+    if pc.any(placeholder).as_py():
+        text = pc.if_else(placeholder, pa.scalar(None, text.type), text)
+    column = state.column(name)
+    # fast path: plain ISO dates and timestamps without a zone
+    if column.date_format in (None, "ISO8601"):
+        try:
+            cast = pc.cast(text, pa.timestamp("ns"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            cast = None
+        if cast is not None:
+            if column.date_format is None and len(cast) and cast.null_count < len(cast):
+                column.date_format = "ISO8601"
+            return with_index(cast.to_pandas(), index)
+    series = to_str_series(text, index)
+    valid = series.notna().to_numpy()
+    if not valid.any():
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    fmt = options.get("date_format") or column.date_format
+    if fmt is None:
+        first = first_true(valid)
+        value = str(series.iloc[first])
+        fmt = _detect_format(value, series[valid], options.get("date_order"))
+        if fmt == "AMBIGUOUS":
+            raise data_error(
+                f"cannot tell day from month in '{value}' (every value could be either): "
+                "set options.date_format, e.g. '%d/%m/%Y' or '%m/%d/%Y'",
+                file=file,
+                row=index[first],
+                column=name,
+            )
+        if fmt is None:
+            what = "an ISO date (YYYY-MM-DD)" if kind == "date" else "an ISO 8601 timestamp"
+            raise data_error(f"cannot read '{value}' as {what}", file=file, row=index[first], column=name)
+        column.date_format = fmt
+        column.date_example = (int(index[first]) if isinstance(index[first], (int, np.integer)) else first, value)
+    try:
+        if fmt == "ISO8601":
+            parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
+        else:
+            parsed = pd.to_datetime(series, format=fmt, errors="coerce")
+    except (ValueError, TypeError) as exc:  # mixed naive and zoned timestamps
+        raise data_error(f"mixes timestamps with and without time zone ({exc})", file=file, column=name) from None
+    bad = (parsed.isna() & series.notna()).to_numpy()
+    if bad.any():
+        i = first_true(bad)
+        value = str(series.iloc[i])
+        other = _detect_format(value, series[valid], options.get("date_order") or ("dmy" if "%d/%m" in fmt else "mdy" if "%m/%d" in fmt else None))
+        if other not in (None, "AMBIGUOUS") and other != fmt:
+            example = f" as in row {column.date_example[0]} ('{column.date_example[1]}')" if column.date_example else ""
+            message = (
+                f"mixes date formats: '{value}' is {_format_label(other)} but the column is "
+                f"{_format_label(fmt)}{example}"
+            )
+        elif fmt == "ISO8601":
+            what = "an ISO date (YYYY-MM-DD)" if kind == "date" else "an ISO 8601 timestamp"
+            message = f"cannot read '{value}' as {what}"
+        else:
+            message = f"cannot read '{value}' as a date in the format {_format_label(fmt)}"
+        raise data_error(message, file=file, row=index[i], column=name)
+    return parsed
+
+
+
+# --------------------------------------------------------------------------
+# Date ranges in title lines ("July 8, 2025 - July 31, 2025", "9 mei 2020 - 7 juni 2020")
+# --------------------------------------------------------------------------
+
+_RANGE_SEPARATOR = re.compile(r"\s+[-–—]\s+|\s*[～~〜至]\s*")
+_CJK_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def date_range_in(lines: list[str]) -> tuple[date, date] | None:
+    """The first "start - end" date range written in words in one of ``lines`` (month names
+    in the languages of :func:`roistory.sources.locales.month_numbers`, ISO dates, or
+    2025年7月8日), or None (e.g. a line saying "All time")."""
+    for line in lines:
+        parts = _RANGE_SEPARATOR.split(line.strip().strip('"'))
+        if len(parts) != 2:
+            continue
+        start, end = _written_date(parts[0]), _written_date(parts[1])
+        if start is not None and end is not None and start <= end:
+            return start, end
+    return None
+
+
+def _written_date(text: str) -> date | None:
+    """One date written as a person reads it, or None when it is not one (or reads two ways)."""
+    for pattern, order in ((_CJK_DATE, (0, 1, 2)), (_ISO_DATE, (0, 1, 2))):
+        match = pattern.search(text)
+        if match:
+            year, month, day = (int(match.group(i + 1)) for i in order)
+            return _date_or_none(year, month, day)
+    months = month_numbers()
+    year = month = day = None
+    for token in re.findall(r"\d+|[^\W\d_]+\.?", text.casefold()):
+        if token.isdigit():
+            if len(token) == 4 and year is None:
+                year = int(token)
+            elif len(token) <= 2 and day is None:
+                day = int(token)
+            else:
+                return None
+        elif token in months or token.rstrip(".") in months:
+            if month is not None:
+                return None
+            month = months.get(token, months.get(token.rstrip(".")))
+        elif token.rstrip(".") not in ("de", "del", "di", "den"):  # "8 de julio de 2025"
+            return None
+    if year is None or month is None or day is None:
+        return None
+    return _date_or_none(year, month, day)
+
+
+def _date_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def date_order_from(columns: list[pd.Series]) -> str | None:
+    """Day/month order ('dmy' or 'mdy') that any of a file's date columns proves (a first
+    number above 12, or a second), so a column whose own values could be either (01/01/2025)
+    follows its sibling (31/01/2025); None when none proves it or they disagree."""
+    orders = set()
+    for column in columns:
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        parts = column.astype("str").str.extract(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
+        first = pd.to_numeric(parts[0], errors="coerce")
+        second = pd.to_numeric(parts[1], errors="coerce")
+        if (first > 12).any():
+            orders.add("dmy")
+        if (second > 12).any():
+            orders.add("mdy")
+    return orders.pop() if len(orders) == 1 else None
