@@ -14,7 +14,6 @@ arrays, so models do arithmetic on numbers, never on path strings:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,42 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from roistory.errors import ConfigError
+from roistory.items import AttributionModel  # noqa: F401 (re-exported)
+
 NO_TOUCHPOINTS = "(no touchpoints)"
 NOT_SET = "(not set)"
-
-
-@dataclass(frozen=True)
-class AttributionModel:
-    """An attribution model.
-
-    ``attribute(journeys, params)`` returns per-touch weights (an array as long
-    as ``journeys.codes``, summing to 1 within each converting journey) or a
-    DataFrame indexed by segment label with ``conversions`` and ``revenue``.
-    ``params`` holds ``defaults`` overridden by the report's ``attribution.params``.
-
-    ``validate(params)``, when given, checks (and may normalise) the merged
-    params before any data is touched; it raises :class:`ModelParamError`
-    naming the bad parameter, which :func:`run_model` turns into a
-    :class:`roistory.errors.ConfigError` keyed ``attribution.params.<model>.<param>``.
-    A model that declares ``defaults`` only accepts those parameter names.
-    ``default`` models run when a report's ``attribution.models`` is not set.
-
-    For the SQL journey engines (:mod:`roistory.engines`): ``engine_rule`` names
-    the heuristic the engine sums in place (``roistory.engines.rules.HEURISTIC_RULES``);
-    ``from_paths(path_table, params)`` computes the credit from a
-    :class:`~roistory.paths.PathTable` alone. A model with neither runs on the
-    in-memory engine only.
-    """
-
-    id: str
-    label: str
-    description: str
-    attribute: Callable[[Journeys, dict[str, Any]], np.ndarray | pd.DataFrame]
-    defaults: dict[str, Any] = field(default_factory=dict)
-    validate: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    default: bool = False
-    engine_rule: str | None = None
-    from_paths: Callable[[Any, dict[str, Any]], pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)
@@ -462,8 +430,6 @@ def resolve_params(model: AttributionModel, params: dict[str, Any] | None = None
     for an unknown parameter name (when the model declares its defaults) or a
     value the model's ``validate`` rejects.
     """
-    from roistory.errors import ConfigError
-
     params = dict(params or {})
     if model.defaults:
         for name in params:
@@ -514,8 +480,6 @@ def run_model(model: AttributionModel, journeys: Journeys, params: dict[str, Any
     them no credit, data-driven models (markov, shapley) learn from them.
     Bad parameters raise :class:`roistory.errors.ConfigError` naming the key.
     """
-    from roistory.errors import ConfigError
-
     resolved = resolve_params(model, params)
     try:
         result = model.attribute(journeys, resolved)

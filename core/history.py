@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from roistory import __version__
 from roistory.errors import BadInputError, ConfigError, DataError
 from roistory.quality import Finding
 from roistory.safety import inside, require_regular_file
@@ -233,7 +234,6 @@ def _months(frame: pd.DataFrame, table: str) -> pd.Series:
 
 def write_rows(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> dict[str, list[pd.Timestamp]]:
     """Replace each source's months with this run's rows, in the caller's transaction."""
-    from roistory import __version__
 
     stored: dict[str, list[pd.Timestamp]] = {}
     now = datetime.now().replace(microsecond=0)

@@ -22,15 +22,13 @@ if TYPE_CHECKING:
     import click
     import jinja2
 
-    from roistory.attribution import AttributionModel
     from roistory.config import DeliveryConfig
     from roistory.context import ReportContext
     from roistory.delivery import Receipt
     from roistory.i18n import Catalog
-    from roistory.metrics import Metric
+    from roistory.items import AttributionModel, Metric, SourceType
     from roistory.review import Run
     from roistory.sections import ReportSection
-    from roistory.sources import SourceType
     from roistory.themes import Theme
 
 hookspec = pluggy.HookspecMarker("roistory")

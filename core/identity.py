@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from roistory.errors import ConfigError, DataError
-from roistory.quality import Finding
+from roistory.quality import Finding, unmatched_touchpoints
 from roistory.source_settings import IdentityConfig
 
 if TYPE_CHECKING:
@@ -308,8 +308,6 @@ def resolve(
 
 def unmatched(tables: dict[str, pd.DataFrame]) -> list[Finding]:
     """Touchpoints matching no lead, leads with no touchpoint (counted, never dropped)."""
-    from roistory.quality import unmatched_touchpoints
-
     findings = []
     touchpoints, leads = tables.get("touchpoints"), tables.get("leads")
     if touchpoints is not None and leads is not None and len(touchpoints) and len(leads):

@@ -10,9 +10,7 @@ every output, never 0.
 
 from __future__ import annotations
 
-import ast
 import difflib
-import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from roistory.errors import ConfigError
+from roistory.formulas import Formula, FormulaError, parse_formula  # noqa: F401 (re-exported)
+from roistory.items import UNITS, Metric  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from roistory.periods import Period
 
 NOT_SET = "(not set)"
-UNITS = ("currency", "ratio", "percent", "count", "days", "months")
 DIMENSIONS = ("channel", "campaign", "media_type", "audience", "market")
 
 # Which column of each table holds a dimension (tables not listed lack it).
@@ -41,50 +40,6 @@ DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 Value = float | pd.Series
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric a report can show.
-
-    Exactly one of ``compute`` (a base measure) or ``formula`` (arithmetic over
-    other metric ids; ``margin`` names the report's margin and ``period_months``
-    the period's length in months) is given.
-    ``compute(data, dimension)`` returns a number when ``dimension`` is None,
-    else a Series indexed by segment; ``None`` when the data cannot be split
-    by that dimension.
-    """
-
-    id: str
-    label: str
-    unit: str
-    definition: str
-    formula: str | None = None
-    compute: Callable[[PeriodData, str | None], Value | None] | None = None
-    needs: tuple[str, ...] = ()  # "table" or "table.column" read; "a.x|b.y" when either will do
-    family: str = "value"  # value, efficiency, response, activity; "internal" = a building block only
-    direction: str = "higher"  # which way is better: higher, lower, neutral
-    display: str | None = None  # how to print it when not by unit: "percent", "multiple"
-    # How values combine: "sum" (flows: segments and days add up), "ratio" (a formula,
-    # recomputed from its parts), "level" (a stock such as MRR), "median", "share".
-    aggregation: str | None = None
-    # Where the metric shows by default, exactly as a built-in does (see placed_metrics):
-    headline: bool | float = False  # a KPI tile
-    trend: bool | float = False  # a monthly series in the report's trends
-    maturity: int | None = None  # the maturity level (1 reach, 2 leads, 3 revenue) it evidences
-
-    def __post_init__(self) -> None:
-        if (self.formula is None) == (self.compute is None):
-            raise ValueError(f"metric '{self.id}' needs exactly one of formula or compute")
-        if self.unit not in UNITS:
-            raise ValueError(f"metric '{self.id}' has unit '{self.unit}'; use one of {UNITS}")
-        if self.formula is not None:
-            parse_formula(self.formula, owner=self.id)
-        for place in ("headline", "trend"):
-            if not isinstance(getattr(self, place), bool | int | float | None):
-                raise ValueError(f"metric '{self.id}': {place} is True, False or a number")
-        if self.aggregation is None:
-            object.__setattr__(self, "aggregation", "ratio" if self.formula else "sum")
 
 
 def placed_metrics(metrics: Iterable[Metric], place: str) -> list[Metric]:
@@ -101,95 +56,6 @@ def placed_metrics(metrics: Iterable[Metric], place: str) -> list[Metric]:
 
     shown = [m for m in metrics if getattr(m, place) is not False and getattr(m, place) is not None]
     return sorted(shown, key=position)
-
-
-# --------------------------------------------------------------------------
-# Formulas: parsed with ast, evaluated by walking the tree (no eval)
-# --------------------------------------------------------------------------
-
-
-class FormulaError(ValueError):
-    def __init__(self, message: str, *, formula: str, position: int | None = None):
-        where = f" at position {position + 1}" if position is not None else ""
-        super().__init__(f"formula '{formula}'{where}: {message}")
-        self.position = position
-
-
-_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-
-
-@dataclass(frozen=True)
-class Formula:
-    text: str
-    tree: ast.expr
-    names: frozenset[str]
-
-    def evaluate(self, values: dict[str, Value]) -> Value:
-        return _evaluate(self.tree, values)
-
-
-def parse_formula(text: str, *, owner: str | None = None) -> Formula:
-    """Parse arithmetic over names and numbers: + - * / and parentheses (× ÷ − accepted)."""
-    formula = _parse_formula(text)
-    if owner and owner in formula.names:
-        raise FormulaError(f"metric '{owner}' refers to itself", formula=text)
-    return formula
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_formula(text: str) -> Formula:
-    normalised = text.replace("×", "*").replace("÷", "/").replace("−", "-")
-    try:
-        tree = ast.parse(normalised.strip(), mode="eval").body
-    except SyntaxError as exc:
-        raise FormulaError("syntax error", formula=text, position=(exc.offset or 1) - 1) from None
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            continue
-        elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            continue
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            continue
-        elif isinstance(node, ast.operator | ast.unaryop | ast.expr_context):
-            continue
-        else:
-            kind = "a function call" if isinstance(node, ast.Call) else type(node).__name__
-            raise FormulaError(
-                f"{kind} is not allowed; use metric ids, numbers, + - * / and parentheses",
-                formula=text,
-                position=getattr(node, "col_offset", None),
-            )
-    return Formula(text, tree, frozenset(names))
-
-
-def _divide(a: Value, b: Value) -> Value:
-    if not isinstance(a, pd.Series) and not isinstance(b, pd.Series):
-        return float("nan") if b == 0 or math.isnan(b) else float(a / b)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = a / b
-    return result.replace([np.inf, -np.inf], np.nan)
-
-
-def _evaluate(node: ast.expr, values: dict[str, Value]) -> Value:
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        return values[node.id]
-    if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    assert isinstance(node, ast.BinOp)
-    left, right = _evaluate(node.left, values), _evaluate(node.right, values)
-    if isinstance(node.op, ast.Div):
-        return _divide(left, right)
-    if isinstance(node.op, ast.Add):
-        return left + right
-    if isinstance(node.op, ast.Sub):
-        return left - right
-    return left * right
 
 
 # --------------------------------------------------------------------------

@@ -30,6 +30,8 @@ import pluggy
 
 from roistory import hookspecs
 from roistory.errors import PluginError
+from roistory.i18n import Catalog
+from roistory.items import AttributionModel, Metric, SourceType
 from roistory.registry import KINDS, Registry
 from roistory.sections import ReportSection
 from roistory.themes import Theme
@@ -187,28 +189,20 @@ def get_plugin_manager() -> pluggy.PluginManager:
 # Registry: the items plugins register, validated, with who provided them
 # --------------------------------------------------------------------------
 
-def _item_types() -> dict[str, type]:
-    # imported here: these three modules import pandas, which `roistory --help` need not pay for
-    from roistory.attribution import AttributionModel
-    from roistory.i18n import Catalog
-    from roistory.metrics import Metric
-    from roistory.sources import SourceType
-
-    return {
-        "source": SourceType,
-        "metric": Metric,
-        "model": AttributionModel,
-        "section": ReportSection,
-        "theme": Theme,
-        "catalog": Catalog,
-    }
+ITEM_TYPES: dict[str, type] = {
+    "source": SourceType,
+    "metric": Metric,
+    "model": AttributionModel,
+    "section": ReportSection,
+    "theme": Theme,
+    "catalog": Catalog,
+}
 
 
 def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
     """Call every ``register_*`` hook, one plugin at a time, so each item is traced to its plugin."""
     pm = pm or get_plugin_manager()
     registry = Registry()
-    types = _item_types()
     for kind, (hook_name, key) in KINDS.items():
         hook = getattr(pm.hook, hook_name)
         # registration order: entry points load sorted by name, hand-registered plugins after
@@ -216,7 +210,7 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
             plugin_name = impl.plugin_name
 
             def register(item: Any, *, _kind=kind, _key=key, _plugin=plugin_name) -> None:
-                expected = types[_kind]
+                expected = ITEM_TYPES[_kind]
                 if not isinstance(item, expected):
                     raise PluginError(
                         f"plugin '{_plugin}' registered {type(item).__name__!r} "

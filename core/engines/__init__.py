@@ -21,13 +21,24 @@ Two entry points, one per caller:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from roistory.attribution import Journeys, JourneyStats, with_orphans
+from roistory.attribution import (
+    Journeys,
+    JourneyStats,
+    build_journeys,
+    resolve_params,
+    run_model,
+    with_orphans,
+)
+from roistory.config import EngineConfig
+from roistory.engines.inputs import FileInput, FrameInput, SqlInput
+from roistory.engines.rules import NOT_SET, Rules, journey_rows_sql, summary_sql
+from roistory.engines.spark import SparkEngine
+from roistory.engines.sql_engines import DuckDBEngine, PostgresEngine
 from roistory.errors import ConfigError
 from roistory.paths import PathTable
 
@@ -47,33 +58,6 @@ __all__ = [
     "resolve_backend",
     "summary_for",
 ]
-
-
-@dataclass(frozen=True)
-class FrameInput:
-    """Touchpoints and conversion events (:func:`roistory.attribution.conversion_events`) in memory."""
-
-    touchpoints: pd.DataFrame
-    events: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class FileInput:
-    """Parquet/CSV files read by the engine itself; ``since``/``until`` keep events in [since, until)."""
-
-    touchpoints: Path
-    conversions: Path | None = None
-    since: pd.Timestamp | None = None
-    until: pd.Timestamp | None = None
-
-
-@dataclass(frozen=True)
-class SqlInput:
-    """Queries in the user's database returning the canonical columns (pushdown: the rules run there)."""
-
-    url: str
-    touchpoints: str  # a query, or a table name
-    conversions: str | None = None
 
 
 @dataclass
@@ -104,31 +88,21 @@ def resolve_backend(backend: str, *, rows: int | None = None, file_bytes: int | 
 def _engine(settings: Any, source: Any):
     """The SQL engine object for ``settings`` (an EngineConfig) and the input kind."""
     if isinstance(source, SqlInput):
-        from roistory.engines.sql_engines import PostgresEngine
-
         return PostgresEngine(source.url)
     backend = settings.backend
     if backend == "duckdb":
-        from roistory.engines.sql_engines import DuckDBEngine
-
         return DuckDBEngine(settings)
     if backend == "spark":
-        from roistory.engines.spark import SparkEngine
-
         return SparkEngine.get(settings)
     raise ConfigError(f"no SQL engine '{backend}'", key="engine.backend")
 
 
 def _labels(engine: Any, column: str) -> list[str]:
-    from roistory.engines.rules import NOT_SET
-
     values = engine.distinct(column)
     return sorted({NOT_SET if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values})
 
 
 def _rules(engine: Any, dimension: str, lookback_days: int, dormancy_days: int):
-    from roistory.engines.rules import Rules
-
     labels = _labels(engine, "segment")
     channel_labels = _labels(engine, "channel") if dimension != "channel" else None
     return Rules(lookback_days, dormancy_days, labels, channel_labels)
@@ -144,8 +118,6 @@ def summary_for(
     heuristics: dict[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> EngineSummary:
     """Path table, heuristic sums (model id → (rule, params)) and statistics, computed in the engine."""
-    from roistory.engines.rules import summary_sql
-
     engine = _engine(settings, source)
     with engine.inputs(source, dimension):
         rules = _rules(engine, dimension, lookback_days, dormancy_days)
@@ -185,6 +157,7 @@ def _summary(result: pd.DataFrame, labels: list[str], heuristics: dict) -> Engin
 
 def _path_table(paths: pd.DataFrame, labels: list[str]) -> PathTable:
     """Rows of (path of space-separated codes, conversions, revenue, nulls), sorted for a stable order."""
+    # pyarrow: pandas' optional string engine, needed only by the SQL engines
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -216,16 +189,11 @@ def journeys_for(
     The SQL engines return the kept touches in the in-memory engine's order, so
     every model gives bit-identical credit whichever engine built them.
     """
-    from roistory.attribution import build_journeys
-
     backend = resolve_backend(settings.backend if settings is not None else "auto", rows=len(touchpoints))
     if backend == "memory":
         return build_journeys(
             touchpoints, events, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days
         )
-    from roistory.config import EngineConfig
-    from roistory.engines.rules import journey_rows_sql, summary_sql
-
     settings = settings if settings is not None and settings.backend != "auto" else EngineConfig(backend=backend)
     source = FrameInput(touchpoints, events)
     engine = _engine(settings, source)
@@ -278,12 +246,8 @@ def credits_for(
     model on them; a SQL engine sums the heuristics in place and hands the path
     table to the models that can learn from it (``AttributionModel.from_paths``).
     """
-    from roistory.attribution import resolve_params, run_model
-
     backend = settings.backend if settings is not None else "auto"
     if backend == "memory" and not isinstance(source, SqlInput):
-        from roistory.attribution import build_journeys
-
         frames = source if isinstance(source, FrameInput) else None
         if frames is None:
             raise ConfigError("the memory engine reads its input through roistory's readers", key="engine.backend")
@@ -324,8 +288,6 @@ def engine_from_option(value: str | None, base: Any = None) -> Any:
 
     Overrides the backend of ``base`` (the report's ``engine:``), keeping its master and conf.
     """
-    from roistory.config import EngineConfig
-
     base = base if base is not None else EngineConfig()
     if value is None:
         return base

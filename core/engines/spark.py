@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
+from roistory.engines.inputs import FileInput, FrameInput, date_range_where
+from roistory.engines.sql_engines import frame_relations
 from roistory.errors import ConfigError, DataError
 
 REQUIRED = ("person_id", "timestamp", "channel")
@@ -100,8 +102,6 @@ class SparkEngine:
 
     @contextmanager
     def inputs(self, source: Any, dimension: str) -> Iterator[None]:
-        from roistory.engines import FileInput, FrameInput
-        from roistory.engines.sql_engines import frame_relations
 
         if isinstance(source, FrameInput):
             touches, conversions = frame_relations(source.touchpoints, source.events, dimension)
@@ -134,7 +134,7 @@ class SparkEngine:
             if column not in touches.columns:
                 raise DataError(f"has no '{column}' column", file=str(source.touchpoints), column=column)
         touches.createOrReplaceTempView("roistory_raw_touches")
-        where = _date_range(source)
+        where = date_range_where(source, "`")
         epoch = "unix_micros(CAST(`timestamp` AS TIMESTAMP))"
         self.spark.sql(
             f"SELECT CAST(person_id AS STRING) AS person_id, {epoch} AS t_us, CAST(`{dimension}` AS STRING) AS segment, "
@@ -169,10 +169,3 @@ class SparkEngine:
             raise DataError(f"engine spark: {str(exc).splitlines()[0]}", file="touchpoints") from None
 
 
-def _date_range(source: Any) -> str:
-    clauses = []
-    if source.since is not None:
-        clauses.append(f"`timestamp` >= TIMESTAMP '{pd.Timestamp(source.since).tz_localize(None)}'")
-    if source.until is not None:
-        clauses.append(f"`timestamp` < TIMESTAMP '{pd.Timestamp(source.until).tz_localize(None)}'")
-    return ("WHERE " + " AND ".join(clauses)) if clauses else ""

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from roistory.engines.inputs import FileInput, FrameInput, date_range_where
 from roistory.errors import ConfigError, DataError
 
 REQUIRED = ("person_id", "timestamp", "channel")
@@ -72,7 +73,6 @@ class DuckDBEngine:
 
     @contextmanager
     def inputs(self, source: Any, dimension: str) -> Iterator[None]:
-        from roistory.engines import FileInput, FrameInput
 
         if isinstance(source, FrameInput):
             touches, conversions = frame_relations(source.touchpoints, source.events, dimension)
@@ -114,7 +114,7 @@ class DuckDBEngine:
                 raise DataError(f"has no '{column}' column", file=str(source.touchpoints), column=column)
         scan = self._scan(source.touchpoints)
         self._check_required(scan, source.touchpoints, REQUIRED)
-        where = _date_range(source)
+        where = date_range_where(source, '"')
         # input order breaks ties at equal timestamps; one file needs no sort for it
         seq = "file_row_number" if source.touchpoints.is_file() else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
         self.connection.execute(
@@ -172,14 +172,6 @@ class DuckDBEngine:
             raise DataError(f"engine duckdb: {str(exc).splitlines()[0]}", file="touchpoints") from None
 
 
-def _date_range(source: Any) -> str:
-    """WHERE clause keeping [since, until): pushed into the Parquet scan (row groups outside are skipped)."""
-    clauses = []
-    if source.since is not None:
-        clauses.append(f"\"timestamp\" >= TIMESTAMP '{pd.Timestamp(source.since).tz_localize(None)}'")
-    if source.until is not None:
-        clauses.append(f"\"timestamp\" < TIMESTAMP '{pd.Timestamp(source.until).tz_localize(None)}'")
-    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
 class PostgresEngine:

@@ -8,19 +8,17 @@ the normaliser, currency conversion) can import it without importing each other.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from roistory.errors import DataError
+from roistory.items import SourceType  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     import pandera.pandas as pa_schema
 
-    from roistory.config import Config, SourceConfig
+    from roistory.config import SourceConfig
 
 # A reader may attach these to the DataFrame it returns (``frame.attrs[...]``):
 FINDINGS_ATTR = "roistory.findings"
@@ -39,26 +37,6 @@ HEADERS_ATTR = "roistory.headers"
 OPTIONS_ATTR = "roistory.options"
 """dict: defaults for the core options (``date_order``, ``decimal``, ...) that the export
 format implies (LinkedIn writes US dates); the source's own ``options`` win."""
-
-
-@dataclass(frozen=True)
-class SourceType:
-    """A kind of source a report's ``sources[].type`` can name.
-
-    ``read(source, config)`` returns the raw rows; the DataFrame's index is the
-    row number quoted in error messages (for a CSV, the line number).
-
-    ``chunks(source, config)``, when given, yields the same rows in several
-    DataFrames (consecutive, each indexed by row number): the core then
-    normalises one chunk at a time, so a file larger than memory is never held
-    whole. ``read`` must still work (other tools call it).
-    """
-
-    name: str
-    read: Callable[[SourceConfig, Config], pd.DataFrame]
-    description: str = ""
-    chunks: Callable[[SourceConfig, Config], Iterable[pd.DataFrame]] | None = None
-    needs_path: bool = False  # True: a missing ``path`` is a config error naming sources[i].path
 
 
 # Column kinds: "str", "date" (a day), "timestamp", "number" (>= 0), "signed" (any number), "flag" (0/1)
