@@ -166,11 +166,14 @@ def run_attribute(
     progress: bool | None = None,
     engine: str | None = None,
     sql_input: Any = None,
+    since: Any = None,
+    until: Any = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Read, validate, build journeys and run the models: credits per model id, and the models' labels.
 
     ``engine`` is ``--engine`` (auto: DuckDB reads files over 512 MiB itself);
     ``sql_input`` a :class:`roistory.engines.SqlInput` (the rules run in that database).
+    ``since``/``until`` (timestamps) keep the events in [since, until); a file engine reads only those.
     """
     # the engine (pandas, the plugins) loads when the command runs, not for `roistory --help`
     from roistory.attribution import conversion_events
@@ -202,7 +205,7 @@ def run_attribute(
     if sql_input is not None or engine_settings.backend != "memory":
         # the rules run where the data is (DuckDB over the files, Spark, the database);
         # only the path table and the per-channel sums come back
-        source = sql_input if sql_input is not None else FileInput(touchpoints_path, conversions_path)
+        source = sql_input if sql_input is not None else FileInput(touchpoints_path, conversions_path, since, until)
         with _progress(["attribute"], bool(progress)) as step:
             results, stats = credits_for(
                 source,
@@ -241,6 +244,8 @@ def run_attribute(
             )
         if dimension not in touchpoints:
             raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
+        touchpoints = _in_range(touchpoints, since, until)
+        conversions = _in_range(conversions, since, until)
         events = conversion_events(touchpoints, conversions)
         journeys, stats = journeys_by_dimension(touchpoints, events, [dimension], settings, engine_settings)[dimension]
         del touchpoints
@@ -251,6 +256,33 @@ def run_attribute(
             results[model.id] = model_credits(model, journeys, stats, settings.params.get(model.id), provider=provider)
 
     return _noted(results, stats, settings), {m.id: m.label for m in models}
+
+
+def _in_range(table: Any, since: Any, until: Any) -> Any:
+    """The rows of ``table`` (or None) whose timestamp lies in [since, until): the file engines' date-range rule."""
+    if table is None or (since is None and until is None):
+        return table
+    keep = table["timestamp"].notna()
+    if since is not None:
+        keep &= table["timestamp"] >= since
+    if until is not None:
+        keep &= table["timestamp"] < until
+    return table[keep]
+
+
+def _timestamp_option(value: str | None, option: str) -> Any:
+    """``--since``/``--until``: an ISO date or date-time."""
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise ConfigError(f"'{value}' is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)", key=option)
+    return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
 
 def _noted(results: dict[str, Any], stats: Any, settings: AttributionConfig) -> dict[str, Any]:
@@ -274,6 +306,8 @@ def _noted(results: dict[str, Any], stats: Any, settings: AttributionConfig) -> 
 @click.option("--timezone", default="UTC", show_default=True, help="Time zone of timestamps without one; zoned ones are converted to it.")
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: for inputs over 50 MB).")
 @click.option("--engine", help="memory, duckdb, spark or a Spark master URL (default: DuckDB for files over 512 MiB).")
+@click.option("--since", help="Keep events at or after this date (YYYY-MM-DD[THH:MM]); DuckDB and Spark read only those.")
+@click.option("--until", help="Keep events before this date (exclusive).")
 @click.option("--query", "query", help="With a database URL as TOUCHPOINTS: the touchpoints query (or table) run there.")
 @click.option("--conversions-query", help="With a database URL as TOUCHPOINTS: the conversions query (or table).")
 def attribute(
@@ -288,6 +322,8 @@ def attribute(
     timezone: str,
     progress: bool | None,
     engine: str | None,
+    since: str | None,
+    until: str | None,
     query: str | None,
     conversions_query: str | None,
 ) -> None:
@@ -303,6 +339,8 @@ def attribute(
             if not query:
                 raise ConfigError("a database URL as TOUCHPOINTS needs --query (the touchpoints query or table)", key="--query")
             sql_input = SqlInput(touchpoints, query, conversions_query)
+            if since or until:
+                raise ConfigError("--since/--until filter files; with a database, put the date range in --query", key="--since")
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format '{fmt}'; use table, csv or json", key="--format")
         params: dict[str, dict[str, Any]] = {}
@@ -320,6 +358,8 @@ def attribute(
             progress=progress,
             engine=engine,
             sql_input=sql_input,
+            since=_timestamp_option(since, "--since"),
+            until=_timestamp_option(until, "--until"),
         )
     except RoistoryError as exc:
         raise AttributeFailed(str(exc), exc.exit_code) from None

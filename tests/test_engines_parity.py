@@ -322,3 +322,48 @@ def test_attribute_in_duckdb_rejects_missing_required_values(cli, tmp_path):
     assert result.stderr.strip().count("\n") == 0
     missing = int(touchpoints["channel"].isna().sum())
     assert f"column 'channel': {missing} rows have no value" in result.stderr
+
+
+def test_attribute_date_range_keeps_the_same_events_on_every_file_engine(cli, tmp_path):
+    """--since/--until: DuckDB pushes the range into the Parquet scan, memory filters after reading; same credit."""
+    touchpoints, conversions = _random_set(13, people=300)
+    touchpoints["channel"] = touchpoints["channel"].fillna("Other")
+    touchpoints.to_parquet(tmp_path / "t.parquet")
+    conversions.to_parquet(tmp_path / "c.parquet")
+    stamps = pd.to_datetime(conversions["timestamp"]).sort_values()
+    since, until = stamps.iloc[len(stamps) // 4], stamps.iloc[3 * len(stamps) // 4]
+    window = ["--since", since.isoformat(), "--until", until.isoformat()]
+    files = ["t.parquet", "--conversions", "c.parquet", *window]
+    memory = _attribute_csv(cli, tmp_path, *files, "--engine", "memory")
+    duckdb = _attribute_csv(cli, tmp_path, *files, "--engine", "duckdb")
+    assert list(duckdb.index) == list(memory.index)
+    np.testing.assert_allclose(duckdb.to_numpy(float), memory.to_numpy(float), rtol=1e-9, atol=1e-9)
+    inside = ((stamps >= since) & (stamps < until)).sum()
+    assert 0 < inside < len(conversions)
+    assert memory.loc["linear"]["conversions"].sum() == pytest.approx(inside, rel=1e-12)
+
+
+def test_bad_since_is_one_line(cli, tmp_path):
+    touchpoints, conversions = _random_set(14, people=5)
+    touchpoints.to_csv(tmp_path / "t.csv", index=False)
+    conversions.to_csv(tmp_path / "c.csv", index=False)
+    result = cli.run("attribute", "t.csv", "--conversions", "c.csv", "--model", "linear", "--since", "last week",
+                     cwd=tmp_path)  # fmt: skip
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "--since" in result.stderr and "last week" in result.stderr
+
+
+def test_missing_pyspark_names_the_extra(cli, tmp_path):
+    """Without the spark extra, --engine spark stops with one line naming it (pyspark hidden by a stub package)."""
+    touchpoints, conversions = _random_set(15, people=5)
+    touchpoints.to_csv(tmp_path / "t.csv", index=False)
+    conversions.to_csv(tmp_path / "c.csv", index=False)
+    stub = tmp_path / "stub" / "pyspark"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError('No module named pyspark')\n")
+    env = {**os.environ, "PYTHONPATH": str(stub.parent)}
+    result = cli.run("attribute", "t.csv", "--conversions", "c.csv", "--model", "linear", "--engine", "spark",
+                     cwd=tmp_path, env=env)  # fmt: skip
+    assert result.code == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "pip install 'roistory[spark]'" in result.stderr and "engine.backend" in result.stderr

@@ -21,6 +21,7 @@ import pandas as pd
 from roistory.engines.inputs import FileInput, FrameInput, date_range_where
 from roistory.engines.sql_engines import frame_relations
 from roistory.errors import ConfigError, DataError
+from roistory.extras import require_extra
 
 REQUIRED = ("person_id", "timestamp", "channel")
 
@@ -69,15 +70,10 @@ class SparkEngine:
 
     @staticmethod
     def _start(master: str, conf: dict[str, str]) -> Any:
-        try:
-            from pyspark.sql import SparkSession  # heavy optional dependency: the spark extra
-        except ImportError:
-            raise ConfigError(
-                "engine spark needs the spark extra: pip install 'roistory[spark]'", key="engine.backend"
-            ) from None
+        session_type = require_extra("pyspark.sql", "spark", needed_for="engine spark", key="engine.backend").SparkSession
         _check_java()
         _check_master(master)
-        builder = SparkSession.builder.master(master).appName("roistory")
+        builder = session_type.builder.master(master).appName("roistory")
         defaults = {
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.execution.arrow.pyspark.enabled": "true",
