@@ -241,7 +241,7 @@ def read_meta_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
     date_header = next((h for h, t in mapping.items() if t == "date"), None)
     if date_header in _META_DAY and "end_date" in frame.columns:
         # a daily breakdown: "Reporting ends" is the report's last day, not the row's
-        frame.rename(columns={"end_date": next(h for h, t in mapping.items() if t == "end_date")}, inplace=True)
+        frame = frame.rename(columns={"end_date": next(h for h, t in mapping.items() if t == "end_date")})
     set_default(frame, source, "channel", "Paid Social")
     set_default(frame, source, "platform", "Meta Ads")
     return frame
