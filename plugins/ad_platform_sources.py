@@ -69,6 +69,7 @@ GOOGLE_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "date": ("Día", "Semana", "Mes"), "campaign": ("Campaña",), "media_type": ("Tipo de campaña",),
         "currency": ("Código de moneda",), "impressions": ("Impr.", "Impresiones"), "clicks": ("Clics",),
         "cost": ("Coste",), "platform_conversions": ("Conversiones",),
+        "impression_share": ("Cuota de impr. de búsqueda",),  # seen (several projects reading es downloads)
     },
     "es_419": {"cost": ("Costo",)},  # doc (help 2454071 es-419)
     "id": {  # ui (help 2454071 id, an Indonesian agency's walkthrough: Klik, Tayangan/Tygn., Biaya)

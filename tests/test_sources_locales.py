@@ -291,6 +291,16 @@ def test_localized_campaign_types_map_to_channels(tmp_path, language):
     assert not findings(loaded, "campaign_types_unmapped")
 
 
+def test_spanish_search_impression_share(tmp_path):
+    shares = ["45,32 %", "< 10 %", "> 90 %"]
+    lines = ["Informe de campañas", "1 de julio de 2025 - 31 de julio de 2025",
+             "Día,Campaña,Tipo de campaña,Coste,Impr.,Clics,Cuota de impr. de búsqueda"]
+    lines += [f'2025-07-0{i + 1},Marca,Búsqueda,"12,50",100,4,"{share}"' for i, share in enumerate(shares)]
+    frame, _ = load(tmp_path, "\n".join(lines) + "\n")
+    assert frame["impression_share"].tolist() == pytest.approx([0.4532, 0.1, 0.9])
+    assert set(frame["channel"]) == {"Paid Search"}
+
+
 def test_an_unmapped_campaign_type_is_a_warning_naming_channel_map(tmp_path):
     content = google_ads_export("nl", types={"Search": "Zoeken", "Video": "Video"})
     frame, loaded = load(tmp_path, content)
