@@ -229,8 +229,7 @@ def read_google_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
         _date_from_title(frame, source, config)
     if "media_type" in frame.columns and not _has(frame, source, "channel"):
         frame["channel"] = _channels(frame["media_type"])
-        type_header = next(h for h, t in mapping.items() if t == "media_type")
-        _unmapped_types_finding(frame, source, frame["media_type"], type_header)
+        _unmapped_types_finding(frame, source, mapping)
     set_default(frame, source, "channel", "Paid Search")
     set_default(frame, source, "platform", "Google Ads")
     return frame
@@ -293,19 +292,24 @@ def _channels(campaign_types: pd.Series) -> pd.Series:
     return types.map(lambda v: lookup.get(v.casefold(), v) if isinstance(v, str) and v and v != "--" else "Paid Search").astype("str")
 
 
-def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, campaign_types: pd.Series, header: str) -> None:
-    """A warning naming the campaign types no default channel (and no channel_map) covers:
-    each became a channel of its own name, which the report cannot know is right."""
+def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, mapping: dict[str, str]) -> None:
+    """A warning naming the campaign types no default channel covers on rows no channel_map
+    entry settles: each became a channel of its own name, which the report cannot know is right."""
     known = {name.casefold() for name in GOOGLE_ADS_CHANNELS}
-    mapped = next((m for c, m in source.channel_map.items() if str(c).strip().casefold() == header.casefold()), {})
-    known |= {str(value).strip().casefold() for value in mapped}
-    types = campaign_types.astype("str").str.strip()
-    unmapped = sorted({v for v in types.dropna().unique() if v and v != "--" and v.casefold() not in known})
-    if not unmapped:
+    types = frame["media_type"].astype("str").str.strip()
+    unknown = types.notna() & (types != "") & (types != "--") & ~types.str.casefold().isin(known)
+    for column, channels in source.channel_map.items():  # the rows a channel_map entry settles
+        key = str(column).strip().casefold()
+        name = next((mapping.get(h, h) for h in [*mapping, *frame.columns] if str(h).casefold() == key), None)
+        if name in frame.columns:
+            values = frame[name].astype("str").str.strip().str.casefold()
+            unknown &= ~values.isin({str(v).strip().casefold() for v in channels})
+    if not unknown.any():
         return
-    rows = int(types.isin(unmapped).sum())
+    unmapped = sorted(types[unknown].unique())
+    rows = int(unknown.sum())
+    header = next(h for h, t in mapping.items() if t == "media_type")
     shown = ", ".join(f"'{v}'" for v in unmapped[:6]) + (", …" if len(unmapped) > 6 else "")
-    example = unmapped[0]
     add_findings(
         frame,
         Finding(
@@ -313,7 +317,7 @@ def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, campaign_
             "campaign_types_unmapped",
             rows,
             f"source '{source.name}': campaign types with no known channel ({shown}) became channels of their own "
-            f"name on {rows} {'row' if rows == 1 else 'rows'}; set channel_map: {{'{header}': {{'{example}': <channel>, …}}}}",
+            f"name on {rows} {'row' if rows == 1 else 'rows'}; set channel_map: {{'{header}': {{'{unmapped[0]}': <channel>, …}}}}",
         ),
     )
 

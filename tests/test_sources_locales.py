@@ -313,6 +313,10 @@ def test_an_unmapped_campaign_type_is_a_warning_naming_channel_map(tmp_path):
     frame, loaded = load(tmp_path, content, channel_map={"Campagnetype": {"Zoeken": "Paid Search"}})
     assert not findings(loaded, "campaign_types_unmapped")
     assert set(frame.loc[frame["campaign"] == "Brand", "channel"]) == {"Paid Search"}
+    # a map on another column settles the rows it names, and only those
+    frame, loaded = load(tmp_path, content, channel_map={"Campagne": {"Brand": "Brand Search"}})
+    assert not findings(loaded, "campaign_types_unmapped")
+    assert set(frame.loc[frame["campaign"] == "Brand", "channel"]) == {"Brand Search"}
 
 
 def test_channel_map_naming_an_unknown_column(tmp_path):
