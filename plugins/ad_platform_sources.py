@@ -121,10 +121,11 @@ GOOGLE_ADS = ExportFormat.in_languages("Google Ads", GOOGLE_ADS_LANGUAGES, requi
 # Campaign type -> channel (a source's channel_map overrides it). The type names are Google's
 # (en: seen for Search and Display; product names for the rest); zh values: one each; es:
 # ui (help 10724896 es and 14951594 es name the type "Máximo rendimiento", the Search
-# campaigns "de Búsqueda"); id: ui (Google Ads API guides hl=id: "Performa Maksimal"); ja: doc
-# (Google's Japanese GA4 dimension reference lists the campaign types 検索, ディスプレイ,
-# ショッピング, 動画, ファインド, アプリ, スマート, ホテル, ローカル, P-MAX). Other languages'
-# values were not found: a type this map lacks is a finding naming the channel_map to set.
+# campaigns "de Búsqueda"); id: ui (Google Ads API guides hl=id: "Performa Maksimal"); ja: one
+# (a project quoting Google's Japanese GA4 dimension reference: 検索, ディスプレイ, ショッピング,
+# 動画, ファインド, アプリ, スマート, ホテル, ローカル, P-MAX; 検索 also in a script driving the
+# ja UI). Other languages' values were not found: a type this map lacks is a finding naming
+# the channel_map to set.
 GOOGLE_ADS_CHANNELS = {
     "Search": "Paid Search", "搜索": "Paid Search", "搜尋": "Paid Search", "Búsqueda": "Paid Search", "検索": "Paid Search",
     "Display": "Display", "展示": "Display", "多媒體": "Display", "ディスプレイ": "Display",
