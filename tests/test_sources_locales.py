@@ -398,6 +398,31 @@ def test_default_won_and_lost_stages(tmp_path, won, lost):
     assert frame["lost_at"].notna().tolist() == [False, True]
 
 
+def test_a_portuguese_hubspot_deals_export(tmp_path):
+    # pt-BR headers as found in public projects reading real exports (docs/sources.md)
+    deals = [("101", "Acme", "Fechado ganho", "1500", "2026-10-14", "2026-09-01"),
+             ("102", "Beta", "Fechado perdido", "900.5", "2026-10-20", "2026-09-03"),
+             ("103", "Gama", "Negociação", "", "", "2026-10-02")]
+    lines = ["ID do registro.,Nome do negócio,Etapa do negócio,Valor,Data de fechamento,Data de criação,Pipeline"]
+    lines += [f"{i},{name},{stage},{amount},{close},{created},Pipeline de Vendas" for i, name, stage, amount, close, created in deals]
+    (tmp_path / "negocios.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    config = config_from_dict(
+        {"report": {"period": "2026-10"},
+         "sources": [{"name": "deals", "type": "hubspot", "path": "negocios.csv", "table": "leads"}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    frame = tables["leads"]
+    typed = pd.DataFrame(deals, columns=["id", "name", "stage", "amount", "close", "created"])
+    assert frame["lead_id"].tolist() == typed["id"].tolist()
+    assert frame["amount"].sum() == pytest.approx(pd.to_numeric(typed["amount"]).sum())
+    assert frame["won_at"].notna().tolist() == (typed["stage"] == "Fechado ganho").tolist()
+    assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fechado perdido").tolist()
+    assert frame["won_at"].dropna().dt.strftime("%Y-%m-%d").tolist() == ["2026-10-14"]
+    assert frame["created_at"].dt.strftime("%Y-%m-%d").tolist() == typed["created"].tolist()
+    assert not findings(inputs[0], "stages_unmatched")
+
+
 def test_stages_that_match_nothing_are_a_warning(tmp_path):
     rows = ["1,A,P,Gewonnen!,1000,2026-10-14,2026-09-01", "2,B,P,Weg,900,2026-10-15,2026-09-02"]
     frame, loaded = load_deals(tmp_path, rows)
