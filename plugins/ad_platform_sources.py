@@ -9,13 +9,17 @@ columns, so a report needs no ``columns:`` map:
   "1,234", "$1,153.81", "12.50%", "< 10%", "--" are read as numbers or missing.
   Columns: Day (or Date, Week), Campaign, Campaign type → media_type, Currency
   code → currency, Impr., Clicks, Cost, Conv., Search impr. share,
-  Country/Territory → market. Channel: "Paid Search" unless the report sets it.
-- meta_ads: an Ads Manager export. Reporting starts (or Day) → date; Campaign
-  name; Ad set name → audience; Impressions; Link clicks (else Clicks (all));
-  Results → platform_conversions; "Amount spent (USD)" → cost, the currency
-  taken from the header. Rows covering several days (an export without a daily
-  breakdown) are dated at "Reporting starts" and counted in a finding.
-  Channel: "Paid Social".
+  Country/Territory → market. Channel: from the campaign type
+  (GOOGLE_ADS_CHANNELS; a type it lacks keeps its name and is a warning naming
+  the channel_map to set), "Paid Search" without one.
+- meta_ads: an Ads Manager export. Reporting starts (or Day) → date; Reporting
+  ends → end_date (rows covering several days are spread over them by the
+  core); Campaign name; Ad set name → audience; Impressions; Link clicks (else
+  Clicks (all)); Results → platform_conversions; "Amount spent (USD)" → cost,
+  the currency taken from the header. Channel: "Paid Social".
+
+Headers are recognised in the UI languages of GOOGLE_ADS_LANGUAGES and
+META_ADS_LANGUAGES (each with where it was found; docs/sources.md).
 - linkedin_ads: a Campaign Manager performance report (UTF-16, tab-separated,
   report lines above the header, US dates "10/1/2026"). Start Date (in UTC) →
   date, Campaign Name, Campaign Type → media_type, Currency, Total Spent → cost,
