@@ -301,6 +301,32 @@ def test_spanish_search_impression_share(tmp_path):
     assert set(frame["channel"]) == {"Paid Search"}
 
 
+def test_japanese_excel_csv_utf16_tab_separated(tmp_path):
+    # Google's "Excel CSV" download: UTF-16 with a BOM, tab-separated, numbers unquoted
+    headers, total_label, decimal, group = LANGUAGES["ja"]
+    types = {"Search": "検索", "Video": "P-MAX", "Display": "ディスプレイ"}
+    lines = ["キャンペーン レポート", "2025年7月8日～2025年7月10日", "\t".join(headers)]
+    for day, campaign, kind, cost, impressions, clicks in ROWS:
+        cells = [day, campaign, types[kind], f"{cost:,.2f}", f"{impressions:,}", f"{clicks:,}"]
+        lines.append("\t".join(cells))
+    typed = pd.DataFrame(ROWS, columns=["day", "campaign", "type", "cost", "impressions", "clicks"])
+    lines.append("\t".join([total_label, "--", "--", f"{typed['cost'].sum():,.2f}", f"{typed['impressions'].sum():,}",
+                            f"{typed['clicks'].sum():,}"]))
+    (tmp_path / "export.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-16"))
+    config = config_from_dict(
+        {"report": {"period": "2025-07", "currency": "JPY"},
+         "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    frame = tables["spend"]
+    assert frame["cost"].sum() == pytest.approx(typed["cost"].sum())
+    assert frame["impressions"].tolist() == typed["impressions"].astype(float).tolist()
+    channels = dict(zip(frame["campaign"], frame["channel"], strict=False))
+    assert channels == {"Brand": "Paid Search", "Launch video": "Performance Max", "Retargeting": "Display"}
+    assert findings(inputs[0], "totals_reconciled") and not findings(inputs[0], "campaign_types_unmapped")
+
+
 def test_an_unmapped_campaign_type_is_a_warning_naming_channel_map(tmp_path):
     content = google_ads_export("nl", types={"Search": "Zoeken", "Video": "Video"})
     frame, loaded = load(tmp_path, content)
