@@ -9,13 +9,17 @@ columns, so a report needs no ``columns:`` map:
   "1,234", "$1,153.81", "12.50%", "< 10%", "--" are read as numbers or missing.
   Columns: Day (or Date, Week), Campaign, Campaign type → media_type, Currency
   code → currency, Impr., Clicks, Cost, Conv., Search impr. share,
-  Country/Territory → market. Channel: "Paid Search" unless the report sets it.
-- meta_ads: an Ads Manager export. Reporting starts (or Day) → date; Campaign
-  name; Ad set name → audience; Impressions; Link clicks (else Clicks (all));
-  Results → platform_conversions; "Amount spent (USD)" → cost, the currency
-  taken from the header. Rows covering several days (an export without a daily
-  breakdown) are dated at "Reporting starts" and counted in a finding.
-  Channel: "Paid Social".
+  Country/Territory → market. Channel: from the campaign type
+  (GOOGLE_ADS_CHANNELS; a type it lacks keeps its name and is a warning naming
+  the channel_map to set), "Paid Search" without one.
+- meta_ads: an Ads Manager export. Reporting starts (or Day) → date; Reporting
+  ends → end_date (rows covering several days are spread over them by the
+  core); Campaign name; Ad set name → audience; Impressions; Link clicks (else
+  Clicks (all)); Results → platform_conversions; "Amount spent (USD)" → cost,
+  the currency taken from the header. Channel: "Paid Social".
+
+Headers are recognised in the UI languages of GOOGLE_ADS_LANGUAGES and
+META_ADS_LANGUAGES (each with where it was found; docs/sources.md).
 - linkedin_ads: a Campaign Manager performance report (UTF-16, tab-separated,
   report lines above the header, US dates "10/1/2026"). Start Date (in UTC) →
   date, Campaign Name, Campaign Type → media_type, Currency, Total Spent → cost,
@@ -36,7 +40,9 @@ from roistory.api import (
     TITLE_ATTR,
     DataError,
     ExportFormat,
+    Finding,
     SourceType,
+    add_findings,
     date_range_in,
     hookimpl,
     read_export,
@@ -67,6 +73,7 @@ GOOGLE_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "date": ("Día", "Semana", "Mes"), "campaign": ("Campaña",), "media_type": ("Tipo de campaña",),
         "currency": ("Código de moneda",), "impressions": ("Impr.", "Impresiones"), "clicks": ("Clics",),
         "cost": ("Coste",), "platform_conversions": ("Conversiones",),
+        "impression_share": ("Cuota de impr. de búsqueda",),  # seen (several projects reading es downloads)
     },
     "es_419": {"cost": ("Costo",)},  # doc (help 2454071 es-419)
     "id": {  # ui (help 2454071 id, an Indonesian agency's walkthrough: Klik, Tayangan/Tygn., Biaya)
@@ -116,61 +123,92 @@ GOOGLE_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
 GOOGLE_ADS = ExportFormat.in_languages("Google Ads", GOOGLE_ADS_LANGUAGES, required=("cost",))
 
 # Campaign type -> channel (a source's channel_map overrides it). The type names are Google's
-# (en: seen for Search and Display; product names for the rest); zh values: one each.
+# (en: seen for Search and Display; product names for the rest); zh values: one each; es:
+# ui (help 10724896 es and 14951594 es name the type "Máximo rendimiento", the Search
+# campaigns "de Búsqueda"); id: ui (Google Ads API guides hl=id: "Performa Maksimal"); ja: one
+# (a project quoting Google's Japanese GA4 dimension reference: 検索, ディスプレイ, ショッピング,
+# 動画, ファインド, アプリ, スマート, ホテル, ローカル, P-MAX; 検索 also in a script driving the
+# ja UI). Other languages' values were not found: a type this map lacks is a finding naming
+# the channel_map to set.
 GOOGLE_ADS_CHANNELS = {
-    "Search": "Paid Search", "搜索": "Paid Search", "搜尋": "Paid Search",
-    "Display": "Display", "展示": "Display", "多媒體": "Display",
+    "Search": "Paid Search", "搜索": "Paid Search", "搜尋": "Paid Search", "Búsqueda": "Paid Search", "検索": "Paid Search",
+    "Display": "Display", "展示": "Display", "多媒體": "Display", "ディスプレイ": "Display",
     "Performance Max": "Performance Max", "效果最大化": "Performance Max", "最高成效": "Performance Max",
-    "Video": "Online Video", "YouTube": "Online Video", "视频": "Online Video", "影片": "Online Video",
-    "Shopping": "Shopping", "购物": "Shopping", "購物": "Shopping",
-    "Demand Gen": "Demand Gen", "Discovery": "Demand Gen",
-    "App": "App", "Smart": "Smart", "Hotel": "Hotel", "Local": "Local",
+    "Máximo rendimiento": "Performance Max", "Performa Maksimal": "Performance Max", "P-MAX": "Performance Max",
+    "Video": "Online Video", "YouTube": "Online Video", "视频": "Online Video", "影片": "Online Video", "動画": "Online Video",
+    "Shopping": "Shopping", "购物": "Shopping", "購物": "Shopping", "ショッピング": "Shopping",
+    "Demand Gen": "Demand Gen", "Discovery": "Demand Gen", "ファインド": "Demand Gen",
+    "App": "App", "アプリ": "App", "Smart": "Smart", "スマート": "Smart", "Hotel": "Hotel", "ホテル": "Hotel",
+    "Local": "Local", "ローカル": "Local",
 }
 
 # Meta Ads Manager exports: "Reporting starts"/"Reporting ends" frame each row's days; the
-# spend header carries the account currency ("Amount spent (EUR)"). Found: en, pt (pt-BR),
-# es: seen; fr: seen/one; de: seen (a real German export) and one; it: one. nl, id, ja, zh:
-# not found, so not listed (map them with columns:).
+# spend header carries the account currency ("Amount spent (EUR)"), the only currency column
+# found outside en/es. Where each language was found (confidence as for Google Ads above):
 META_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
+    "en": {  # seen
         "date": ("Day", "Reporting starts", "Date"), "end_date": ("Reporting ends",),
         "campaign": ("Campaign name", "Campaign"), "audience": ("Ad set name", "Ad Set Name"),
         "impressions": ("Impressions",), "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
         "platform_conversions": ("Results",), "cost": ("Amount spent (*)", "Amount spent", "Spend"),
         "currency": ("Currency",), "market": ("Country",),
     },
-    "pt": {
+    "pt": {  # seen (pt-BR)
         "date": ("Dia", "Início dos relatórios"), "end_date": ("Encerramento dos relatórios",),
         "campaign": ("Nome da campanha",), "audience": ("Nome do conjunto de anúncios",),
         "impressions": ("Impressões",), "clicks": ("Cliques no link", "Cliques (todos)"),
         "platform_conversions": ("Resultados",), "cost": ("Valor usado (*)",),
     },
-    "es": {
-        "date": ("Día", "Inicio del informe"), "campaign": ("Nombre de la campaña",),
+    "es": {  # seen; "Fin del informe": seen (three projects reading real es exports, one with its file name)
+        "date": ("Día", "Inicio del informe"), "end_date": ("Fin del informe",), "campaign": ("Nombre de la campaña",),
         "audience": ("Nombre del conjunto de anuncios",), "impressions": ("Impresiones",),
         "clicks": ("Clics en el enlace", "Clics (todos)"), "platform_conversions": ("Resultados",),
         "cost": ("Importe gastado (*)",), "currency": ("Divisa",),
     },
-    "fr": {
-        "date": ("Jour", "Début des rapports"), "campaign": ("Nom de la campagne",),
+    "fr": {  # seen/one; "Fin des rapports": seen (two projects reading real fr exports)
+        "date": ("Jour", "Début des rapports"), "end_date": ("Fin des rapports",), "campaign": ("Nom de la campagne",),
         "audience": ("Nom de l'ensemble de publicités",), "impressions": ("Impressions",),
         "clicks": ("Clics sur un lien", "Clics sur le lien", "Clics (tous)"),
         "platform_conversions": ("Résultats",), "cost": ("Montant dépensé (*)",),
     },
-    "de": {
+    "de": {  # seen (a real German export) and one; no "Reporting starts/ends" header found
         "date": ("Tag",), "campaign": ("Kampagnenname",), "audience": ("Name der Anzeigengruppe",),
         "impressions": ("Impressionen",), "clicks": ("Link-Klicks", "Klicks (alle)"),
         "platform_conversions": ("Ergebnisse",), "cost": ("Ausgegebener Betrag (*)",),
     },
-    "it": {
-        "date": ("Giorno",), "campaign": ("Nome della campagna",), "audience": ("Nome del gruppo di inserzioni",),
-        "impressions": ("Impressioni",), "clicks": ("Clic sul link", "Clic (tutti)"),
-        "platform_conversions": ("Risultati",), "cost": ("Importo speso (*)",),
+    "it": {  # one; Impression: seen (three projects); Inizio/Fine dei report: one (a writer of Meta-shaped files)
+        "date": ("Giorno", "Inizio dei report"), "end_date": ("Fine dei report",), "campaign": ("Nome della campagna",),
+        "audience": ("Nome del gruppo di inserzioni",), "impressions": ("Impression", "Impressioni"),
+        "clicks": ("Clic sul link", "Clic (tutti)"), "platform_conversions": ("Risultati",), "cost": ("Importo speso (*)",),
+    },
+    "nl": {  # seen (three projects reading real nl exports: Start/Einde rapportage, Besteed bedrag (EUR), Weergaven)
+        "date": ("Start rapportage",), "end_date": ("Einde rapportage",), "campaign": ("Campagnenaam",),
+        "audience": ("Naam advertentieset",), "impressions": ("Weergaven",), "clicks": ("Klikken op links", "Klikken (alle)"),
+        "platform_conversions": ("Resultaten",), "cost": ("Besteed bedrag (*)",),
+    },
+    "id": {  # seen (several projects reading real id exports: Awal/Akhir pelaporan, Jumlah yang dibelanjakan (IDR))
+        "date": ("Awal pelaporan",), "end_date": ("Akhir pelaporan",), "campaign": ("Nama kampanye",),
+        "audience": ("Nama set iklan",), "impressions": ("Impresi",), "clicks": ("Klik tautan", "Klik (semua)"),
+        "platform_conversions": ("Hasil",), "cost": ("Jumlah yang dibelanjakan (*)",),
+    },
+    "zh_Hant": {  # seen (several projects reading zh-TW exports: 分析報告開始/結束, 花費金額 (TWD)); 天數: one
+        "date": ("天數", "分析報告開始"), "end_date": ("分析報告結束",), "campaign": ("行銷活動名稱",),
+        "audience": ("廣告組合名稱",), "impressions": ("曝光次數",), "clicks": ("連結點擊次數", "點擊次數（全部）"),
+        "platform_conversions": ("成果",), "cost": ("花費金額 (*)",),
+    },
+    "zh_Hans": {  # one (a project reading real zh-CN exports); its "Reporting ends" header was not found
+        "date": ("报告开始日期",), "campaign": ("广告系列名称",), "impressions": ("展示次数",),
+        "clicks": ("链接点击量", "点击量（全部）"), "cost": ("已花费金额 (*)",),
+    },
+    "ja": {  # seen (several projects reading ja exports: レポート開始日/終了日, 消化金額 (JPY), 日)
+        "date": ("日", "レポート開始日"), "end_date": ("レポート終了日",), "campaign": ("キャンペーン名",),
+        "audience": ("広告セット名",), "impressions": ("インプレッション",), "clicks": ("リンクのクリック", "クリック(すべて)"),
+        "platform_conversions": ("結果",), "cost": ("消化金額 (*)",),
     },
 }
 META_ADS = ExportFormat.in_languages("Meta Ads Manager", META_ADS_LANGUAGES, required=("date", "cost"))
 # the headers of a daily breakdown: a row is that day, whatever "Reporting ends" says
-_META_DAY = {"Day", "Dia", "Día", "Jour", "Tag", "Giorno", "Date"}
+_META_DAY = {"Day", "Dia", "Día", "Jour", "Tag", "Giorno", "Date", "日", "天數"}
 
 LINKEDIN_ADS = ExportFormat(
     "LinkedIn Campaign Manager",
@@ -196,6 +234,7 @@ def read_google_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
         _date_from_title(frame, source, config)
     if "media_type" in frame.columns and not _has(frame, source, "channel"):
         frame["channel"] = _channels(frame["media_type"])
+        _unmapped_types_finding(frame, source, mapping)
     set_default(frame, source, "channel", "Paid Search")
     set_default(frame, source, "platform", "Google Ads")
     return frame
@@ -207,7 +246,7 @@ def read_meta_ads(source: SourceConfig, config: Config) -> pd.DataFrame:
     date_header = next((h for h, t in mapping.items() if t == "date"), None)
     if date_header in _META_DAY and "end_date" in frame.columns:
         # a daily breakdown: "Reporting ends" is the report's last day, not the row's
-        frame.rename(columns={"end_date": next(h for h, t in mapping.items() if t == "end_date")}, inplace=True)
+        frame = frame.rename(columns={"end_date": next(h for h, t in mapping.items() if t == "end_date")})
     set_default(frame, source, "channel", "Paid Social")
     set_default(frame, source, "platform", "Meta Ads")
     return frame
@@ -252,10 +291,40 @@ def _date_from_title(frame: pd.DataFrame, source: SourceConfig, config: Config) 
 
 def _channels(campaign_types: pd.Series) -> pd.Series:
     """The channel of each row from its campaign type (GOOGLE_ADS_CHANNELS; an unknown type is
-    its own channel, a missing one Paid Search)."""
+    its own channel, and a finding says so; a missing one Paid Search)."""
     lookup = {name.casefold(): channel for name, channel in GOOGLE_ADS_CHANNELS.items()}
     types = campaign_types.astype("str").str.strip()
     return types.map(lambda v: lookup.get(v.casefold(), v) if isinstance(v, str) and v and v != "--" else "Paid Search").astype("str")
+
+
+def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, mapping: dict[str, str]) -> None:
+    """A warning naming the campaign types no default channel covers on rows no channel_map
+    entry settles: each became a channel of its own name, which the report cannot know is right."""
+    known = {name.casefold() for name in GOOGLE_ADS_CHANNELS}
+    types = frame["media_type"].astype("str").str.strip()
+    unknown = types.notna() & (types != "") & (types != "--") & ~types.str.casefold().isin(known)
+    for column, channels in source.channel_map.items():  # the rows a channel_map entry settles
+        key = str(column).strip().casefold()
+        name = next((mapping.get(h, h) for h in [*mapping, *frame.columns] if str(h).casefold() == key), None)
+        if name in frame.columns:
+            values = frame[name].astype("str").str.strip().str.casefold()
+            unknown &= ~values.isin({str(v).strip().casefold() for v in channels})
+    if not unknown.any():
+        return
+    unmapped = sorted(types[unknown].unique())
+    rows = int(unknown.sum())
+    header = next(h for h, t in mapping.items() if t == "media_type")
+    shown = ", ".join(f"'{v}'" for v in unmapped[:6]) + (", …" if len(unmapped) > 6 else "")
+    add_findings(
+        frame,
+        Finding(
+            "warning",
+            "campaign_types_unmapped",
+            rows,
+            f"source '{source.name}': campaign types with no known channel ({shown}) became channels of their own "
+            f"name on {rows} {'row' if rows == 1 else 'rows'}; set channel_map: {{'{header}': {{'{unmapped[0]}': <channel>, …}}}}",
+        ),
+    )
 
 
 @hookimpl

@@ -14,7 +14,9 @@ hubspot reads either export of the HubSpot CRM (CSV or .xlsx), told apart by its
 - deals: Record ID → lead_id, Create Date → created_at and opportunity_at,
   Close Date → won_at or lost_at by Deal Stage (closedwon / "Closed Won",
   closedlost / "Closed Lost"; options won_stage, lost_stage), Amount, the
-  contact's email from "Associated Contact" ("Ana Ruiz (ana@x.com)").
+  contact's email from "Associated Contact" ("Ana Ruiz (ana@x.com)"). Also in
+  Portuguese (pt-BR): ID do registro., Data de criação, Valor, Etapa do negócio,
+  Data de fechamento.
 
 salesforce reads report exports (CSV "Details Only" or formatted, or .xlsx; the
 report's footer lines "Confidential Information - Do Not Distribute",
@@ -97,18 +99,30 @@ HUBSPOT_CONTACTS = ExportFormat(
     required=("lead_id", "created_at"),
 )
 
-HUBSPOT_DEALS = ExportFormat(
-    "HubSpot deals",
-    {
+# HubSpot deals exports: headers in the portal's UI language. en: doc + seen. pt (pt-BR): seen
+# for Data de criação and Etapa do negócio (two projects reading real HubSpot deals exports);
+# one for ID do registro. (written so, with its dot), Valor and Data de fechamento. No other
+# language's deals headers were found. stage and close_date are read here, not loaded.
+HUBSPOT_DEALS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
         "lead_id": ("Record ID", "Deal ID"),
         "created_at": ("Create Date", "Created Date"),
         "amount": ("Amount", "Amount in company currency"),
         "currency": ("Currency", "Deal currency code"),
         "company": ("Associated Company", "Company"),
         "source_channel": ("Original Source Type", "Original Source"),
+        "stage": ("Deal Stage",),
+        "close_date": ("Close Date",),
     },
-    required=("lead_id", "created_at"),
-)
+    "pt": {
+        "lead_id": ("ID do registro.",),
+        "created_at": ("Data de criação",),
+        "amount": ("Valor",),
+        "stage": ("Etapa do negócio",),
+        "close_date": ("Data de fechamento",),
+    },
+}
+HUBSPOT_DEALS = ExportFormat.in_languages("HubSpot deals", HUBSPOT_DEALS_LANGUAGES, required=("lead_id", "created_at"))
 
 SALESFORCE_LEADS = ExportFormat(
     "Salesforce leads report",
@@ -208,14 +222,16 @@ def _channel_names(values: pd.Series) -> pd.Series:
 
 def read_hubspot(source: SourceConfig, config: Config) -> pd.DataFrame:
     path = config.resolve(source.path or "")
-    probe, _ = read_export(source, config, ExportFormat("HubSpot", {**HUBSPOT_CONTACTS.aliases, "stage": ("Deal Stage",)}, ()), allowed=CRM_OPTIONS)
+    # which export: the deal stage column says deals (its header in any language listed)
+    known = {**HUBSPOT_CONTACTS.aliases, **{k: v for k, v in HUBSPOT_DEALS.aliases.items() if k not in HUBSPOT_CONTACTS.aliases}}
+    probe, _ = read_export(source, config, ExportFormat("HubSpot", known, ()), allowed=CRM_OPTIONS)
     is_deals = "stage" in probe.columns
     if is_deals:
         if source.table == "customers":
             raise DataError("a HubSpot deals export cannot be the customers table; export contacts", file=str(path))
         frame, _ = read_export(source, config, HUBSPOT_DEALS, allowed=CRM_OPTIONS)
-        stage = frame.get("Deal Stage", pd.Series(index=frame.index, dtype="str"))
-        close = frame.get("Close Date", pd.Series(index=frame.index, dtype="str"))
+        stage = frame.get("stage", frame.get("Deal Stage", pd.Series(index=frame.index, dtype="str")))
+        close = frame.get("close_date", frame.get("Close Date", pd.Series(index=frame.index, dtype="str")))
         _stage_dates(frame, stage, close, source)
         frame["opportunity_at"] = frame["created_at"]
         contact = next((c for c in frame.columns if c.startswith("Associated Contact")), None)

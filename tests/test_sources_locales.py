@@ -49,9 +49,10 @@ def written(value: float, decimal: str, group: str, decimals: int) -> str:
     return f'"{text}"'
 
 
-def google_ads_export(language: str, *, total_cost: float | None = None) -> str:
+def google_ads_export(language: str, *, total_cost: float | None = None, types: dict[str, str] | None = None) -> str:
     headers, total_label, decimal, group = LANGUAGES[language]
     frame = pd.DataFrame(ROWS, columns=["day", "campaign", "type", "cost", "impressions", "clicks"])
+    frame["type"] = frame["type"].replace(types or {})
     lines = ["Campaign report", '"July 8, 2025 - July 10, 2025"', ",".join(headers)]
     for row in frame.itertuples():
         lines.append(
@@ -66,11 +67,11 @@ def google_ads_export(language: str, *, total_cost: float | None = None) -> str:
     return "\ufeff" + "\n".join(lines) + "\n"
 
 
-def load(tmp_path: Path, content: str, *, kind: str = "google_ads", period: str = "2025-07", **source):
+def load(tmp_path: Path, content: str, *, kind: str = "google_ads", period: str = "2025-07", report_currency: str = "EUR", **source):
     (tmp_path / "export.csv").write_text(content, encoding="utf-8")
     config = config_from_dict(
         {
-            "report": {"period": period, "currency": "EUR"},
+            "report": {"period": period, "currency": report_currency},
             "sources": [{"name": "ads", "type": kind, "path": "export.csv", "table": "spend", **source}],
         },
         path=tmp_path / "report.yaml",
@@ -177,6 +178,89 @@ def test_weekly_meta_export_across_a_month_boundary_is_split_pro_rata(tmp_path):
     assert findings(loaded, "multi_day_outside_period")  # 2/7 of it falls in March
 
 
+# Meta Ads Manager exports per UI language (sources in META_ADS_LANGUAGES): start, end (None:
+# no "Reporting ends" header found), campaign, impressions, link clicks, amount spent; decimal, group
+META_LANGUAGES = {
+    "es": (("Inicio del informe", "Fin del informe", "Nombre de la campaña", "Impresiones", "Clics en el enlace",
+            "Importe gastado (EUR)"), ",", "."),
+    "fr": (("Début des rapports", "Fin des rapports", "Nom de la campagne", "Impressions", "Clics sur un lien",
+            "Montant dépensé (EUR)"), ",", "\u202f"),
+    "it": (("Inizio dei report", "Fine dei report", "Nome della campagna", "Impression", "Clic sul link",
+            "Importo speso (EUR)"), ",", "."),
+    "nl": (("Start rapportage", "Einde rapportage", "Campagnenaam", "Weergaven", "Klikken op links",
+            "Besteed bedrag (EUR)"), ",", "."),
+    "id": (("Awal pelaporan", "Akhir pelaporan", "Nama kampanye", "Impresi", "Klik tautan",
+            "Jumlah yang dibelanjakan (IDR)"), ",", "."),
+    "zh_Hant": (("分析報告開始", "分析報告結束", "行銷活動名稱", "曝光次數", "連結點擊次數", "花費金額 (TWD)"), ".", ","),
+    "ja": (("レポート開始日", "レポート終了日", "キャンペーン名", "インプレッション", "リンクのクリック", "消化金額 (JPY)"), ".", ","),
+    "zh_Hans": (("报告开始日期", None, "广告系列名称", "展示次数", "链接点击量", "已花费金额 (USD)"), ".", ","),
+}
+# (start, end, campaign, amount spent, impressions, link clicks): two weeks, the first across March/April
+META_WEEKS = [
+    ("2025-03-30", "2025-04-05", "Spring", 1487.67, 10530, 87),
+    ("2025-04-06", "2025-04-12", "Launch", 2100.00, 12400, 1204),
+]
+META_DAYS = [("2025-04-01", None, "Spring", 1487.67, 10530, 87), ("2025-04-02", None, "Launch", 2100.00, 12400, 1204)]
+
+
+def meta_language_export(language: str) -> tuple[str, list[tuple]]:
+    (start, end, campaign, impressions, clicks, spent), decimal, group = META_LANGUAGES[language]
+    rows = META_WEEKS if end else META_DAYS
+    lines = [",".join(h for h in (start, end, campaign, impressions, clicks, spent) if h)]
+    for first, last, name, cost, impr, link in rows:
+        cells = [first, *([last] if end else []), name, written(impr, decimal, group, 0), written(link, decimal, group, 0),
+                 written(cost, decimal, group, 2)]
+        lines.append(",".join(cells))
+    return "\ufeff" + "\n".join(lines) + "\n", rows
+
+
+@pytest.mark.parametrize("language", list(META_LANGUAGES))
+def test_meta_export_in_each_language(tmp_path, language):
+    content, rows = meta_language_export(language)
+    currency = META_LANGUAGES[language][0][5][-4:-1]
+    (tmp_path / "meta.csv").write_text(content, encoding="utf-8")
+    config = config_from_dict(
+        {"report": {"period": "2025-04", "currency": currency},
+         "sources": [{"name": "meta", "type": "meta_ads", "path": "meta.csv", "table": "spend"}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, _ = load_sources(config, build_registry().sources)
+    frame = tables["spend"]
+    # each row's amounts spread evenly over its days, computed here with plain pandas
+    typed = pd.DataFrame(rows, columns=["start", "end", "campaign", "cost", "impressions", "clicks"])
+    typed["end"] = typed["end"].fillna(typed["start"])
+    days = [pd.date_range(r.start, r.end) for r in typed.itertuples()]
+    expected = pd.DataFrame({
+        "date": [d for span in days for d in span],
+        "cost": [r.cost / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span],
+        "impressions": [r.impressions / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span],
+    })
+    assert frame["cost"].sum() == pytest.approx(typed["cost"].sum())
+    assert frame["clicks"].sum() == pytest.approx(typed["clicks"].sum())  # 1.204 / 1,204 is 1204
+    assert frame["date"].tolist() == expected["date"].tolist()
+    month = frame.groupby(frame["date"].dt.to_period("M"))["cost"].sum()
+    expected_month = expected.groupby(expected["date"].dt.to_period("M"))["cost"].sum()
+    assert month.to_dict() == pytest.approx(expected_month.to_dict())
+    assert frame["impressions"].sum() == pytest.approx(expected["impressions"].sum())
+    assert set(frame["currency"]) == {currency} and set(frame["channel"]) == {"Paid Social"}
+    assert set(frame["campaign"]) == set(typed["campaign"])
+
+
+@pytest.mark.parametrize("day, start, end, spent", [("日", "レポート開始日", "レポート終了日", "消化金額 (JPY)"),
+                                                   ("天數", "分析報告開始", "分析報告結束", "花費金額 (TWD)")],
+                         ids=["ja", "zh_Hant"])
+def test_a_daily_breakdown_in_a_new_language_keeps_each_row_on_its_day(tmp_path, day, start, end, spent):
+    # a daily breakdown still carries the report's first and last day: they must not spread the rows
+    daily = [("2025-04-01", 1200.0), ("2025-04-02", 800.0), ("2025-04-03", 1000.0)]
+    lines = [f"{start},{end},{day},{spent}"] + [f"2025-04-01,2025-04-03,{d},{c:.0f}" for d, c in daily]
+    currency = spent[-4:-1]
+    frame, loaded = load(tmp_path, "\n".join(lines) + "\n", kind="meta_ads", period="2025-04", values={"currency": currency},
+                         report_currency=currency)
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [d for d, _ in daily]
+    assert frame["cost"].tolist() == [c for _, c in daily]
+    assert not findings(loaded, "multi_day_rows")
+
+
 def test_monthly_uk_dated_meta_export_needs_no_date_option(tmp_path):
     rows = [("01/01/2025", "31/01/2025", 310.0), ("01/02/2025", "28/02/2025", 280.0)]
     frame, _ = load(tmp_path, meta_export(rows), kind="meta_ads", period="2025-01", values={"currency": "EUR"})
@@ -189,6 +273,76 @@ def test_channel_map_overrides_the_default(tmp_path):
     frame, _ = load(tmp_path, google_ads_export("en"), channel_map={"Campaign type": {"Video": "YouTube"}})
     assert dict(zip(frame["campaign"], frame["channel"], strict=False))["Launch video"] == "YouTube"
     assert dict(zip(frame["campaign"], frame["channel"], strict=False))["Brand"] == "Paid Search"
+
+
+# campaign types as the UI writes them in its language (sources in GOOGLE_ADS_CHANNELS)
+LOCAL_TYPES = {
+    "es": {"Search": "Búsqueda", "Video": "Máximo rendimiento"},
+    "ja": {"Search": "検索", "Video": "P-MAX", "Display": "ディスプレイ"},
+    "id": {"Video": "Performa Maksimal"},
+}
+
+
+@pytest.mark.parametrize("language", list(LOCAL_TYPES))
+def test_localized_campaign_types_map_to_channels(tmp_path, language):
+    frame, loaded = load(tmp_path, google_ads_export(language, types=LOCAL_TYPES[language]))
+    channels = dict(zip(frame["campaign"], frame["channel"], strict=False))
+    assert channels == {"Brand": "Paid Search", "Launch video": "Performance Max", "Retargeting": "Display"}
+    assert not findings(loaded, "campaign_types_unmapped")
+
+
+def test_spanish_search_impression_share(tmp_path):
+    shares = ["45,32 %", "< 10 %", "> 90 %"]
+    lines = ["Informe de campañas", "1 de julio de 2025 - 31 de julio de 2025",
+             "Día,Campaña,Tipo de campaña,Coste,Impr.,Clics,Cuota de impr. de búsqueda"]
+    lines += [f'2025-07-0{i + 1},Marca,Búsqueda,"12,50",100,4,"{share}"' for i, share in enumerate(shares)]
+    frame, _ = load(tmp_path, "\n".join(lines) + "\n")
+    assert frame["impression_share"].tolist() == pytest.approx([0.4532, 0.1, 0.9])
+    assert set(frame["channel"]) == {"Paid Search"}
+
+
+def test_japanese_excel_csv_utf16_tab_separated(tmp_path):
+    # Google's "Excel CSV" download: UTF-16 with a BOM, tab-separated, numbers unquoted
+    headers, total_label, decimal, group = LANGUAGES["ja"]
+    types = {"Search": "検索", "Video": "P-MAX", "Display": "ディスプレイ"}
+    lines = ["キャンペーン レポート", "2025年7月8日～2025年7月10日", "\t".join(headers)]
+    for day, campaign, kind, cost, impressions, clicks in ROWS:
+        cells = [day, campaign, types[kind], f"{cost:,.2f}", f"{impressions:,}", f"{clicks:,}"]
+        lines.append("\t".join(cells))
+    typed = pd.DataFrame(ROWS, columns=["day", "campaign", "type", "cost", "impressions", "clicks"])
+    lines.append("\t".join([total_label, "--", "--", f"{typed['cost'].sum():,.2f}", f"{typed['impressions'].sum():,}",
+                            f"{typed['clicks'].sum():,}"]))
+    (tmp_path / "export.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-16"))
+    config = config_from_dict(
+        {"report": {"period": "2025-07", "currency": "JPY"},
+         "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    frame = tables["spend"]
+    assert frame["cost"].sum() == pytest.approx(typed["cost"].sum())
+    assert frame["impressions"].tolist() == typed["impressions"].astype(float).tolist()
+    channels = dict(zip(frame["campaign"], frame["channel"], strict=False))
+    assert channels == {"Brand": "Paid Search", "Launch video": "Performance Max", "Retargeting": "Display"}
+    assert findings(inputs[0], "totals_reconciled") and not findings(inputs[0], "campaign_types_unmapped")
+
+
+def test_an_unmapped_campaign_type_is_a_warning_naming_channel_map(tmp_path):
+    content = google_ads_export("nl", types={"Search": "Zoeken", "Video": "Video"})
+    frame, loaded = load(tmp_path, content)
+    (warning,) = findings(loaded, "campaign_types_unmapped")
+    zoeken = [row for row in ROWS if row[2] == "Search"]
+    assert warning.severity == "warning" and warning.count == len(zoeken)
+    assert "'Zoeken'" in warning.message and "channel_map" in warning.message and "'Campagnetype'" in warning.message
+    assert set(frame.loc[frame["campaign"] == "Brand", "channel"]) == {"Zoeken"}  # kept, and said so
+    # the option the warning names settles it
+    frame, loaded = load(tmp_path, content, channel_map={"Campagnetype": {"Zoeken": "Paid Search"}})
+    assert not findings(loaded, "campaign_types_unmapped")
+    assert set(frame.loc[frame["campaign"] == "Brand", "channel"]) == {"Paid Search"}
+    # a map on another column settles the rows it names, and only those
+    frame, loaded = load(tmp_path, content, channel_map={"Campagne": {"Brand": "Brand Search"}})
+    assert not findings(loaded, "campaign_types_unmapped")
+    assert set(frame.loc[frame["campaign"] == "Brand", "channel"]) == {"Brand Search"}
 
 
 def test_channel_map_naming_an_unknown_column(tmp_path):
@@ -268,6 +422,31 @@ def test_default_won_and_lost_stages(tmp_path, won, lost):
     frame, _ = load_deals(tmp_path, [f"1,A,Sales,{won},1000,2026-10-14,2026-09-01", f"2,B,Sales,{lost},900,2026-10-15,2026-09-02"])
     assert frame["won_at"].notna().tolist() == [True, False]
     assert frame["lost_at"].notna().tolist() == [False, True]
+
+
+def test_a_portuguese_hubspot_deals_export(tmp_path):
+    # pt-BR headers as found in public projects reading real exports (docs/sources.md)
+    deals = [("101", "Acme", "Fechado ganho", "1500", "2026-10-14", "2026-09-01"),
+             ("102", "Beta", "Fechado perdido", "900.5", "2026-10-20", "2026-09-03"),
+             ("103", "Gama", "Negociação", "", "", "2026-10-02")]
+    lines = ["ID do registro.,Nome do negócio,Etapa do negócio,Valor,Data de fechamento,Data de criação,Pipeline"]
+    lines += [f"{i},{name},{stage},{amount},{close},{created},Pipeline de Vendas" for i, name, stage, amount, close, created in deals]
+    (tmp_path / "negocios.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    config = config_from_dict(
+        {"report": {"period": "2026-10"},
+         "sources": [{"name": "deals", "type": "hubspot", "path": "negocios.csv", "table": "leads"}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    frame = tables["leads"]
+    typed = pd.DataFrame(deals, columns=["id", "name", "stage", "amount", "close", "created"])
+    assert frame["lead_id"].tolist() == typed["id"].tolist()
+    assert frame["amount"].sum() == pytest.approx(pd.to_numeric(typed["amount"]).sum())
+    assert frame["won_at"].notna().tolist() == (typed["stage"] == "Fechado ganho").tolist()
+    assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fechado perdido").tolist()
+    assert frame["won_at"].dropna().dt.strftime("%Y-%m-%d").tolist() == ["2026-10-14"]
+    assert frame["created_at"].dt.strftime("%Y-%m-%d").tolist() == typed["created"].tolist()
+    assert not findings(inputs[0], "stages_unmatched")
 
 
 def test_stages_that_match_nothing_are_a_warning(tmp_path):
