@@ -191,6 +191,7 @@ def _item_types() -> dict[str, type]:
     # imported here: these three modules import pandas, which `roistory --help` need not pay for
     from roistory.attribution import AttributionModel
     from roistory.i18n import Catalog
+    from roistory.incrementality import IncrementalityReader
     from roistory.metrics import Metric
     from roistory.sources import SourceType
 
@@ -201,6 +202,7 @@ def _item_types() -> dict[str, type]:
         "section": ReportSection,
         "theme": Theme,
         "catalog": Catalog,
+        "incrementality": IncrementalityReader,
     }
 
 
