@@ -39,7 +39,15 @@ from roistory.incrementality import (
     incremental_shares,
 )
 from roistory.maturity import LEVELS, assess
-from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, marketing_channels, period_total, placed_metrics
+from roistory.metrics import (
+    DIMENSIONS,
+    NOT_SET,
+    Metric,
+    PeriodData,
+    marketing_channels,
+    period_total,
+    placed_metrics,
+)
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
 from roistory.quality import Finding

@@ -66,6 +66,7 @@ class Forecast:
     stages: list[StageForecast]
     history: Period
     unrated: float = 0.0  # open amount in stages without a close rate, left out
+    overdue: int = 0  # open leads already past their stage's median time to close
     method_params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,7 +105,7 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
     resolved_in_history = (won_by_end & (leads["won_at"] >= history_start)) | (lost_by_end & (leads["lost_at"] >= history_start))
     first_month = (pd.Timestamp(period.end) + pd.Timedelta(days=1)).to_period("M")
     expected_by_month: dict[pd.Period, float] = {}
-    stages, unrated = [], 0.0
+    stages, unrated, overdue = [], 0.0, 0
     for name, column in STAGES:
         if column not in leads:
             continue
@@ -121,8 +122,10 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
             unrated += float(open_here["amount"].sum())
         else:
             lag = pd.Timedelta(days=median_days or 0.0)
+            expected_close = open_here[column] + lag
+            overdue += int((expected_close < first_month.start_time).sum())
             # a lead already past its expected close is placed in the first coming month
-            lands = (open_here[column] + lag).clip(lower=first_month.start_time).dt.to_period("M")
+            lands = expected_close.clip(lower=first_month.start_time).dt.to_period("M")
             for month, amount in (open_here["amount"] * rate).groupby(lands).sum().items():
                 expected_by_month[month] = expected_by_month.get(month, 0.0) + float(amount)
             expected = float(open_here["amount"].sum() * rate)
@@ -133,5 +136,6 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
         return None
     history = Period(history_start.date(), period.end, f"{history_start:%Y-%m}..{period.end:%Y-%m}")
     months = [(str(month), value) for month, value in sorted(expected_by_month.items()) if not math.isclose(value, 0.0)]
-    return Forecast(months, stages, history, unrated, {"months": HISTORY_MONTHS, "end": period.end.strftime("%Y-%m")})
+    params = {"months": HISTORY_MONTHS, "end": period.end.strftime("%Y-%m")}
+    return Forecast(months, stages, history, unrated, overdue, params)
 

@@ -40,6 +40,9 @@ def build(report: ReportContext) -> dict | None:
         "unrated": _("{amount} of open pipeline is in stages with no resolved lead in the history and is left out.").format(
             amount=fmt.money(forecast.unrated)
         ) if forecast.unrated else None,
+        "overdue": _("{count} open leads are already past their stage's median time to close; they are placed in {month}.").format(
+            count=fmt.number(forecast.overdue), month=fmt.period(parse_period(forecast.months[0][0]))
+        ) if forecast.overdue else None,
         "method": _(
             "Method: open marketing-sourced pipeline by stage × the stage's close rate (won / won or lost, "
             "leads resolved in the {months} months to {end}); each lead placed at its stage date + the "

@@ -12,7 +12,16 @@ import math
 
 import pandas as pd
 
-from roistory.api import DIMENSIONS, N_, NO_TOUCHPOINTS, NOT_SET, ReportContext, ReportSection, hookimpl, placed_metrics
+from roistory.api import (
+    DIMENSIONS,
+    N_,
+    NO_TOUCHPOINTS,
+    NOT_SET,
+    ReportContext,
+    ReportSection,
+    hookimpl,
+    placed_metrics,
+)
 
 TOP = 5
 LEAD_METRICS = 4

@@ -10,7 +10,13 @@ import pytest
 
 from roistory.config import load_config
 from roistory.pipeline import build_report
-from roistory.testing import make_conversions, make_spend, make_touchpoints, render_report, write_project
+from roistory.testing import (
+    make_conversions,
+    make_spend,
+    make_touchpoints,
+    render_report,
+    write_project,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 

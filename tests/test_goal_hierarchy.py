@@ -7,7 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from roistory.testing import make_conversions, make_spend, make_touchpoints, render_report, write_project
+from roistory.testing import (
+    make_conversions,
+    make_spend,
+    make_touchpoints,
+    render_report,
+    write_project,
+)
 
 MONTHLY_LEADS = [5, 8, 10, 12, 9, 7, 11, 6, 8, 10, 9, 12, 12]  # 2025-03 .. 2026-03 (the report month)
 FACTOR = 1.5  # docs/config.md: more than 1.5 × the best month of the history

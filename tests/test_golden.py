@@ -15,8 +15,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "d2b12232a956424a4ba1240281e5f788e8a5a15ff6545ab4e2df5b7188043923",
-    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
+    "acme-2026-10.json": "94e624bd5761638b84e3e693d50b574050c5dd37be6d1fc7ac281b23d0f66305",
+    "acme-2026-10.html": "3d2c8d28e7d1a278022d3d156890c5e66fb1fd794dfc1eb01332b7d475a81c5c",
 }
 
 

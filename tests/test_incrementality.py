@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from roistory.api import incremental_shares
-from roistory.testing import make_conversions, make_leads, make_spend, make_touchpoints, render_report, write_project
+from roistory.testing import (
+    make_conversions,
+    make_leads,
+    make_spend,
+    make_touchpoints,
+    render_report,
+    write_project,
+)
 
 LIFT_CSV = (
     "name,channel,method,period_start,period_end,incremental_revenue,ci_low,ci_high\n"
