@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -267,7 +267,9 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
         else:
             progress = actual / target if target else None
         status = status_of(forecast, target, metric.direction)
-    required, best, attainable = attainability(metric, target, actual, as_of, goal.deadline, trend)
+    # a goal that starts after the period has all its window ahead of it
+    since = max(as_of, start - timedelta(days=1))
+    required, best, attainable = attainability(metric, target, actual, since, goal.deadline, trend)
     return GoalResult(
         goal.id, goal.objective, metric.id, dict(goal.segment), goal.baseline, target, actual, forecast,
         progress, status, method, goal.owner or "", goal.deadline, trend, method_params,

@@ -115,8 +115,10 @@ def test_one_channel_matches_pandas(demo):
 
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
-    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality"}
-    assert set(data) - spec_keys == {"maturity_level", "trends"}  # documented extensions
+    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",
+                 "forecast"}
+    # documented extensions (incrementality: docs/incrementality.md)
+    assert set(data) - spec_keys == {"maturity_level", "trends", "incrementality"}
     assert spec_keys <= set(data)
     assert data["report"]["period"] == {"start": "2026-10-01", "end": "2026-10-31"}
     assert {i["source"] for i in data["inputs"]} >= {"google_ads", "touchpoints", "conversions"}

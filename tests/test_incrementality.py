@@ -4,6 +4,9 @@ and malformed files rejected naming file, row and column."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -82,6 +85,9 @@ def test_lift_csv_is_shown_beside_the_models_with_its_share(tmp_path):
     assert records["Paid Search"]["share"] == pytest.approx(300 / march_revenue("2026-03-01", "2026-03-15"))
     html = rendered.html
     assert "Measured incremental share" in html and "Email holdout" in html and "Experiment" in html
+    manifest = json.loads(next(rendered.paths["json"].parent.glob("*.manifest.json")).read_text(encoding="utf-8"))
+    (recorded,) = manifest["incrementality_inputs"]
+    assert recorded["rows"] == 2 and recorded["sha256"] == hashlib.sha256((tmp_path / "lift.csv").read_bytes()).hexdigest()
     assert incremental_shares(rendered.report) == {
         "Email": pytest.approx(records["Email"]["share"]),
         "Paid Search": pytest.approx(records["Paid Search"]["share"]),
