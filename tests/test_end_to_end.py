@@ -157,3 +157,12 @@ def test_manifest_records_inputs_and_versions(demo):
     sources = {i["source"]: i for i in manifest["inputs"]}
     touchpoints = pd.read_csv(EXAMPLE / "touchpoints.csv")
     assert sources["touchpoints"]["rows"] == len(touchpoints)
+
+
+def test_the_pdf_states_the_forecast_and_customer_economics(demo):
+    """The forecast total and CLV printed in the PDF are the JSON's numbers."""
+    text = demo["pdf_text"]
+    total = sum(f["expected_revenue"] for f in demo["json"]["forecast"])
+    assert total > 0 and f"${total:,.0f} of revenue after October 2026" in " ".join(text.split())
+    clv = next(m["value"] for m in demo["json"]["metrics"] if m["id"] == "clv" and not m["segment"] and m["period"] == "current")
+    assert "Customer economics" in text and f"${clv:,.0f}" in text
