@@ -47,7 +47,7 @@ def build(report: ReportContext) -> dict | None:
             "Method: open marketing-sourced pipeline by stage × the stage's close rate (won / won or lost, "
             "leads resolved in the {months} months to {end}); each lead placed at its stage date + the "
             "stage's median days to close."
-        ).format(**params),
+        ).format(months=params["months"], end=fmt.period(parse_period(params["end"]))),
     }
 
 

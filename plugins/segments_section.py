@@ -90,7 +90,7 @@ def build(report: ReportContext) -> dict | None:
         return None
     return {
         "tables": tables,
-        "comparison": _("Change vs {period}").format(period=fmt.period(report.periods[comparison])) if comparison else None,
+        "comparison": _("Changes are against {period}.").format(period=fmt.period(report.periods[comparison])) if comparison else None,
         "model": _(report.registry.models[report.primary_model].label) if report.attribution else None,
     }
 

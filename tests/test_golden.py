@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "94e624bd5761638b84e3e693d50b574050c5dd37be6d1fc7ac281b23d0f66305",
-    "acme-2026-10.html": "3d2c8d28e7d1a278022d3d156890c5e66fb1fd794dfc1eb01332b7d475a81c5c",
+    "acme-2026-10.html": "4faf234709b04d5a771843fb8b637736091875935c0c23919b2e432f3ad12c18",
 }
 
 
