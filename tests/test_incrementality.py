@@ -173,3 +173,23 @@ def test_an_unknown_reader_type_names_the_key(tmp_path, cli):
     config = project(tmp_path, {"lift.csv": LIFT_CSV}, [{"name": "tests", "type": "robin", "path": "lift.csv"}])
     result = cli.run("run", config, "--out", tmp_path / "out", cwd=tmp_path)
     cli.assert_rejected(result, tmp_path / "out", "incrementality[0].type", "did you mean 'robyn'")
+
+
+def test_robyn_decomposition_matrix_sums_each_media_column_over_its_dates(tmp_path):
+    """pareto_alldecomp_matrix.csv: one row per date; the share is the channel's effect / dep_var."""
+    dates = pd.date_range("2026-01-05", periods=8, freq="7D")
+    rng = np.random.default_rng(3)
+    matrix = pd.DataFrame(
+        {"ds": dates.strftime("%Y-%m-%d"), "dep_var": rng.uniform(900, 1100, 8), "intercept": 500.0,
+         "email_S": rng.uniform(50, 90, 8), "search_S": rng.uniform(100, 160, 8), "solID": "4_2_9"}
+    )
+    matrix.to_csv(tmp_path / "matrix.csv", index=False)
+    entry = {"name": "robyn", "type": "robyn", "path": "matrix.csv",
+             "options": {"channels": {"email_S": "Email", "search_S": "Paid Search"}}}
+    rendered = render_report(project(tmp_path, {}, [entry]))
+
+    records = {r["channel"]: r for r in rendered.json["incrementality"]}
+    for column, channel in (("email_S", "Email"), ("search_S", "Paid Search")):
+        assert records[channel]["incremental_revenue"] == pytest.approx(matrix[column].sum())
+        assert records[channel]["share"] == pytest.approx(matrix[column].sum() / matrix["dep_var"].sum())
+        assert records[channel]["period"] == {"start": "2026-01-05", "end": "2026-02-23"}
