@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
-from roistory.config import Config, DeliveryConfig, SourceConfig, load_config
+from roistory.config import Config, DeliveryConfig, IncrementalityConfig, SourceConfig, load_config
 from roistory.context import ReportContext
 from roistory.delivery import Receipt
 from roistory.errors import (
@@ -29,10 +29,25 @@ from roistory.errors import (
     TemplateError,
 )
 from roistory.extras import require_extra
+from roistory.forecast import Forecast
 from roistory.hookspecs import hookimpl
 from roistory.i18n import N_, Catalog
+from roistory.incrementality import (
+    INCREMENTALITY_COLUMNS,
+    IncrementalityReader,
+    applicable_results,
+    incremental_shares,
+)
 from roistory.maturity import LEVELS, assess
-from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
+from roistory.metrics import (
+    DIMENSIONS,
+    NOT_SET,
+    Metric,
+    PeriodData,
+    marketing_channels,
+    period_total,
+    placed_metrics,
+)
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
 from roistory.quality import Finding
@@ -96,12 +111,15 @@ __all__ = [
     "Theme",
     "Receipt",
     "Catalog",
+    "IncrementalityReader",
     # what sections, metrics and models receive
     "ReportContext",
     "Report",
     "Config",
     "SourceConfig",
     "DeliveryConfig",
+    "IncrementalityConfig",
+    "Forecast",
     "Run",
     "Period",
     "PeriodData",
@@ -132,6 +150,7 @@ __all__ = [
     "HEADERS_ATTR",
     "LOCALE_ATTR",
     "TITLE_ATTR",
+    "INCREMENTALITY_COLUMNS",
     # helpers for connectors
     "ExportFormat",
     "EXPORT_OPTIONS",
@@ -149,6 +168,9 @@ __all__ = [
     # helpers for metrics, models and sections
     "period_total",
     "placed_metrics",
+    "marketing_channels",
+    "incremental_shares",
+    "applicable_results",
     "path_rows",
     "assess",
     "LEVELS",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from roistory import __version__
 from roistory.errors import ConfigError
 from roistory.plugin_manager import get_plugin_manager, loaded_plugins, plugin_info
+from roistory.sources import file_sha256
 
 if TYPE_CHECKING:
     from roistory.context import ReportContext as Report
@@ -85,6 +86,17 @@ def build_manifest(
         "inputs": [
             {**source.as_json(), "type": source.type, "path": str(source.path) if source.path else None}
             for source in report.inputs
+        ],
+        # measured lift / MMM files shown beside the attribution models (roistory.incrementality)
+        "incrementality_inputs": [
+            {
+                "name": item.name,
+                "type": item.type,
+                "path": str(report.config.resolve(item.path)),
+                "rows": int((report.incrementality["source"] == item.name).sum()),
+                "sha256": file_sha256(report.config.resolve(item.path)),
+            }
+            for item in report.config.incrementality
         ],
         "outputs": {
             fmt: {"file": path.name, "sha256": sha256(data), "bytes": len(data)}

@@ -140,6 +140,27 @@ class GoalConfig(_Strict):
     start: date | None = None  # when progress starts counting; default: the report period's start
     deadline: date | None = None
     owner: str | None = None
+    goal: str | None = None  # the id of the company goal (``company_goals:``) this objective serves
+    team: Literal["marketing", "sales"] | None = None  # who owns it; shown side by side
+
+
+class CompanyGoalConfig(_Strict):
+    """A company goal: a direction ("increase lead generation") the SMART objectives
+    in ``goals:`` serve (each names it with ``goal:``)."""
+
+    id: str
+    statement: str
+
+
+class IncrementalityConfig(_Strict):
+    """A file of lift-test, holdout or MMM results shown beside the attribution models
+    (:mod:`roistory.incrementality`). ``type`` names a reader plugin (``csv``, ``robyn``,
+    ``pymc_marketing``, ``meridian`` ...); ``options`` are the reader's own settings."""
+
+    name: str
+    type: str
+    path: str
+    options: dict[str, Any] = {}
 
 
 class DeliveryConfig(BaseModel):
@@ -177,6 +198,8 @@ class Config(_Strict):
     metrics: list[str] | None = None
     custom_metrics: list[CustomMetricConfig] = []
     goals: list[GoalConfig] = []
+    company_goals: list[CompanyGoalConfig] = []
+    incrementality: list[IncrementalityConfig] = []
     sections: list[str] | None = None
     fx: FxConfig = FxConfig()
     identity: IdentityConfig = IdentityConfig()

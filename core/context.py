@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from roistory.forecast import Forecast, pipeline_forecast
 from roistory.goals import GoalResult, evaluate_goals
 from roistory.i18n import translations
+from roistory.incrementality import INCREMENTALITY_COLUMNS
 from roistory.maturity import readiness_records
 from roistory.metrics import missing_inputs
 from roistory.periods import months_ending
@@ -65,9 +67,12 @@ class ReportContext:
     attribution: Mapping[str, Mapping[str, pd.DataFrame]] = field(default_factory=dict)
     journeys: Mapping[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
     data_quality: tuple[Finding, ...] = ()
+    # measured lift / MMM results (roistory.incrementality), one row per measured channel
+    incrementality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*INCREMENTALITY_COLUMNS, "source"]))
     pm: pluggy.PluginManager | None = None  # the manager the report was built with (None: the process-wide one)
     pending_history: PendingHistory | None = None  # this run's history rows, committed once the outputs are written
     _goals: list[GoalResult] = field(default_factory=list, repr=False)  # filled on first use
+    _computed: dict[str, Any] = field(default_factory=dict, repr=False)  # results computed on first use
 
     def __post_init__(self) -> None:
         for name in ("metrics", "periods", "tables", "journeys"):
@@ -154,6 +159,13 @@ class ReportContext:
         if not self._goals and self.config.goals:
             self._goals.extend(evaluate_goals(self))
         return list(self._goals)
+
+    @property
+    def forecast(self) -> Forecast | None:
+        """Expected marketing-sourced revenue from the open pipeline (None: the data cannot support one)."""
+        if "forecast" not in self._computed:
+            self._computed["forecast"] = pipeline_forecast(self.tables, self.period)
+        return self._computed["forecast"]
 
     # -- words -------------------------------------------------------------------
 

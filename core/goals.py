@@ -11,6 +11,17 @@ Forecast methods (stated in the report next to each goal):
 Status compares the forecast with the target: on track when it reaches it,
 at risk when it falls short by at most 10 % of the target, off track beyond.
 For lower-is-better metrics (CPL, CAC, churn) "reaching" means "at or below".
+
+The A and R of SMART, checked against the data (flags, not errors):
+
+- *not attainable on history*: the pace the objective requires exceeds the best pace
+  its metric reached in the 13 monthly values of the history by more than
+  :data:`ATTAINABLE_FACTOR`. For flows (``aggregation == "sum"``) the required pace is
+  (target − actual so far) / the months left to the deadline, against the best month;
+  for rates and levels it is the target itself, against the best monthly value (the
+  lowest for lower-is-better metrics, where the target must not be below best / factor).
+- *relevance not stated*: the objective names no company goal (``goal:``), so nothing
+  says why it matters.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -47,6 +58,9 @@ class Report(Protocol):
 
 AT_RISK_MARGIN = 0.10
 TREND_MONTHS = 6
+# "not attainable on history": the required pace is more than 1.5 × the best pace in the history
+ATTAINABLE_FACTOR = 1.5
+DAYS_PER_MONTH = 30.4375
 
 
 def parse_target(goal: GoalConfig, metric: Metric, key: str) -> float:
@@ -78,6 +92,21 @@ def parse_target(goal: GoalConfig, metric: Metric, key: str) -> float:
             key=f"{key}.target",
         )
     return float(target)
+
+
+def check_company_goals(config: Config) -> None:
+    """Company goals have distinct ids, and an objective's ``goal:`` names one of them."""
+    ids = [goal.id for goal in config.company_goals]
+    for i, goal_id in enumerate(ids):
+        if ids.index(goal_id) != i:
+            raise ConfigError(f"company goal id '{goal_id}' is used twice", key=f"company_goals[{i}].id")
+    for i, objective in enumerate(config.goals):
+        if objective.goal is not None and objective.goal not in ids:
+            known = f"; declared: {', '.join(ids)}" if ids else "; declare it under company_goals"
+            raise ConfigError(
+                f"objective '{objective.id}' serves goal '{objective.goal}', which is not a company goal{known}",
+                key=f"goals[{i}].goal",
+            )
 
 
 def check_goals(config: Config, metrics: dict[str, Metric], period: Period) -> None:
@@ -127,6 +156,20 @@ class GoalResult:
     deadline: date
     trend: list[tuple[str, float]]
     method_params: dict[str, int] = field(default_factory=dict)
+    goal: str | None = None  # the company goal it serves
+    team: str | None = None  # marketing or sales
+    required_pace: float | None = None  # per month for flows, the target for rates and levels
+    best_pace: float | None = None  # the best monthly value in the history
+    attainable: bool | None = None  # None: not assessed (no history, nothing left to do)
+
+    @property
+    def flags(self) -> list[str]:
+        """``not_attainable_on_history`` and ``relevance_not_stated``, when they apply."""
+        return [
+            flag
+            for flag, applies in (("not_attainable_on_history", self.attainable is False), ("relevance_not_stated", not self.goal))
+            if applies
+        ]
 
     @property
     def method_text(self) -> str:
@@ -146,6 +189,11 @@ class GoalResult:
             "method": self.method_text,
             "owner": self.owner,
             "deadline": self.deadline.isoformat(),
+            "goal": self.goal,
+            "team": self.team,
+            "required_pace": self.required_pace,
+            "best_pace": self.best_pace,
+            "flags": self.flags,
         }
 
 
@@ -219,10 +267,37 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
         else:
             progress = actual / target if target else None
         status = status_of(forecast, target, metric.direction)
+    # a goal that starts after the period has all its window ahead of it
+    since = max(as_of, start - timedelta(days=1))
+    required, best, attainable = attainability(metric, target, actual, since, goal.deadline, trend)
     return GoalResult(
         goal.id, goal.objective, metric.id, dict(goal.segment), goal.baseline, target, actual, forecast,
         progress, status, method, goal.owner or "", goal.deadline, trend, method_params,
+        goal.goal, goal.team, required, best, attainable,
     )
+
+
+def attainability(
+    metric: Metric, target: float, actual: float | None, as_of: date, deadline: date, trend: list[tuple[str, float]]
+) -> tuple[float | None, float | None, bool | None]:
+    """(required pace, best pace in the history, attainable?) — see the module's docstring."""
+    values = [value for _, value in trend]
+    if not values:
+        return None, None, None
+    if metric.aggregation == "sum":
+        if metric.direction == "lower":
+            return None, None, None  # a ceiling on a flow is met by doing less: no pace to reach
+        months_left = (deadline - as_of).days / DAYS_PER_MONTH
+        remaining = target - (actual or 0.0)
+        if months_left <= 0 or remaining <= 0:
+            return None, max(values), None
+        required, best = remaining / months_left, max(values)
+        return required, best, required <= ATTAINABLE_FACTOR * best
+    if metric.direction == "lower":
+        best = min(values)
+        return target, best, not (target < best / ATTAINABLE_FACTOR)
+    best = max(values)
+    return target, best, not (target > ATTAINABLE_FACTOR * best)
 
 
 def evaluate_goals(report: Report) -> list[GoalResult]:

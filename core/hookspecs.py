@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from roistory.context import ReportContext
     from roistory.delivery import Receipt
     from roistory.i18n import Catalog
-    from roistory.items import AttributionModel, Metric, SourceType
+    from roistory.items import AttributionModel, IncrementalityReader, Metric, SourceType
     from roistory.review import Run
     from roistory.sections import ReportSection
     from roistory.themes import Theme
@@ -54,6 +54,23 @@ def register_data_sources(register: Callable[[SourceType], None]) -> None:
     A name registered twice is an error naming both plugins.
 
     Added in 0.1.
+    """
+
+
+@hookspec
+def register_incrementality_readers(register: Callable[[IncrementalityReader], None]) -> None:
+    """Register readers of measured incrementality: lift tests, holdouts, MMM outputs.
+
+    :param register: call ``register(IncrementalityReader(name=..., read=...))`` once
+        per format. ``name`` is what a report's ``incrementality[].type`` names.
+        ``read(item, config)`` returns a :class:`pandas.DataFrame` with the columns of
+        :data:`roistory.api.INCREMENTALITY_COLUMNS` it knows, indexed by the file's
+        row number; the core parses and checks them (errors name file, row and
+        column) and shows the results beside the attribution models.
+
+    A name registered twice is an error naming both plugins.
+
+    Added in 0.2.
     """
 
 

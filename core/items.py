@@ -1,4 +1,4 @@
-"""The item types plugins register: data sources, metrics and attribution models.
+"""The item types plugins register: data sources, metrics, attribution models, incrementality readers.
 
 A kernel module (standard library only): the plugin manager checks what a plugin
 registers against these types without importing pandas, so ``roistory --help``
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from roistory.attribution import Journeys
-    from roistory.config import Config, SourceConfig
+    from roistory.config import Config, IncrementalityConfig, SourceConfig
     from roistory.metrics import PeriodData, Value
 
 UNITS = ("currency", "ratio", "percent", "count", "days", "months")
@@ -122,3 +122,19 @@ class AttributionModel:
     default: bool = False
     engine_rule: str | None = None
     from_paths: Callable[[Any, dict[str, Any]], pd.DataFrame] | None = None
+
+
+@dataclass(frozen=True)
+class IncrementalityReader:
+    """A format of lift-test or MMM results a report's ``incrementality[].type`` can name.
+
+    ``read(item, config)`` returns a :class:`pandas.DataFrame` with the columns of
+    :data:`INCREMENTALITY_COLUMNS` it knows (``channel``, ``method``, ``period_start``,
+    ``period_end`` and one of ``incremental_revenue``/``incremental_conversions`` at
+    least), indexed by the file's row number (shown in error messages); text or
+    numbers, the core parses and checks them. ``item.options`` holds the entry's own settings.
+    """
+
+    name: str
+    read: Callable[[IncrementalityConfig, Config], pd.DataFrame]
+    description: str = ""

@@ -10,6 +10,7 @@ import pandas as pd
 
 from roistory import __version__
 from roistory.attribution_run import attribution_records
+from roistory.incrementality import incrementality_records
 from roistory.maturity import assess
 from roistory.metrics import placed_metrics
 
@@ -75,10 +76,12 @@ def report_as_json(report: ReportContext) -> dict[str, Any]:
         "inputs": [source.as_json() for source in report.inputs],
         "metrics": metric_records(report),
         "attribution": attribution_records(report.attribution),
+        "incrementality": incrementality_records(report),
         "goals": [goal.as_json() for goal in report.goals],
         "maturity": report.maturity_records(),
         "maturity_level": assess(report).as_json(),
         "trends": trend_records(report),
+        "forecast": report.forecast.as_json() if report.forecast else [],
         "data_quality": [finding.as_json() for finding in report.data_quality],
     }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,16 @@ DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 Value = float | pd.Series
+
+
+def marketing_channels(tables: Mapping[str, pd.DataFrame]) -> set[str]:
+    """Channels marketing pays for or reaches people through: spend, touchpoint and web channels."""
+    channels: set[str] = set()
+    for table in ("spend", "touchpoints", "web"):
+        frame = tables.get(table)
+        if frame is not None and "channel" in frame:
+            channels |= set(frame["channel"].dropna().unique())
+    return channels
 
 
 def placed_metrics(metrics: Iterable[Metric], place: str) -> list[Metric]:

@@ -17,7 +17,8 @@ from roistory.config import Config, config_from_dict
 from roistory.context import ReportContext
 from roistory.errors import ConfigError, unknown_name
 from roistory.formatting import Formatter
-from roistory.goals import check_goals, met_at_baseline, parse_target
+from roistory.goals import check_company_goals, check_goals, met_at_baseline, parse_target
+from roistory.incrementality import load_incrementality
 from roistory.measures import Measures, period_bounds
 from roistory.metrics import DIMENSIONS, Metric, check_formula_names, parse_formula
 from roistory.periods import Period, parse_period
@@ -113,6 +114,14 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
             if section not in registry.sections:
                 raise unknown_name("section", section, list(registry.sections), f"sections[{i}]")
         check_goals(config, metrics, parse_period(config.report.period))
+        check_company_goals(config)
+        for i, item in enumerate(config.incrementality):
+            if item.type not in registry.incrementality_readers:
+                raise unknown_name("incrementality type", item.type, list(registry.incrementality_readers), f"incrementality[{i}].type")
+        names = [item.name for item in config.incrementality]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise ConfigError(f"incrementality name '{name}' is used twice", key=f"incrementality[{i}].name")
         theme = config.report.theme
         if theme not in registry.themes and not config.resolve(theme).is_dir():
             raise unknown_name("theme", theme, list(registry.themes), "report.theme")
@@ -189,6 +198,7 @@ def build_report(
         periods[comparison] = current.previous() if comparison == "previous" else current.year_ago()
 
     tables, inputs = load_sources(config, registry.sources)
+    incrementality = load_incrementality(config, registry.incrementality_readers)
     # history before identity: the store keeps rows as exported, merging happens per run
     tables, history_findings, pending = history.merge_history(config, tables, inputs, write=write_history)
     try:
@@ -222,6 +232,7 @@ def build_report(
         measures=measures,
         attribution=attribution,
         journeys=journeys,
+        incrementality=incrementality,
         data_quality=(*source_findings(inputs), *history_findings, *identity_findings, *findings),
         pm=pm,
         pending_history=pending,

@@ -31,7 +31,7 @@ import pluggy
 from roistory import hookspecs
 from roistory.errors import PluginError
 from roistory.i18n import Catalog
-from roistory.items import AttributionModel, Metric, SourceType
+from roistory.items import AttributionModel, IncrementalityReader, Metric, SourceType
 from roistory.registry import KINDS, Registry
 from roistory.sections import ReportSection
 from roistory.themes import Theme
@@ -196,6 +196,7 @@ ITEM_TYPES: dict[str, type] = {
     "section": ReportSection,
     "theme": Theme,
     "catalog": Catalog,
+    "incrementality": IncrementalityReader,
 }
 
 

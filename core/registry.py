@@ -17,6 +17,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "section": ("register_report_sections", "id"),
     "theme": ("register_themes", "name"),
     "catalog": ("register_translations", "domain"),
+    "incrementality": ("register_incrementality_readers", "name"),
 }
 
 
@@ -50,6 +51,10 @@ class Registry:
     @property
     def catalogs(self) -> dict[str, Any]:
         return self.items["catalog"]
+
+    @property
+    def incrementality_readers(self) -> dict[str, Any]:
+        return self.items["incrementality"]
 
     def provider(self, kind: str, name: str) -> str:
         return self.providers.get((kind, name), "?")

@@ -4,7 +4,42 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import N_, ReportContext, ReportSection, applicable_results, hookimpl
+
+KINDS = {"experiment": N_("Experiment"), "mmm": N_("MMM")}
+
+
+def measured(report: ReportContext, channels: list[str]) -> dict:
+    """Lift tests and MMM results beside the models: a share column per result, and their details."""
+    results = applicable_results(report)
+    if results.empty:
+        return {"columns": [], "rows": {}, "details": []}
+    fmt, _ = report.formatter, report.gettext
+    names = list(dict.fromkeys(results["name"]))
+    kind_of = dict(zip(results["name"], results["kind"], strict=False))
+    columns = [{"label": name, "kind": _(KINDS[kind_of[name]])} for name in names]
+    rows = {}
+    for channel in channels:
+        cells = []
+        for name in names:
+            match = results[(results["name"] == name) & (results["channel"] == channel)]
+            share = match["share"].iloc[0] if len(match) else float("nan")
+            cells.append(fmt.percent(share) if share == share else "—")
+        rows[channel] = cells
+    details = []
+    for row in results.itertuples():
+        value, money = (row.incremental_revenue, True) if row.incremental_revenue == row.incremental_revenue else (row.incremental_conversions, False)
+        show = fmt.money if money else (lambda v: fmt.number(v, 1))
+        interval = f"{show(row.ci_low)} – {show(row.ci_high)}" if row.ci_low == row.ci_low and row.ci_high == row.ci_high else "—"
+        details.append(
+            {
+                "name": row.name, "kind": _(KINDS[row.kind]), "method": row.method, "channel": row.channel,
+                "window": f"{fmt.date(row.period_start.date())} – {fmt.date(row.period_end.date())}",
+                "value": show(value) + ("" if money else " " + _("conversions")), "interval": interval,
+                "share": fmt.percent(row.share) if row.share == row.share else "—",
+            }
+        )
+    return {"columns": columns, "rows": rows, "details": details}
 
 
 def build(report: ReportContext) -> dict | None:
@@ -43,6 +78,9 @@ def build(report: ReportContext) -> dict | None:
                 "rois": rois,
             }
         )
+    lift = measured(report, [str(c) for c in share.index])
+    for row in rows:
+        row["measured"] = lift["rows"].get(row["channel"], [])
     labels = {m: _(report.registry.models[m].label) for m in models}
     chart = range_chart(
         [str(c) for c in share.index],
@@ -55,6 +93,8 @@ def build(report: ReportContext) -> dict | None:
         "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
         "primary": labels.get(report.primary_model),
         "rows": rows,
+        "measured": lift["columns"],
+        "measured_details": lift["details"],
         "chart": chart,
         "lookback_days": report.config.attribution.lookback_days,
         "disputed": (

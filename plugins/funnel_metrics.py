@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory.api import Metric, PeriodData, hookimpl, period_total
+from roistory.api import Metric, PeriodData, hookimpl, marketing_channels, period_total
 
 
 def sales_cycle_days(data: PeriodData, dimension: str | None):
@@ -21,22 +21,14 @@ def sales_cycle_days(data: PeriodData, dimension: str | None):
     return data.total(frame, "leads", dimension, "days", how="median")
 
 
-def marketing_channels(data: PeriodData) -> set[str]:
-    """Channels marketing pays for or reaches people through: spend and touchpoint channels."""
-    def collect() -> set[str]:
-        channels: set[str] = set()
-        for table in ("spend", "touchpoints", "web"):
-            if data.has(table, "channel"):
-                channels |= set(data.tables[table]["channel"].dropna().unique())
-        return channels
-
-    return data.memo("marketing_channels", collect)
+def _marketing_channels(data: PeriodData) -> set[str]:
+    return data.memo("marketing_channels", lambda: marketing_channels(data.tables))
 
 
 def _marketing_sourced(date_column: str):
     def compute(data: PeriodData, dimension: str | None):
         rows = data.rows("leads", date_column)
-        rows = rows[rows["source_channel"].isin(marketing_channels(data))]
+        rows = rows[rows["source_channel"].isin(_marketing_channels(data))]
         return data.total(rows, "leads", dimension)
 
     return compute

@@ -1,10 +1,24 @@
-"""The ``goals`` section: SMART objectives with progress, forecast and status."""
+"""The ``goals`` section: company goals, the SMART objectives under each (marketing's and
+sales' side by side) with progress, forecast, status and the A and R checks."""
 
 from __future__ import annotations
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import N_, ReportContext, ReportSection, hookimpl
 
 STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "not_measurable": "Not measurable"}
+TEAMS = {"marketing": N_("Marketing"), "sales": N_("Sales"), None: N_("Team not stated")}
+
+
+def _attainability_note(report: ReportContext, goal, show) -> str | None:
+    """The numbers behind "not attainable on history"."""
+    if goal.attainable is not False:
+        return None
+    _ = report.gettext
+    if report.metrics[goal.metric].aggregation == "sum":
+        text = _("Needs {required} a month to the deadline; the best month of the last 13 reached {best}.")
+    else:
+        text = _("The target {required} is beyond the best monthly value of the last 13 months, {best}.")
+    return text.format(required=show(goal.required_pace), best=show(goal.best_pace))
 
 
 def build(report: ReportContext) -> dict | None:
@@ -34,13 +48,40 @@ def build(report: ReportContext) -> dict | None:
                 "method": _(goal.method).format(**goal.method_params),
                 "owner": goal.owner,
                 "deadline": fmt.date(goal.deadline),
+                "goal": goal.goal,
+                "team": goal.team,
+                "not_attainable": _attainability_note(report, goal, show),
+                "relevance_not_stated": not goal.goal,
                 "chart": goal_chart(
                     [label for label, _v in goal.trend], [v for _l, v in goal.trend], goal.target,
                     value_format=lambda v, m=metric: fmt.metric(m, v),
                 ) if goal.trend else None,
             }
         )
-    return {"goals": goals}
+    return {"goals": goals, "groups": _grouped(report, goals)}
+
+
+def _grouped(report: ReportContext, goals: list[dict]) -> list[dict]:
+    """Objectives under their company goal (declared order; those naming none last), split
+    into team columns — marketing beside sales — when any objective states its team."""
+    _ = report.gettext
+    by_team = any(g["team"] for g in goals)
+    headings = [(c.id, c.statement) for c in report.config.company_goals]
+    headings.append((None, _("Objectives that name no company goal")))
+    groups = []
+    for goal_id, statement in headings:
+        members = [g for g in goals if g["goal"] == goal_id]
+        if not members:
+            if goal_id is not None:
+                groups.append({"statement": statement, "columns": [], "empty": _("No objective serves this goal yet.")})
+            continue
+        if by_team:
+            teams = ["marketing", "sales"] + ([None] if any(g["team"] is None for g in members) else [])
+            columns = [{"team": _(TEAMS[t]), "goals": [g for g in members if g["team"] == t]} for t in teams]
+        else:
+            columns = [{"team": None, "goals": members}]
+        groups.append({"statement": statement, "columns": columns, "empty": None})
+    return groups
 
 
 @hookimpl

@@ -115,8 +115,10 @@ def test_one_channel_matches_pandas(demo):
 
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
-    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality"}
-    assert set(data) - spec_keys == {"maturity_level", "trends"}  # documented extensions
+    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",
+                 "forecast"}
+    # documented extensions (incrementality: docs/incrementality.md)
+    assert set(data) - spec_keys == {"maturity_level", "trends", "incrementality"}
     assert spec_keys <= set(data)
     assert data["report"]["period"] == {"start": "2026-10-01", "end": "2026-10-31"}
     assert {i["source"] for i in data["inputs"]} >= {"google_ads", "touchpoints", "conversions"}
@@ -155,3 +157,12 @@ def test_manifest_records_inputs_and_versions(demo):
     sources = {i["source"]: i for i in manifest["inputs"]}
     touchpoints = pd.read_csv(EXAMPLE / "touchpoints.csv")
     assert sources["touchpoints"]["rows"] == len(touchpoints)
+
+
+def test_the_pdf_states_the_forecast_and_customer_economics(demo):
+    """The forecast total and CLV printed in the PDF are the JSON's numbers."""
+    text = demo["pdf_text"]
+    total = sum(f["expected_revenue"] for f in demo["json"]["forecast"])
+    assert total > 0 and f"${total:,.0f} of revenue after October 2026" in " ".join(text.split())
+    clv = next(m["value"] for m in demo["json"]["metrics"] if m["id"] == "clv" and not m["segment"] and m["period"] == "current")
+    assert "Customer economics" in text and f"${clv:,.0f}" in text

@@ -20,8 +20,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "d9f12c108443feec03a51e0962a3b0172f6c5d5164095adacec7078507a24864",
-    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
+    "acme-2026-10.json": "90bb603f31bbaf84f09b371006d6b25100599d14aa02258287386904eb19f4c7",
+    "acme-2026-10.html": "4faf234709b04d5a771843fb8b637736091875935c0c23919b2e432f3ad12c18",
 }
 
 

@@ -181,6 +181,41 @@ def test_source_output_is_validated_like_a_file(tmp_path, roistory_pm):
             render_report(config, formats=["json"], pm=roistory_pm)
 
 
+def test_hook_register_incrementality_readers(tmp_path, roistory_pm):
+    """A plugin's format of lift results: its rows are checked by the core and shown beside the models."""
+    from roistory.api import IncrementalityReader
+
+    class LiftPlugin:
+        __name__ = "LiftPlugin"
+
+        @hookimpl
+        def register_incrementality_readers(self, register):
+            def read(item, config):
+                text = config.resolve(item.path).read_text(encoding="utf-8").split()
+                rows = [line.split("|") for line in text]
+                return pd.DataFrame(
+                    {"channel": [r[0] for r in rows], "incremental_revenue": [r[1] for r in rows],
+                     "method": "conversion_lift", "period_start": "2026-03-01", "period_end": "2026-03-31"},
+                    index=range(1, len(rows) + 1),
+                )
+
+            register(IncrementalityReader("pipes", read, "channel|revenue lines"))
+
+    (tmp_path / "lift.txt").write_text("Email|800\nPaid_Social|oops\n", encoding="utf-8")
+    tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions()}
+    config = write_project(tmp_path, tables, config={"incrementality": [{"name": "lift", "type": "pipes", "path": "lift.txt"}]})
+    with register_plugin(roistory_pm, LiftPlugin()):
+        with pytest.raises(DataError, match=r"lift.txt, row 2, column 'incremental_revenue': 'oops' is not a number"):
+            render_report(config, pm=roistory_pm)
+        (tmp_path / "lift.txt").write_text("Email|800\n", encoding="utf-8")
+        rendered = render_report(config, pm=roistory_pm)
+
+    (record,) = rendered.json["incrementality"]
+    assert record["channel"] == "Email" and record["kind"] == "experiment"
+    assert record["share"] == pytest.approx(800 / make_conversions()["revenue"].sum())
+    assert "Measured incremental share" in rendered.html
+
+
 # -- start metrics --
 def test_hook_register_metrics(tmp_path, roistory_pm):
     def touches(data, dimension):
