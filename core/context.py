@@ -11,12 +11,13 @@ Serialising it is :mod:`roistory.json_output`'s job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from roistory.editions import FULL, Edition
 from roistory.goals import GoalResult, evaluate_goals
 from roistory.i18n import translations
 from roistory.maturity import readiness_records
@@ -67,6 +68,7 @@ class ReportContext:
     data_quality: tuple[Finding, ...] = ()
     pm: pluggy.PluginManager | None = None  # the manager the report was built with (None: the process-wide one)
     pending_history: PendingHistory | None = None  # this run's history rows, committed once the outputs are written
+    edition: Edition = FULL  # the audience being rendered for; see for_edition()
     _goals: list[GoalResult] = field(default_factory=list, repr=False)  # filled on first use
 
     def __post_init__(self) -> None:
@@ -77,6 +79,10 @@ class ReportContext:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "dimensions", tuple(self.dimensions))
         object.__setattr__(self, "data_quality", tuple(self.data_quality))
+
+    def for_edition(self, edition: Edition) -> ReportContext:
+        """The same computed report (measures, caches, findings shared) told to ``edition``'s reader."""
+        return replace(self, edition=edition)
 
     # -- periods and settings ----------------------------------------------------
 

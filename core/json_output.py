@@ -10,8 +10,10 @@ import pandas as pd
 
 from roistory import __version__
 from roistory.attribution_run import attribution_records
+from roistory.drivers import driver_records
 from roistory.maturity import assess
 from roistory.metrics import placed_metrics
+from roistory.recommendations import measured_lift, recommendation_records
 
 if TYPE_CHECKING:
     from roistory.context import ReportContext
@@ -62,7 +64,8 @@ def trend_records(report: ReportContext) -> list[dict[str, Any]]:
     return records
 
 
-def report_as_json(report: ReportContext) -> dict[str, Any]:
+def report_as_json(report: ReportContext, narrative: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """SPEC's JSON; ``narrative``: the sentences the rendered sections said, with their traced numbers."""
     settings = report.config.report
     return {
         "roistory_version": __version__,
@@ -71,6 +74,8 @@ def report_as_json(report: ReportContext) -> dict[str, Any]:
             "period": report.period.as_json(),
             "currency": settings.currency,
             "locale": settings.locale,
+            "edition": report.edition.id,
+            "margin": settings.margin,
         },
         "inputs": [source.as_json() for source in report.inputs],
         "metrics": metric_records(report),
@@ -80,9 +85,12 @@ def report_as_json(report: ReportContext) -> dict[str, Any]:
         "maturity_level": assess(report).as_json(),
         "trends": trend_records(report),
         "data_quality": [finding.as_json() for finding in report.data_quality],
+        "drivers": driver_records(report),
+        "narrative": list(narrative or []),
+        "recommendations": recommendation_records(report, measured_lift(report)),
     }
 
 
-def report_json(report: ReportContext) -> str:
+def report_json(report: ReportContext, narrative: list[dict[str, Any]] | None = None) -> str:
     """The JSON file's text: indented, UTF-8, never NaN."""
-    return json.dumps(report_as_json(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(report_as_json(report, narrative), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

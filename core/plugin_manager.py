@@ -190,6 +190,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
 def _item_types() -> dict[str, type]:
     # imported here: these three modules import pandas, which `roistory --help` need not pay for
     from roistory.attribution import AttributionModel
+    from roistory.editions import Edition
     from roistory.i18n import Catalog
     from roistory.metrics import Metric
     from roistory.sources import SourceType
@@ -201,6 +202,7 @@ def _item_types() -> dict[str, type]:
         "section": ReportSection,
         "theme": Theme,
         "catalog": Catalog,
+        "edition": Edition,
     }
 
 

@@ -17,6 +17,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "section": ("register_report_sections", "id"),
     "theme": ("register_themes", "name"),
     "catalog": ("register_translations", "domain"),
+    "edition": ("register_editions", "id"),
 }
 
 
@@ -46,6 +47,10 @@ class Registry:
     @property
     def themes(self) -> dict[str, Any]:
         return self.items["theme"]
+
+    @property
+    def editions(self) -> dict[str, Any]:
+        return self.items["edition"]
 
     @property
     def catalogs(self) -> dict[str, Any]:
