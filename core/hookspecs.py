@@ -167,7 +167,7 @@ def register_editions(register: Callable[[Edition], None]) -> None:
         ``report.edition`` or ``--edition``; each renders to ``<name>-<edition>.<ext>``.
         The built-ins are ``board``, ``cfo``, ``cmo`` and ``sales``.
 
-    Added in 0.3.
+    Added in 0.2.
     """
 
 

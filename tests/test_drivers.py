@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roistory.config import load_config
-from roistory.drivers import UNEXPLAINED, additive_contributions, driver_contributions, ratio_contributions
+from roistory.drivers import (
+    UNEXPLAINED,
+    additive_contributions,
+    driver_contributions,
+    ratio_contributions,
+)
 from roistory.pipeline import build_report
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
