@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 
 from roistory.api import (
+    NO_TOUCHPOINTS,
     SMALL_SAMPLE,
     UNEXPLAINED,
     Figure,
@@ -170,6 +171,21 @@ def _model_range(report: ReportContext, channel: str) -> tuple[Figure, Figure] |
             Figure(fmt.money(high), high_model, high, "current", segment, "attribution"))
 
 
+# Above this share of revenue from conversions no touchpoint reached, channel claims cover too little to stand alone.
+UNREACHED_SHARE = 0.2
+
+
+def _unreached(report: ReportContext) -> list[Sentence]:
+    """The caveat that qualifies channel claims when much revenue reached no channel."""
+    _ = report.gettext
+    orphans = metric_figure(report, "revenue", segment={"channel": NO_TOUCHPOINTS})
+    total = report.value("revenue")
+    if orphans is None or not _ok(total) or total <= 0 or orphans.value <= UNREACHED_SHARE * total:
+        return []
+    return [compose(_("{revenue} of revenue came from conversions no touchpoint reached: the channel figures below leave it out."),
+                    "performers", revenue=orphans)]
+
+
 # Models disagree "strongly" on a channel when the highest credit is more than twice the lowest.
 DISAGREEMENT = 2.0
 
@@ -185,7 +201,7 @@ def performers(report: ReportContext) -> list[Sentence]:
     now = now[now["spend"] > 0].dropna(subset=["roi"])
     if now.empty:
         return []
-    out = []
+    out = _unreached(report)
     best, worst = now["roi"].idxmax(), now["roi"].idxmin()
     for channel, is_best in ((best, True), (worst, False)):
         if not is_best and channel == best:

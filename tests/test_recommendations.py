@@ -123,3 +123,48 @@ def test_models_disagree_so_the_recommendation_is_a_test(disagreeing):
     html = disagreeing.html
     assert "holdout or geo split" in html
     assert "disagree" in html
+
+
+# -- honest claims: small samples, unreached revenue, a source missing for the period --------
+
+
+def _small_project(tmp_path, **tables):
+    from roistory.testing import make_conversions, make_spend, make_touchpoints
+
+    frames = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions()}
+    frames.update(tables)
+    return write_project(tmp_path, frames, config={"sections": ["summary"]}, formats=["html", "json"])
+
+
+def test_few_conversions_replace_the_channel_claim_with_a_caveat(tmp_path):
+    rendered = render_report(_small_project(tmp_path))
+    texts = [n for n in rendered.json["narrative"] if n["section"] == "summary"]
+    best = next(n for n in texts if "highest ROI" in n["text"])
+    assert "too few to rely on" in best["text"]
+    conversions = next(x for x in best["numbers"] if x["metric"] == "conversions")
+    assert conversions["value"] == rendered.metric("conversions", segment=conversions["segment"])
+    assert conversions["value"] < 10
+    assert not any("returned the most per dollar" in n["text"] for n in texts)
+    # three conversions in the whole period: the caveat about the period's return
+    assert any("rests on 3 conversions" in n["text"] for n in texts)
+
+
+def test_revenue_no_touchpoint_reached_qualifies_the_channel_claims(tmp_path):
+    from roistory.testing import make_conversions
+
+    conversions = pd.concat([make_conversions(), pd.DataFrame(
+        [{"person_id": "P9", "timestamp": "2026-03-20T10:00:00", "revenue": 9000.0, "conversion_type": "closed_won", "deal_id": "D9"}])])
+    rendered = render_report(_small_project(tmp_path, conversions=conversions))
+    sentence = next(n for n in rendered.json["narrative"] if "no touchpoint reached" in n["text"])
+    (number,) = sentence["numbers"]
+    assert number["value"] == 9000.0 == rendered.metric("revenue", segment=number["segment"])
+
+
+def test_a_source_missing_for_the_period_replaces_the_return_claims(tmp_path):
+    from roistory.testing import make_spend
+
+    rendered = render_report(_small_project(tmp_path, spend=make_spend(date="2026-02-10")))
+    texts = [n["text"] for n in rendered.json["narrative"]]
+    assert any("cannot be stated" in t and "spend" in t for t in texts)
+    assert not any("ROI" in t and "raised" in t for t in texts)
+    assert not any("Marketing returned" in t for t in texts)

@@ -124,3 +124,20 @@ def test_close_rate_above_100_percent_is_flagged_with_the_cohort_rate(run):
         assert "cohort_close_rate" in referenced
     else:
         assert "close_rate" in referenced
+
+
+def test_an_unknown_edition_in_report_yaml_names_the_key(tmp_path):
+    from roistory.errors import ConfigError
+    from roistory.testing import make_spend, write_project
+
+    config = write_project(tmp_path, {"spend": make_spend()}, edition=["board", "bord"])
+    with pytest.raises(ConfigError, match=r"unknown edition 'bord' \(did you mean 'board'\?\)") as raised:
+        build_report(load_config(config), write_history=False)
+    assert "report.yaml: report.edition[1]: " in str(raised.value)
+
+
+def test_a_single_edition_may_be_a_string(tmp_path):
+    from roistory.testing import make_spend, write_project
+
+    config = load_config(write_project(tmp_path, {"spend": make_spend()}, edition="cfo"))
+    assert config.report.edition == ["cfo"]
