@@ -115,7 +115,8 @@ def test_one_channel_matches_pandas(demo):
 
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
-    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality"}
+    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",
+                 "drivers", "narrative", "recommendations"}  # the last three: SPEC "Additions"
     assert set(data) - spec_keys == {"maturity_level", "trends"}  # documented extensions
     assert spec_keys <= set(data)
     assert data["report"]["period"] == {"start": "2026-10-01", "end": "2026-10-31"}

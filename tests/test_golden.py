@@ -15,8 +15,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "d2b12232a956424a4ba1240281e5f788e8a5a15ff6545ab4e2df5b7188043923",
-    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
+    "acme-2026-10.json": "a9ce9954378acedcb9b9ba33e529ff7a8620289483459d69dadc3e61bccb426a",
+    "acme-2026-10.html": "dbb91ba13128707db6334c24bfa98bf5c3995c4b9c5c9a1a116a2a3929c921bf",
 }
 
 
