@@ -33,15 +33,13 @@ def _figure(report: ReportContext, rec: Recommendation, name: str) -> Figure:
 def sentences(report: ReportContext, rec: Recommendation) -> list[Sentence]:
     """The recommendation and why, in the report's language."""
     _ = report.gettext
-    fmt = report.formatter
-    models = len(rec.returns)
     out = []
     if rec.action == "shift":
         out.append(compose(_("Move {amount} from {source} to {target}: expected {low} to {high} more revenue."), "recommendations",
                            amount=_figure(report, rec, "amount"), source=rec.source, target=rec.target,
                            low=_figure(report, rec, "effect_low"), high=_figure(report, rec, "effect_high")))
-        out.append(compose(_("All {n} attribution models rank {target} above {source}."), "recommendations",
-                           n=fmt.number(models), target=rec.target, source=rec.source))
+        out.append(compose(_("Every attribution model in the report ranks {target} above {source}."), "recommendations",
+                           target=rec.target, source=rec.source))
     elif rec.action == "test":
         out.append(compose(_("Test moving {amount} from {source} to {target} with a holdout or geo split before shifting budget: the expected effect ranges from {low} to {high}."),
                            "recommendations", amount=_figure(report, rec, "amount"), source=rec.source, target=rec.target,
