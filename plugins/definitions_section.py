@@ -11,7 +11,7 @@ METHODS = [
         "The change in ROI is split by a mix-rate (shift-share) decomposition: a channel contributes its revenue "
         "over total spend now minus the same before, which is the effect of its share of spend moving (mix) plus "
         "its own return moving (rate). The parts sum to the total change.")),
-    (N_("Recommendations"),
+    (N_("Budget recommendations"),
      N_("Budget moves from the channel with the lowest return per unit of spend to the highest only when every "
         "attribution model ranks them the same way and both rest on at least {n} conversions; otherwise a holdout "
         "or geo-split test is recommended. Measured incrementality replaces model credit where it exists.")),

@@ -63,6 +63,8 @@ def headline(report: ReportContext) -> list[Sentence]:
     _ = report.gettext
     fmt = report.formatter
     metric_id = report.edition.headline
+    if metric_id not in report.metrics or metric_figure(report, metric_id) is None:
+        metric_id = "roas"  # the edition's own metric is not measurable with this data: lead with the return
     period = fmt.period(report.period)
     out = []
     if _missing_tables(report) and metric_id in ("roi", "roas"):
@@ -96,8 +98,12 @@ def headline(report: ReportContext) -> list[Sentence]:
             text = _("{metric} was {now} in {period}, as in {label}.")
         out.append(compose(text, "headline", metric=label, now=now, before=before or "", period=period,
                            label=fmt.period(report.periods[key]) if key else ""))
+    if metric_id not in ("roas", "roi"):
+        return out  # an edition that leads with another metric (sales: pipeline) does not restate the return
     spend, revenue, roi = (metric_figure(report, m) for m in ("spend", "revenue", "roi"))
-    if spend and revenue and roi and not _missing_tables(report):
+    if spend and revenue and roi and metric_id == "roi":  # the headline stated ROI already
+        out.append(compose(_("Marketing spent {spend} and generated {revenue} in revenue."), "headline", spend=spend, revenue=revenue))
+    elif spend and revenue and roi:
         out.append(compose(_("Marketing spent {spend} and generated {revenue} in revenue: an ROI of {roi}."),
                            "headline", spend=spend, revenue=revenue, roi=roi))
     elif spend and revenue is None:
@@ -240,7 +246,9 @@ def funnel(report: ReportContext) -> list[Sentence]:
     _ = report.gettext
     out = []
     pipeline, sqls = metric_figure(report, "pipeline"), metric_figure(report, "sqls")
-    if pipeline and sqls:
+    if sqls and pipeline and "headline" in report.edition.topics and report.edition.headline == "pipeline":  # stated above
+        out.append(compose(_("Marketing generated {sqls} SQLs."), "funnel", sqls=sqls))
+    elif pipeline and sqls:
         out.append(compose(_("Marketing generated {pipeline} of pipeline and {sqls} SQLs."), "funnel", pipeline=pipeline, sqls=sqls))
     close, won = metric_figure(report, "close_rate"), metric_figure(report, "won_deals")
     cohort = metric_figure(report, "cohort_close_rate")

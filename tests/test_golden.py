@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "a9ce9954378acedcb9b9ba33e529ff7a8620289483459d69dadc3e61bccb426a",
-    "acme-2026-10.html": "dbb91ba13128707db6334c24bfa98bf5c3995c4b9c5c9a1a116a2a3929c921bf",
+    "acme-2026-10.html": "f9ba7d8221928824222736eb84ee30da0a5ac3cb00dbfa8edbf0661d03fba472",
 }
 
 
