@@ -141,3 +141,17 @@ def test_a_single_edition_may_be_a_string(tmp_path):
 
     config = load_config(write_project(tmp_path, {"spend": make_spend()}, edition="cfo"))
     assert config.report.edition == ["cfo"]
+
+
+def test_a_run_with_editions_delivers_every_edition(tmp_path):
+    from datetime import date
+
+    from roistory.runs import render_and_deliver
+    from roistory.testing import make_spend, write_project
+
+    config = write_project(tmp_path, {"spend": make_spend()}, formats=["html", "json"],
+                           config={"delivery": [{"type": "folder", "path": "archive", "formats": ["json"]}]})
+    paths, records = render_and_deliver(config, tmp_path / "out", editions=["board", "cfo"], deliver=True)
+    assert [r["destination"] for r in records] == ["folder"]
+    archived = sorted(p.name for p in (tmp_path / "archive" / date.today().isoformat()).rglob("*") if p.is_file())
+    assert archived == sorted([paths["board.json"].name, paths["cfo.json"].name])
