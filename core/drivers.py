@@ -118,6 +118,10 @@ def ratio_contributions(
     return out
 
 
+def _times(factor: float, value: float | None) -> float | None:
+    return None if value is None else factor * value
+
+
 def _series(value: Any) -> dict[str, float]:
     if not isinstance(value, pd.Series):
         return {}
@@ -150,13 +154,13 @@ def driver_contributions(report: ReportContext, dimension: str = "channel") -> l
             out += [Contribution(metric, comparison, dimension, s, v) for s, v in parts.items()]
         (r0, r1), (s0, s1) = totals["revenue"], totals["spend"]
         if all(_finite(v) for v in (r0, r1, s0, s1)) and s0 > 0 and s1 > 0:
-            parts3 = ratio_contributions(
+            ratio_parts = ratio_contributions(
                 segments["revenue"][0], segments["spend"][0], segments["revenue"][1], segments["spend"][1],
                 (r0, r1), (s0, s1),
             )
-            for segment, (value, mix, rate) in parts3.items():
-                scaled = (lambda x: None if x is None else margin * x)  # noqa: E731 - roi = margin x roas - 1
-                out.append(Contribution("roi", comparison, dimension, segment, margin * value, scaled(mix), scaled(rate)))
+            for segment, (value, mix, rate) in ratio_parts.items():  # roi = margin x roas - 1: parts scale by margin
+                out.append(Contribution("roi", comparison, dimension, segment, margin * value,
+                                        _times(margin, mix), _times(margin, rate)))
     return out
 
 

@@ -173,5 +173,4 @@ def basis(recommendation: Recommendation, primary: str) -> str:
 
 def recommendation_records(report: ReportContext, lift_share: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """The JSON ``recommendations`` list."""
-    return [rec.as_json(basis(rec, report.primary_model)) for dimension in report.config.report.drivers[:1]
-            for rec in recommend(report, lift_share, dimension)]
+    return [rec.as_json(basis(rec, report.primary_model)) for rec in recommend(report, lift_share)]
