@@ -53,7 +53,7 @@ def _summary(results: list[BatchResult]) -> None:
 @click.option("--period", help="Every client's report.period, e.g. 2026-11.")
 @click.option("--locale", help="Every client's report.locale.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: each config's formats).")
-@click.option("--edition", "editions", help="Comma-separated editions (accepted and passed on; not available yet).")
+@click.option("--edition", "editions", help="Comma-separated editions: one document per edition for every client.")
 @click.option("--draft", is_flag=True, help="Watermark every page DRAFT; drafts are never delivered.")
 @click.option("--deliver", is_flag=True, help="Approve and deliver each client's outputs after it renders.")
 @click.option("--force", is_flag=True, help="With --deliver: send again what was already delivered.")

@@ -19,6 +19,8 @@ from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, Mod
 from roistory.config import Config, DeliveryConfig, IncrementalityConfig, SourceConfig, load_config
 from roistory.context import ReportContext
 from roistory.delivery import Receipt
+from roistory.drivers import UNEXPLAINED, Contribution, driver_contributions
+from roistory.editions import TOPICS, Edition
 from roistory.errors import (
     BadInputError,
     ConfigError,
@@ -48,9 +50,12 @@ from roistory.metrics import (
     period_total,
     placed_metrics,
 )
+from roistory.narrative import SMALL_SAMPLE, Figure, Sentence, compose, distinct, metric_figure
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
 from roistory.quality import Finding
+from roistory.recommendations import ASSUMPTIONS as RECOMMENDATION_ASSUMPTIONS
+from roistory.recommendations import Recommendation, measured_lift, recommend
 from roistory.review import Run
 from roistory.sections import ReportSection
 from roistory.sources import (
@@ -112,6 +117,7 @@ __all__ = [
     "Receipt",
     "Catalog",
     "IncrementalityReader",
+    "Edition",
     # what sections, metrics and models receive
     "ReportContext",
     "Report",
@@ -179,4 +185,19 @@ __all__ = [
     "horizontal_bars",
     "line_chart",
     "range_chart",
+    # the story: drivers, sentences with traceable numbers, recommendations, editions
+    "Contribution",
+    "driver_contributions",
+    "UNEXPLAINED",
+    "Figure",
+    "Sentence",
+    "compose",
+    "distinct",
+    "metric_figure",
+    "SMALL_SAMPLE",
+    "Recommendation",
+    "recommend",
+    "measured_lift",
+    "RECOMMENDATION_ASSUMPTIONS",
+    "TOPICS",
 ]

@@ -157,7 +157,7 @@ def render_client(config: Path, out: Path, options: BatchOptions) -> dict[str, A
         outcome.update(
             ok=True,
             outputs={kind: str(path) for kind, path in paths.items() if kind != "manifest"},
-            pages=_page_count(paths.get("pdf")),
+            pages=_page_count(next((p for kind, p in paths.items() if kind.endswith("pdf")), None)),
             delivered=[record["destination"] for record in records],
         )
     except RoistoryError as exc:

@@ -76,7 +76,7 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
-@click.option("--edition", "editions", help="Comma-separated editions (accepted; not available yet).")
+@click.option("--edition", "editions", help="Comma-separated editions (board, cfo, cmo, sales or a plugin's): one document each, <name>-<edition>.<ext>.")
 @click.option("--draft", is_flag=True, help="Watermark every page DRAFT; a draft is never delivered.")
 @click.option("--deliver", is_flag=True, help="Approve and send the outputs to the config's delivery: entries.")
 @click.option("--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs.")

@@ -42,6 +42,15 @@ class ReportSettings(_Strict):
     formats: list[Literal["html", "pdf", "json"]] = list(FORMATS)
     page_size: Literal["A4", "Letter"] = "A4"
     time_limit: float = Field(900, ge=1, le=86_400)  # seconds for the whole report (roistory.limits)
+    # one document per edition (board, cfo, cmo, sales or a plugin's); None = one full report
+    edition: list[str] | None = None
+    # the dimensions the summary's driver analysis splits changes by (roistory.drivers)
+    drivers: list[Literal["channel", "campaign", "media_type", "audience", "market"]] = ["channel"]
+
+    @field_validator("edition", mode="before")
+    @classmethod
+    def _edition(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("period", mode="before")
     @classmethod

@@ -11,12 +11,13 @@ Serialising it is :mod:`roistory.json_output`'s job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from roistory.editions import FULL, Edition
 from roistory.forecast import Forecast, pipeline_forecast
 from roistory.goals import GoalResult, evaluate_goals
 from roistory.i18n import translations
@@ -71,6 +72,7 @@ class ReportContext:
     incrementality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*INCREMENTALITY_COLUMNS, "source"]))
     pm: pluggy.PluginManager | None = None  # the manager the report was built with (None: the process-wide one)
     pending_history: PendingHistory | None = None  # this run's history rows, committed once the outputs are written
+    edition: Edition = FULL  # the audience being rendered for; see for_edition()
     _goals: list[GoalResult] = field(default_factory=list, repr=False)  # filled on first use
     _computed: dict[str, Any] = field(default_factory=dict, repr=False)  # results computed on first use
 
@@ -82,6 +84,10 @@ class ReportContext:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "dimensions", tuple(self.dimensions))
         object.__setattr__(self, "data_quality", tuple(self.data_quality))
+
+    def for_edition(self, edition: Edition) -> ReportContext:
+        """The same computed report (measures, caches, findings shared) told to ``edition``'s reader."""
+        return replace(self, edition=edition)
 
     # -- periods and settings ----------------------------------------------------
 

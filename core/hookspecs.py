@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from roistory.config import DeliveryConfig
     from roistory.context import ReportContext
     from roistory.delivery import Receipt
+    from roistory.editions import Edition
     from roistory.i18n import Catalog
     from roistory.items import AttributionModel, IncrementalityReader, Metric, SourceType
     from roistory.review import Run
@@ -164,6 +165,22 @@ def register_translations(register: Callable[[Catalog], None]) -> None:
         Their messages are merged into the report's translations at load: a
         section's ``report.gettext(...)`` and a template's ``{{ _("...") }}`` find
         them. roistory's own catalog wins when both translate the same text.
+
+    Added in 0.2.
+    """
+
+
+@hookspec
+def register_editions(register: Callable[[Edition], None]) -> None:
+    """Register editions: documents for one audience rendered from the same computed report.
+
+    :param register: call ``register(Edition(id=..., title=..., sections=(...), ...))``.
+        ``sections`` are section ids in order (ids no plugin registered are skipped),
+        ``lead_metrics`` the metrics the KPI tiles show first, ``headline`` the metric
+        the summary's first sentence states, ``topics`` what the summary speaks about
+        (from ``roistory.editions.TOPICS``). A report asks for editions with
+        ``report.edition`` or ``--edition``; each renders to ``<name>-<edition>.<ext>``.
+        The built-ins are ``board``, ``cfo``, ``cmo`` and ``sales``.
 
     Added in 0.2.
     """

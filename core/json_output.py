@@ -10,9 +10,11 @@ import pandas as pd
 
 from roistory import __version__
 from roistory.attribution_run import attribution_records
+from roistory.drivers import driver_records
 from roistory.incrementality import incrementality_records
 from roistory.maturity import assess
 from roistory.metrics import placed_metrics
+from roistory.recommendations import measured_lift, recommendation_records
 
 if TYPE_CHECKING:
     from roistory.context import ReportContext
@@ -63,7 +65,8 @@ def trend_records(report: ReportContext) -> list[dict[str, Any]]:
     return records
 
 
-def report_as_json(report: ReportContext) -> dict[str, Any]:
+def report_as_json(report: ReportContext, narrative: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """SPEC's JSON; ``narrative``: the sentences the rendered sections said, with their traced numbers."""
     settings = report.config.report
     return {
         "roistory_version": __version__,
@@ -72,6 +75,8 @@ def report_as_json(report: ReportContext) -> dict[str, Any]:
             "period": report.period.as_json(),
             "currency": settings.currency,
             "locale": settings.locale,
+            "edition": report.edition.id,
+            "margin": settings.margin,
         },
         "inputs": [source.as_json() for source in report.inputs],
         "metrics": metric_records(report),
@@ -83,9 +88,12 @@ def report_as_json(report: ReportContext) -> dict[str, Any]:
         "trends": trend_records(report),
         "forecast": report.forecast.as_json() if report.forecast else [],
         "data_quality": [finding.as_json() for finding in report.data_quality],
+        "drivers": driver_records(report),
+        "narrative": list(narrative or []),
+        "recommendations": recommendation_records(report, measured_lift(report)),
     }
 
 
-def report_json(report: ReportContext) -> str:
+def report_json(report: ReportContext, narrative: list[dict[str, Any]] | None = None) -> str:
     """The JSON file's text: indented, UTF-8, never NaN."""
-    return json.dumps(report_as_json(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(report_as_json(report, narrative), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

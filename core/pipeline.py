@@ -113,6 +113,9 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         for i, section in enumerate(config.sections or []):
             if section not in registry.sections:
                 raise unknown_name("section", section, list(registry.sections), f"sections[{i}]")
+        for i, edition in enumerate(config.report.edition or []):
+            if edition not in registry.editions:
+                raise unknown_name("edition", edition, list(registry.editions), f"report.edition[{i}]")
         check_goals(config, metrics, parse_period(config.report.period))
         check_company_goals(config)
         for i, item in enumerate(config.incrementality):

@@ -29,6 +29,7 @@ from typing import Any
 import pluggy
 
 from roistory import hookspecs
+from roistory.editions import Edition
 from roistory.errors import PluginError
 from roistory.i18n import Catalog
 from roistory.items import AttributionModel, IncrementalityReader, Metric, SourceType
@@ -197,6 +198,7 @@ ITEM_TYPES: dict[str, type] = {
     "theme": Theme,
     "catalog": Catalog,
     "incrementality": IncrementalityReader,
+    "edition": Edition,
 }
 
 

@@ -18,6 +18,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "theme": ("register_themes", "name"),
     "catalog": ("register_translations", "domain"),
     "incrementality": ("register_incrementality_readers", "name"),
+    "edition": ("register_editions", "id"),
 }
 
 
@@ -47,6 +48,10 @@ class Registry:
     @property
     def themes(self) -> dict[str, Any]:
         return self.items["theme"]
+
+    @property
+    def editions(self) -> dict[str, Any]:
+        return self.items["edition"]
 
     @property
     def catalogs(self) -> dict[str, Any]:

@@ -23,7 +23,8 @@ import jinja2
 from roistory import __version__, pdf_worker
 from roistory.audit import build_manifest, manifest_json
 from roistory.context import ReportContext
-from roistory.errors import RoistoryError, TemplateError
+from roistory.editions import FULL, Edition
+from roistory.errors import RoistoryError, TemplateError, unknown_name
 from roistory.json_output import report_json
 from roistory.limits import memory_limit
 from roistory.pdf import RENDER_TIMEOUT_SECONDS, pdf_bytes, time_limit
@@ -116,19 +117,38 @@ def _stylesheets(themes: list[Theme]) -> str:
     return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
 
 
-def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]:
-    """What the page template sees: plain strings, numbers, lists and dicts only."""
-    settings = report.config.report
-    wanted = report.config.sections or default_sections(report.registry.sections.values())
+def section_ids(report: ReportContext) -> list[str]:
+    """The sections of the report's edition: its own list (those registered), else the report's."""
+    if report.edition.sections:
+        return [s for s in report.edition.sections if s in report.registry.sections]
+    return report.config.sections or default_sections(report.registry.sections.values())
+
+
+def build_sections(report: ReportContext) -> list[dict[str, Any]]:
+    """Each shown section's template context, built once for the HTML, the PDF and the JSON."""
     sections = []
-    for section_id in wanted:
+    for section_id in section_ids(report):
         section = report.registry.sections[section_id]
         context = section.build(report)
         if context is not None:
             sections.append(
                 {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
             )
+    return sections
+
+
+def section_narrative(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sentences sections list under ``narrative`` (with their traced numbers), in page order."""
+    return [entry for section in sections for entry in section["data"].get("narrative", [])]
+
+
+def report_context(report: ReportContext, themes: list[Theme], sections: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the page template sees: plain strings, numbers, lists and dicts only."""
+    settings = report.config.report
+    if sections is None:
+        sections = build_sections(report)
     brand = _brand(themes, report)
+    edition = report.edition
     return {
         "report": {
             "title": settings.title,
@@ -141,6 +161,8 @@ def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]
             "lang": settings.locale.replace("_", "-"),
             "page_size": settings.page_size,
             "version": __version__,
+            "edition": edition.id,
+            "edition_title": report.gettext(edition.title) if edition.sections else "",
         },
         "brand": {**brand, "logo": logo_data_uri(brand, report)},
         "stylesheet": _stylesheets(themes),
@@ -148,13 +170,13 @@ def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]
     }
 
 
-def render_html(report: ReportContext) -> str:
+def render_html(report: ReportContext, sections: list[dict[str, Any]] | None = None) -> str:
     themes = resolve_theme(report)
     env = make_environment(report, themes)
     try:
         with time_limit(RENDER_TIMEOUT_SECONDS), memory_limit():
             template = env.get_template("report.html.j2")
-            return template.render(report_context(report, themes))
+            return template.render(report_context(report, themes, sections))
     except RoistoryError:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -199,18 +221,24 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_report(
-    report: ReportContext, out_dir: Path, formats: list[str] | None = None, *, draft: bool = False
-) -> dict[str, Path]:
-    """Render every format first, then write them all: a failure writes nothing.
+def report_editions(report: ReportContext, editions: list[str] | None = None) -> list[Edition]:
+    """The editions to render: ``--edition``, else ``report.edition``, else the full report alone."""
+    wanted = editions or report.config.report.edition
+    if not wanted:
+        return [FULL]
+    registered = report.registry.editions
+    key = "--edition" if editions else "report.edition"
+    for name in wanted:
+        if name not in registered:
+            raise unknown_name("edition", name, list(registered), key)
+    return [registered[name] for name in dict.fromkeys(wanted)]
 
-    ``draft`` puts a DRAFT watermark on every page of the HTML and PDF and says so in the manifest.
-    """
-    started = time.perf_counter()
-    formats = formats or list(report.config.report.formats)
-    name = output_name(report)
+
+def render_edition(report: ReportContext, formats: list[str], *, draft: bool = False) -> dict[str, bytes]:
+    """One document in each format, all from the same built sections."""
     rendered: dict[str, bytes] = {}
-    html = render_html(report) if {"html", "pdf"} & set(formats) else None
+    sections = build_sections(report) if {"html", "pdf", "json"} & set(formats) else []
+    html = render_html(report, sections) if {"html", "pdf"} & set(formats) else None
     if draft and html is not None:
         html = watermark(html)
     if "html" in formats:
@@ -218,16 +246,43 @@ def write_report(
     if "pdf" in formats:
         rendered["pdf"] = render_pdf(report, html)
     if "json" in formats:
-        rendered["json"] = report_json(report).encode("utf-8")
+        rendered["json"] = report_json(report, narrative=section_narrative(sections)).encode("utf-8")
+    return rendered
+
+
+def write_report(
+    report: ReportContext,
+    out_dir: Path,
+    formats: list[str] | None = None,
+    *,
+    draft: bool = False,
+    editions: list[str] | None = None,
+) -> dict[str, Path]:
+    """Render every format (of every edition) first, then write them all: a failure writes nothing.
+
+    ``draft`` puts a DRAFT watermark on every page of the HTML and PDF and says so in the manifest.
+    ``editions`` (``--edition``, else ``report.edition``): one document per edition, named
+    ``<name>-<edition>.<ext>`` and listed as ``<edition>.<ext>`` in the returned paths and the manifest.
+    """
+    started = time.perf_counter()
+    formats = formats or list(report.config.report.formats)
+    name = output_name(report)
+    chosen = report_editions(report, editions)
+    outputs: dict[str, tuple[Path, bytes]] = {}
+    for edition in chosen:
+        rendered = render_edition(report.for_edition(edition), formats, draft=draft)
+        for fmt, data in rendered.items():
+            if edition is FULL:
+                outputs[fmt] = (out_dir / f"{name}.{fmt}", data)
+            else:
+                outputs[f"{edition.id}.{fmt}"] = (out_dir / f"{name}-{edition.id}.{fmt}", data)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {fmt: out_dir / f"{name}.{fmt}" for fmt in rendered}
     manifest_path = out_dir / f"{name}.manifest.json"
-    outputs = {fmt: (paths[fmt], data) for fmt, data in rendered.items()}
     seconds = time.perf_counter() - started
     manifest_bytes = manifest_json(build_manifest(report, outputs, draft=draft, seconds=seconds)).encode("utf-8")
-    for fmt, data in rendered.items():
-        _write_atomic(paths[fmt], data)
+    for path, data in outputs.values():
+        _write_atomic(path, data)
     _write_atomic(manifest_path, manifest_bytes)
     if report.pending_history is not None:  # the history store changes only after every output is written
         report.pending_history.commit()
-    return {**paths, "manifest": manifest_path}
+    return {**{key: path for key, (path, _data) in outputs.items()}, "manifest": manifest_path}

@@ -10,7 +10,6 @@ import pluggy
 from roistory.config import load_config
 from roistory.delivery import check_destinations, deliver_run
 from roistory.engines import engine_from_option
-from roistory.errors import ConfigError
 from roistory.limits import report_time_limit
 from roistory.pipeline import build_report
 from roistory.render import write_report
@@ -34,10 +33,8 @@ def render_config(
 
     ``engine`` is ``--engine``: where journeys are built, overriding the config's ``engine:``.
     ``time_limit`` is ``--time-limit``: seconds for the whole report (default ``report.time_limit``).
+    ``editions`` is ``--edition``: one document per edition (default ``report.edition``).
     """
-    if editions:
-        # accepted by run/batch so scripts can pass it; editions are built by another change
-        raise ConfigError("editions are not available in this version of roistory", key="--edition")
     config = load_config(config_path)
     if engine is not None:
         config = config.model_copy(update={"engine": engine_from_option(engine, config.engine)})
@@ -45,7 +42,7 @@ def render_config(
     with report_time_limit(time_limit or config.report.time_limit):
         report = build_report(config, period=period, locale=locale, pm=pm)
         try:
-            return write_report(report, out, formats, draft=draft)
+            return write_report(report, out, formats, draft=draft, editions=editions)
         finally:
             if report.pending_history is not None:  # committed by write_report unless it failed
                 report.pending_history.discard()

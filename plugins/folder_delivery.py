@@ -53,7 +53,8 @@ def deliver(destination, run, dry_run):
     if run is None:
         return Receipt(location=path)
     folder = (run.base_dir / path).resolve() / date.today().isoformat() / (run.client or run.name)
-    files = [p for fmt, p in run.outputs.items() if formats is None or fmt in formats]
+    # with editions the outputs are keyed <edition>.<format>
+    files = [p for key, p in run.outputs.items() if formats is None or key.rsplit(".", 1)[-1] in formats]
     if not dry_run:
         try:
             folder.mkdir(parents=True, exist_ok=True)

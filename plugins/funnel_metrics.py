@@ -34,6 +34,12 @@ def _marketing_sourced(date_column: str):
     return compute
 
 
+def _cohort_won(data: PeriodData, dimension: str | None):
+    """Leads that became SQLs in the period and have been won since (any date up to the data's end)."""
+    rows = data.rows("leads", "sql_at")
+    return data.total(rows[rows["won_at"].notna()], "leads", dimension)
+
+
 def _average_won_amount(data: PeriodData, dimension: str | None):
     """The mean amount of the deals won in the period that have one."""
     rows = data.rows("leads", "won_at")
@@ -69,6 +75,14 @@ METRICS = [
            formula="opportunities / sqls"),
     Metric("close_rate", "Close rate", "percent", "Won deals in the period / SQLs in the period.",
            formula="won_deals / sqls"),
+    Metric("cohort_won_deals", "Won deals of the period's SQLs", "count",
+           "Leads that became SQLs in the period and have been won since (leads.won_at at any date).",
+           compute=_cohort_won, needs=("leads.sql_at", "leads.won_at"), family="internal"),
+    Metric("cohort_close_rate", "Close rate, SQL cohort", "percent",
+           "Of the leads that became SQLs in the period, the share won so far: numerator and denominator "
+           "come from the same leads, so it never exceeds 100% (close_rate can, when deals won now were "
+           "SQLs in earlier periods).",
+           formula="cohort_won_deals / sqls"),
     Metric("marketing_sourced_sqls", "Marketing-sourced SQLs", "count",
            "SQLs in the period whose source_channel is a marketing channel (one with spend, touchpoints or web traffic).",
            compute=_marketing_sourced("sql_at"), needs=("leads.sql_at", "leads.source_channel")),

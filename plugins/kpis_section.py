@@ -12,6 +12,9 @@ def tile_metrics(report: ReportContext) -> list[str]:
     ``custom_metrics:`` name: a plugin's metric gets a tile exactly as a built-in does."""
     headline = [m.id for m in placed_metrics(report.metrics.values(), "headline") if m.id in report.selected_metrics]
     custom = [c.id for c in report.config.custom_metrics]
+    lead = list(report.edition.lead_metrics)  # an edition's own metrics come first, whether headline or not
+    if lead:
+        return [m for m in dict.fromkeys([*lead, *report.listed_metrics, *custom]) if m in report.metrics]
     return list(dict.fromkeys([*headline, *report.listed_metrics, *custom]))
 
 

@@ -80,11 +80,13 @@ def _message(settings: dict, destination, run) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=settings["from"].rsplit("@", 1)[1])
     message.set_content(f"{run.title}\n{run.period_name}\n")
     for fmt in settings["attach"]:
-        path = run.outputs.get(fmt)
-        if path is None:
+        # a run with editions lists its outputs as <edition>.<format>: attach every edition's
+        paths = [path for key, path in run.outputs.items() if key == fmt or key.endswith(f".{fmt}")]
+        if not paths:
             raise ConfigError(f"the run has no {fmt} output to attach", key="attach")
-        maintype, subtype = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
-        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        for path in paths:
+            maintype, subtype = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
+            message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return message
 
 

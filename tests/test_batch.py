@@ -124,3 +124,29 @@ def test_the_agency_example_renders_both_clients_in_one_command(cli, tmp_path):
     text = pdf_text(taipei.with_suffix(".pdf"))
     assert "台北數位 — 行銷績效報告" in text and "2026年10月" in text
     assert '<img class="logo"' not in taipei.with_suffix(".html").read_text(encoding="utf-8")
+
+
+def test_edition_renders_one_document_per_edition_for_every_client(cli, tmp_path):
+    clients(cli, tmp_path / "clients", ["alpha", "beta"], formats=["pdf", "json"])
+    out = tmp_path / "out"
+    result = cli.run("batch", str(tmp_path / "clients" / "*" / "report.yaml"), "--out", out, "--edition", "board,sales",
+                     cwd=tmp_path)
+    assert result.code == 0, result.output
+    for name in ("alpha", "beta"):
+        for edition in ("board", "sales"):
+            document = json.loads((out / name / f"{name}-2026-10-{edition}.json").read_text())
+            assert document["report"]["edition"] == edition
+            assert (out / name / f"{name}-2026-10-{edition}.pdf").is_file()
+        assert not (out / name / f"{name}-2026-10.pdf").exists()  # editions replace the full report
+        status, pages = summary_rows(result.stdout)[name].split()[1:3]
+        assert status == "ok" and int(pages) == len(PdfReader(out / name / f"{name}-2026-10-board.pdf").pages)
+
+
+def test_an_unknown_edition_is_bad_input(cli, tmp_path):
+    clients(cli, tmp_path / "clients", ["alpha"], formats=["json"])
+    result = cli.run("run", tmp_path / "clients" / "alpha" / "report.yaml", "--out", tmp_path / "out", "--edition", "bored",
+                     cwd=tmp_path)
+    assert result.code == 2, result.output
+    assert "unknown edition 'bored'" in result.output and "--edition" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -116,7 +116,7 @@ def test_one_channel_matches_pandas(demo):
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
     spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",
-                 "forecast"}
+                 "forecast", "drivers", "narrative", "recommendations"}  # SPEC "Additions"
     # documented extensions (incrementality: docs/incrementality.md)
     assert set(data) - spec_keys == {"maturity_level", "trends", "incrementality"}
     assert spec_keys <= set(data)

@@ -20,8 +20,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "90bb603f31bbaf84f09b371006d6b25100599d14aa02258287386904eb19f4c7",
-    "acme-2026-10.html": "4faf234709b04d5a771843fb8b637736091875935c0c23919b2e432f3ad12c18",
+    "acme-2026-10.json": "24ec8acc46ec4ebd12e6b3970b13bc44e47aa83e0ea5e4e663b572fc5741d4af",
+    "acme-2026-10.html": "1306595afbad303be17c3bcbb6a88eb9dc32f53c409e411ed90d6eee26a047e7",
 }
 
 

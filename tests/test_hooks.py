@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import json
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -363,6 +364,37 @@ def test_hook_register_report_sections(tmp_path, roistory_pm):
 
 
 # -- end section --
+
+
+def test_hook_register_editions(tmp_path, roistory_pm):
+    """A plugin's edition renders its own document with its sections and headline metric."""
+    from roistory.api import Edition
+
+    class EditionPlugin:
+        __name__ = "EditionPlugin"
+
+        @hookimpl
+        def register_editions(self, register):
+            register(Edition("investors", "Investor update", sections=("summary", "channels", "no_such_section"),
+                             headline="revenue", topics=("headline",)))
+
+    config = project(tmp_path, config={"sections": ["summary", "kpis", "channels"]}, edition="investors")
+    with register_plugin(roistory_pm, EditionPlugin()):
+        rendered = render_and_deliver(config, tmp_path / "out", pm=roistory_pm, formats=["html", "json"])[0]
+    assert set(rendered) == {"investors.html", "investors.json", "manifest"}
+    assert rendered["investors.html"].name.endswith("-investors.html")
+    html = rendered["investors.html"].read_text(encoding="utf-8")
+    assert "section-channels" in html
+    assert "section-kpis" not in html  # the edition leaves it out although the report lists it
+    document = json.loads(rendered["investors.json"].read_text(encoding="utf-8"))
+    headline = document["narrative"][0]
+    assert headline["numbers"][0]["metric"] == "revenue"
+    assert headline["numbers"][0]["value"] == next(
+        m["value"] for m in document["metrics"] if m["id"] == "revenue" and m["segment"] == {} and m["period"] == "current"
+    )
+    with register_plugin(roistory_pm, EditionPlugin()), pytest.raises(ConfigError, match="unknown edition 'bored'"):
+        render_and_deliver(config, tmp_path / "out2", pm=roistory_pm, editions=["bored"])
+    assert not (tmp_path / "out2").exists()
 
 
 def test_hook_register_translations(tmp_path, roistory_pm):
