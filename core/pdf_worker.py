@@ -49,7 +49,8 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
         if job is None:
             return
         try:
-            connection.send((True, pdf_bytes(*job)))
+            arguments, options = job
+            connection.send((True, pdf_bytes(*arguments, **options)))
         except Exception as exc:  # reported in the parent as one line
             connection.send((False, f"{type(exc).__name__}: {exc}"))
 
@@ -62,9 +63,10 @@ class PdfWorker:
         self._process.start()
         child.close()
 
-    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
+    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = (), **options) -> bytes:
+        """:func:`roistory.pdf.pdf_bytes` in the child (same arguments)."""
         try:
-            self._connection.send((html, base_url, roots, list(private)))
+            self._connection.send(((html, base_url, roots, list(private)), options))
             ok, payload = self._connection.recv()
         except (EOFError, OSError) as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None

@@ -15,6 +15,12 @@ class Finding:
     count: int
     message: str
 
+    def __post_init__(self) -> None:
+        # findings quote input rows: mask personal data once, here, for every output (HTML, PDF, JSON, logs)
+        from roistory.formatting import mask_personal_data
+
+        object.__setattr__(self, "message", mask_personal_data(self.message))
+
     def as_json(self) -> dict[str, Any]:
         return {"severity": self.severity, "code": self.code, "count": self.count, "message": self.message}
 

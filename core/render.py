@@ -118,22 +118,29 @@ def _stylesheets(themes: list[Theme]) -> str:
 
 def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]:
     """What the page template sees: plain strings, numbers, lists and dicts only."""
+    from roistory.charts import chart_style  # matplotlib loads only when a report is rendered
+
     settings = report.config.report
     wanted = report.config.sections or default_sections(report.registry.sections.values())
-    sections = []
-    for section_id in wanted:
-        section = report.registry.sections[section_id]
-        context = section.build(report)
-        if context is not None:
-            sections.append(
-                {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
-            )
     brand = _brand(themes, report)
+    sections = []
+    with chart_style(brand):  # the brand's colours and font reach every section's charts
+        for section_id in wanted:
+            section = report.registry.sections[section_id]
+            context = section.build(report)
+            if context is not None:
+                sections.append(
+                    {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
+                )
+    period = report.formatter.period(report.period)
     return {
         "report": {
             "title": settings.title,
             "client": settings.client,
-            "period": report.formatter.period(report.period),
+            "period": period,
+            "subject": " — ".join(p for p in (settings.client, settings.title, period) if p),
+            "keywords": [p for p in (settings.client, period) if p] + [s["title"] for s in sections],
+            "created": pdf_created(report),
             "period_start": report.formatter.date(report.period.start),
             "period_end": report.formatter.date(report.period.end),
             "currency": settings.currency,
@@ -167,15 +174,24 @@ def render_html(report: ReportContext) -> str:
         raise TemplateError("template error: rendering ran out of memory") from None
 
 
-def render_pdf(report: ReportContext, html: str) -> bytes:
+def pdf_created(report: ReportContext) -> str:
+    """The PDF's creation date: the report period's last day, so a rerun is byte-identical."""
+    return f"{report.period.end.isoformat()}T00:00:00Z"
+
+
+def render_pdf(report: ReportContext, html: str, results_json: str | None = None) -> bytes:
+    """The PDF in ``report.pdf.variant``; a PDF/A-3b carries ``results_json`` (the .json output) attached."""
     roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
     private = [str(path) for path in private_files(report)]
     base_url = str(report.config.base_dir) + os.sep
+    if results_json is None and report.config.report.pdf.variant == "pdf/a-3b":
+        results_json = report_json(report)
+    options = {"variant": report.config.report.pdf.variant, "results_json": results_json, "created": pdf_created(report)}
     worker = pdf_worker.take()
     if worker is None:
-        return pdf_bytes(html, base_url, roots, private)
+        return pdf_bytes(html, base_url, roots, private, **options)
     try:
-        return worker.render(html, base_url, roots, private)
+        return worker.render(html, base_url, roots, private, **options)
     finally:
         worker.close()
 
@@ -215,10 +231,12 @@ def write_report(
         html = watermark(html)
     if "html" in formats:
         rendered["html"] = html.encode("utf-8")
+    # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
+    results_json = report_json(report) if "json" in formats or report.config.report.pdf.variant == "pdf/a-3b" else None
     if "pdf" in formats:
-        rendered["pdf"] = render_pdf(report, html)
+        rendered["pdf"] = render_pdf(report, html, results_json)
     if "json" in formats:
-        rendered["json"] = report_json(report).encode("utf-8")
+        rendered["json"] = results_json.encode("utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {fmt: out_dir / f"{name}.{fmt}" for fmt in rendered}
     manifest_path = out_dir / f"{name}.manifest.json"

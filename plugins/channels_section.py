@@ -39,23 +39,30 @@ def build(report: ReportContext) -> dict | None:
         if previous_roi is not None and channel in previous_roi.index:
             before, now = previous_roi[channel], values["roi"]
             if not (math.isnan(before) or math.isnan(now)):
-                change = _("{points} pts").format(points=("+" if now >= before else "") + fmt.number((now - before) * 100, 0))
+                change = _("{points} pts").format(points=fmt.points(now, before, 0))
         rows.append({"channel": str(channel), "cells": cells, "roi_change": change})
     totals = [fmt.metric(report.metrics[c], report.value(c)) for c in columns]
-    chart = None
+    chart = alt = None
     if {"spend", "revenue"} <= set(columns):
         plotted = table[["spend", "revenue"]].fillna(0.0)
         plotted = plotted[(plotted["spend"] > 0) | (plotted["revenue"] > 0)]
-        chart = horizontal_bars(
-            [str(i) for i in plotted.index],
-            {_("Spend"): list(plotted["spend"]), _("Revenue"): list(plotted["revenue"])},
-            value_format=fmt.money_compact,
-        )
+        if not plotted.empty:  # an empty period has nothing to plot and no takeaway to state
+            chart = horizontal_bars(
+                [str(i) for i in plotted.index],
+                {_("Spend"): list(plotted["spend"]), _("Revenue"): list(plotted["revenue"])},
+                value_format=fmt.money_compact,
+                color_by_label=True,  # a channel has one colour in every chart of the report
+            )
+            top = plotted["revenue"].idxmax()
+            alt = _("{channel} brought the most revenue: {revenue} on {spend} of spend.").format(
+                channel=top, revenue=fmt.money(plotted.loc[top, "revenue"]), spend=fmt.money(plotted.loc[top, "spend"])
+            )
     return {
         "headers": [_(HEADERS[c]) if c in HEADERS else _(report.metrics[c].label) for c in columns],
         "rows": rows,
         "totals": totals,
         "chart": chart,
+        "chart_alt": alt,
         "show_roi_change": previous_roi is not None,
         "model": _(report.registry.models[report.primary_model].label) if report.attribution else None,
     }

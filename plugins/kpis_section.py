@@ -30,21 +30,24 @@ def build(report: ReportContext) -> dict | None:
             if key not in report.periods:
                 continue
             before = report.value(metric_id, key)
-            if metric.display == "percent" or metric.unit == "percent":
+            rate = metric.display == "percent" or metric.unit == "percent"
+            if rate:
                 # a change of a rate reads better in points than in % of a %
                 text = "" if not isinstance(before, float) or math.isnan(before) else (
-                    _("{points} pts").format(points=("+" if value >= before else "") + fmt.number((value - before) * 100, 1))
+                    _("{points} pts").format(points=fmt.points(value, before, 1))
                 )
             else:
                 text = fmt.change(value, before)
             if not text:
                 continue
+            # the change as printed: one that prints as zero is neutral, not a gain or a loss
+            printed = round((value - before) * 100, 1) if rate else round((value - before) / abs(before), 3)
             better = (value > before) if metric.direction == "higher" else (value < before) if metric.direction == "lower" else None
             changes.append(
                 {
                     "label": _("vs {period}").format(period=fmt.period(report.periods[key])),
                     "text": text,
-                    "tone": "neutral" if better is None or value == before else ("good" if better else "bad"),
+                    "tone": "neutral" if better is None or printed == 0 else ("good" if better else "bad"),
                 }
             )
         tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})

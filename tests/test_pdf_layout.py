@@ -1,0 +1,117 @@
+"""Print layout of every shipped example in every shipped locale, read back with pdfplumber.
+
+- every character's box lies inside the page's content box (left and right margins) and on the page:
+  no table or chart runs off the edge, no month of the trend table is lost;
+- no page is less than ~40% filled, except the cover, the last page and a page after which a new
+  section starts (a section's last page);
+- the table of contents' page numbers are the pages where the section headings are.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+pdfplumber = pytest.importorskip("pdfplumber")
+
+ROOT = Path(__file__).parents[1]
+EXAMPLES = {
+    "acme": ROOT / "examples" / "acme" / "report.yaml",
+    "norte": ROOT / "examples" / "agency" / "clients" / "norte" / "report.yaml",
+    "taipei": ROOT / "examples" / "agency" / "clients" / "taipei" / "report.yaml",
+}
+LOCALES = ("en", "es", "id", "zh_Hant")
+MM = 72 / 25.4
+MARGIN = {"top": 20 * MM, "right": 16 * MM, "bottom": 22 * MM, "left": 16 * MM}  # templates/report.css @page
+TOLERANCE = 1.0  # points: anti-aliasing of glyph boxes
+HEADING_SIZE = 15  # h2, pt
+MIN_FILL = 0.40
+
+
+@pytest.fixture(scope="module")
+def render(cli, tmp_path_factory):
+    root = tmp_path_factory.mktemp("layout")
+
+    @cache
+    def _render(example: str, locale: str) -> Path:
+        out = root / f"{example}-{locale}"
+        result = cli.run("run", EXAMPLES[example], "--locale", locale, "--format", "pdf", "--out", out, cwd=root)
+        assert result.code == 0, result.output
+        return next(out.glob("*.pdf"))
+
+    return _render
+
+
+def _body(page) -> list[dict]:
+    """Characters between the running header and footer: the page's own content."""
+    return [c for c in page.chars if MARGIN["top"] - 2 <= c["top"] and c["bottom"] <= page.height - MARGIN["bottom"] + 2]
+
+
+def _fill(page) -> float:
+    """How far down the content box the page's content (text, rules, images, chart strokes) reaches."""
+    bottoms = [c["bottom"] for c in _body(page)]
+    bottoms += [o["bottom"] for o in (*page.rects, *page.images, *page.lines, *page.curves)
+                if MARGIN["top"] - 2 <= o["top"] and o["bottom"] <= page.height - MARGIN["bottom"] + 2]
+    height = page.height - MARGIN["top"] - MARGIN["bottom"]
+    return (max(bottoms, default=MARGIN["top"]) - MARGIN["top"]) / height
+
+
+def _lines(chars: list[dict]) -> list[tuple[float, float, str]]:
+    """Text lines as (top, size, text), characters grouped by their rounded top."""
+    rows: dict[int, list[dict]] = {}
+    for c in chars:
+        rows.setdefault(round(c["top"]), []).append(c)
+    return [
+        (top, max(c["size"] for c in row), "".join(c["text"] for c in sorted(row, key=lambda c: c["x0"])).strip())
+        for top, row in sorted(rows.items())
+    ]
+
+
+def _headings(page) -> list[str]:
+    return [text for _top, size, text in _lines(_body(page)) if abs(size - HEADING_SIZE) < 0.6 and text]
+
+
+def _contents(page) -> dict[str, int]:
+    """The table of contents on the cover page: title → page number."""
+    entries = {}
+    after = False
+    for _top, size, text in _lines(page.chars):
+        if after and (match := re.fullmatch(r"(.+?)[\s.]*?(\d+)", text)):
+            entries[match.group(1).rstrip(" .")] = int(match.group(2))
+        after = after or size >= 11.5  # the contents' own heading; entries follow
+    return entries
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_print_layout(render, example, locale):
+    pdf = render(example, locale)
+    with pdfplumber.open(pdf) as document:
+        pages = document.pages
+        problems = []
+        for number, page in enumerate(pages, 1):
+            for c in page.chars:
+                inside = (MARGIN["left"] - TOLERANCE <= c["x0"] and c["x1"] <= page.width - MARGIN["right"] + TOLERANCE
+                          and 0 <= c["top"] and c["bottom"] <= page.height)
+                if not inside:
+                    problems.append(f"page {number}: {c['text']!r} at x {c['x0']:.0f}–{c['x1']:.0f} outside the content box")
+                    break
+        headings = {number: _headings(page) for number, page in enumerate(pages, 1)}
+        for number, page in enumerate(pages[1:-1], 2):
+            next_lines = _lines(_body(pages[number]))
+            section_ends = bool(next_lines) and next_lines[0][2] in headings[number + 1]
+            if not section_ends and _fill(page) < MIN_FILL:
+                problems.append(f"page {number} is {_fill(page):.0%} filled and its section goes on")
+        contents = _contents(pages[0])
+        assert len(contents) >= 5, f"no table of contents on the cover: {contents}"
+        where = {}
+        for number, titles in headings.items():
+            for title in titles:
+                where.setdefault(title, number)
+        for title, page_number in contents.items():
+            if where.get(title) != page_number:
+                problems.append(f"contents say {title!r} is on page {page_number}, it is on {where.get(title)}")
+    assert not problems, f"{pdf.name}:\n" + "\n".join(problems)
