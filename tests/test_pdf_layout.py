@@ -75,13 +75,11 @@ def _headings(page) -> list[str]:
 
 
 def _contents(page) -> dict[str, int]:
-    """The table of contents on the cover page: title → page number."""
+    """The table of contents on the cover page (lines "Title ..... 3"): title → page number."""
     entries = {}
-    after = False
-    for _top, size, text in _lines(page.chars):
-        if after and (match := re.fullmatch(r"(.+?)[\s.]*?(\d+)", text)):
-            entries[match.group(1).rstrip(" .")] = int(match.group(2))
-        after = after or size >= 11.5  # the contents' own heading; entries follow
+    for _top, _size, text in _lines(page.chars):
+        if match := re.fullmatch(r"(.+?)\s*\.{3,}\s*(\d+)", text):
+            entries[match.group(1)] = int(match.group(2))
     return entries
 
 
