@@ -60,6 +60,7 @@ from roistory.sources.readers import (
     read_parquet,
     set_default,
 )
+from roistory.layout import column_bands, longest_word, text_width
 from roistory.themes import Theme
 
 # The context's name before it was split out of the pipeline; kept so existing plugins work.
@@ -157,4 +158,7 @@ __all__ = [
     "horizontal_bars",
     "line_chart",
     "range_chart",
+    "column_bands",
+    "longest_word",
+    "text_width",
 ]

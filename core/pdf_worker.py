@@ -36,10 +36,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+def _warm_up() -> None:
+    """Import WeasyPrint and lay out a line in each of the report's font families, so that
+    fontconfig, Pango's font map and HarfBuzz are ready before the report's HTML arrives."""
+    from weasyprint import HTML
+
+    HTML(string=(
+        '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
+        '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
+    )).render()
+
+
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     _die_with_parent(parent)
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
-    import weasyprint  # noqa: F401  (the point: pay the import while the parent works)
+    _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
 
     while True:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
 
 
 def build(report: ReportContext) -> dict | None:
@@ -50,11 +50,27 @@ def build(report: ReportContext) -> dict | None:
         value_format=lambda v: fmt.percent(v, 0),
     )
     spread = share.max(axis=1) - share.min(axis=1)
+    # the printed tables: model columns (then the range) in bands that fit the page (8pt, 4pt padding)
+    columns = [[longest_word(labels[m]), *(r["shares"][i] for r in rows), *(r["rois"][i] for r in rows)] for i, m in enumerate(models)]
+    columns.append([longest_word(_("Range")), *(r["range"] for r in rows)])
+    bands = [
+        {
+            "models": [labels[models[i]] for i in band if i < len(models)],
+            "with_range": len(models) in band,
+            "rows": [
+                {"channel": r["channel"], "shares": [r["shares"][i] for i in band if i < len(models)],
+                 "rois": [r["rois"][i] for i in band if i < len(models)], "range": r["range"]}
+                for r in rows
+            ],
+        }
+        for band in column_bands([r["channel"] for r in rows], columns, font_size=8, padding=9)
+    ]
     most_disputed = spread.idxmax() if spread.notna().any() else None
     return {
         "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
         "primary": labels.get(report.primary_model),
         "rows": rows,
+        "bands": bands,
         "chart": chart,
         "lookback_days": report.config.attribution.lookback_days,
         "disputed": (

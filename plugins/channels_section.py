@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
 
 COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]  # every report's columns
 HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS", "conversions": "Conv.",
@@ -57,10 +57,27 @@ def build(report: ReportContext) -> dict | None:
             alt = _("{channel} brought the most revenue: {revenue} on {spend} of spend.").format(
                 channel=top, revenue=fmt.money(plotted.loc[top, "revenue"]), spend=fmt.money(plotted.loc[top, "spend"])
             )
+    headers = [_(HEADERS[c]) if c in HEADERS else _(report.metrics[c].label) for c in columns]
+    # the printed table: ROI change as a last column, in bands of columns that fit the page
+    # (8pt, 4pt padding either side: templates/report.css table.data)
+    with_change = previous_roi is not None
+    all_headers = headers + ([_("ROI change")] if with_change else [])
+    all_cells = [r["cells"] + ([r["roi_change"]] if with_change else []) for r in rows]
+    all_totals = totals + ([""] if with_change else [])
+    texts = [[longest_word(h), all_totals[i], *(cells[i] for cells in all_cells)] for i, h in enumerate(all_headers)]
+    bands = [
+        {
+            "headers": [all_headers[i] for i in band],
+            "rows": [{"channel": r["channel"], "cells": [cells[i] for i in band]} for r, cells in zip(rows, all_cells, strict=True)],
+            "totals": [all_totals[i] for i in band],
+        }
+        for band in column_bands([r["channel"] for r in rows] + [_("Total")], texts, font_size=8, padding=9)
+    ]
     return {
-        "headers": [_(HEADERS[c]) if c in HEADERS else _(report.metrics[c].label) for c in columns],
+        "headers": headers,
         "rows": rows,
         "totals": totals,
+        "bands": bands,
         "chart": chart,
         "chart_alt": alt,
         "show_roi_change": previous_roi is not None,

@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import unicodedata
-
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
 
 TABLE = ["spend", "revenue", "roi", "leads", "conversions"]  # the rows every report starts with
-# The trend table's room, in widths of the table font's "0" (7pt DejaVu Sans, 4.45pt each): the
-# content width of an A4 page (178 mm = 505pt), which is the narrower of A4 and Letter.
-TABLE_WIDTH_EM = 505 / 4.45
-CELL_PADDING_EM = 1.6  # 2.5pt either side, plus a border
-
-
-def _width(text: str) -> float:
-    """A text's printed width in digit widths: East Asian wide characters count double."""
-    return sum(2.0 if unicodedata.east_asian_width(c) in "WF" else 1.0 for c in text)
-
-
-def month_bands(labels: list[str], columns: list[list[str]]) -> list[range]:
-    """Split the month columns into bands that each fit the page width, all bands the same size
-    (13 months: one band of 13 if it fits, else 7 + 6, 5 + 4 + 4, ...), so no month is ever clipped."""
-    label_width = max((_width(t) for t in labels), default=0) + CELL_PADDING_EM
-    column_width = max((_width(t) for column in columns for t in column), default=1) + CELL_PADDING_EM
-    fits = max(1, int((TABLE_WIDTH_EM - label_width) // column_width))
-    count = len(columns)
-    bands = math.ceil(count / fits)
-    size = math.ceil(count / bands)
-    return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
 def _series(report: ReportContext, metric_id: str) -> list[float]:
@@ -76,11 +52,11 @@ def build(report: ReportContext) -> dict | None:
         metric = report.metrics[metric_id]
         values = _series(report, metric_id)
         rows.append({"label": _(metric.label), "cells": [fmt.metric(metric, v) for v in values]})
-    # month headers wrap onto two lines ("Oct" / "2025"): the widest word of a header counts
-    columns = [[max(label.split(), key=_width), *(row["cells"][i] for row in rows)] for i, label in enumerate(labels)]
+    # bands of months that fit the page (7pt, 2.5pt padding: templates/report.css table.trend)
+    columns = [[longest_word(label), *(row["cells"][i] for row in rows)] for i, label in enumerate(labels)]
     bands = [
         {"months": [labels[i] for i in band], "rows": [{"label": r["label"], "cells": [r["cells"][i] for i in band]} for r in rows]}
-        for band in month_bands([r["label"] for r in rows], columns)
+        for band in column_bands([r["label"] for r in rows], columns, font_size=7, padding=6)
     ]
     return {"charts": charts, "months": labels, "rows": rows, "bands": bands}
 
