@@ -124,11 +124,13 @@ def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]
     wanted = report.config.sections or default_sections(report.registry.sections.values())
     brand = _brand(themes, report)
     sections = []
+    shown: list[str] = []  # metric ids the sections print (``shown_metrics``): what the appendix defines
     with chart_style(brand):  # the brand's colours and font reach every section's charts
         for section_id in wanted:
             section = report.registry.sections[section_id]
             context = section.build(report)
             if context is not None:
+                shown += context.pop("shown_metrics", [])
                 sections.append(
                     {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
                 )
@@ -152,6 +154,7 @@ def report_context(report: ReportContext, themes: list[Theme]) -> dict[str, Any]
         "brand": {**brand, "logo": logo_data_uri(brand, report)},
         "stylesheet": _stylesheets(themes),
         "sections": sections,
+        "shown_metrics": list(dict.fromkeys(shown)),
     }
 
 

@@ -78,6 +78,7 @@ def build(report: ReportContext) -> dict | None:
         "rows": rows,
         "totals": totals,
         "bands": bands,
+        "shown_metrics": columns,
         "chart": chart,
         "chart_alt": alt,
         "show_roi_change": previous_roi is not None,

@@ -57,13 +57,14 @@ def build(report: ReportContext) -> dict | None:
     for metric_id in ("pipeline", "close_rate", "marketing_sourced_close_rate", "sales_cycle_days", "avg_deal_size"):
         if not report.missing_inputs(metric_id):
             metric = report.metrics[metric_id]
-            facts.append({"label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))})
+            facts.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))})
     return {
         "stages": rows,
         "stage_labels": [_(label) for _m, _c, label in stages],
         "channels": channel_rows,
         "chart": chart,
         "chart_alt": alt,
+        "shown_metrics": [m for m, _c, _l in stages] + [f["id"] for f in facts],
         "facts": facts,
     }
 

@@ -40,7 +40,7 @@ def build(report: ReportContext) -> dict | None:
                 ) if goal.trend else None,
             }
         )
-    return {"goals": goals}
+    return {"goals": goals, "shown_metrics": [g.metric for g in report.goals]}
 
 
 @hookimpl

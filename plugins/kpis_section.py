@@ -51,7 +51,7 @@ def build(report: ReportContext) -> dict | None:
                 }
             )
         tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
-    return {"tiles": tiles} if tiles else None
+    return {"tiles": tiles, "shown_metrics": [t["id"] for t in tiles]} if tiles else None
 
 
 @hookimpl

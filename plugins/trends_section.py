@@ -58,7 +58,7 @@ def build(report: ReportContext) -> dict | None:
         {"months": [labels[i] for i in band], "rows": [{"label": r["label"], "cells": [r["cells"][i] for i in band]} for r in rows]}
         for band in column_bands([r["label"] for r in rows], columns, font_size=7, padding=6)
     ]
-    return {"charts": charts, "months": labels, "rows": rows, "bands": bands}
+    return {"charts": charts, "months": labels, "rows": rows, "bands": bands, "shown_metrics": available}
 
 
 @hookimpl
