@@ -31,6 +31,7 @@ from roistory.errors import (
 from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
 from roistory.i18n import N_, Catalog
+from roistory.layout import column_bands, longest_word, text_width
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
 from roistory.paths import PathTable, path_rows
@@ -60,7 +61,6 @@ from roistory.sources.readers import (
     read_parquet,
     set_default,
 )
-from roistory.layout import column_bands, longest_word, text_width
 from roistory.themes import Theme
 
 # The context's name before it was split out of the pipeline; kept so existing plugins work.
