@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from roistory.api import ReportContext, ReportSection, hookimpl
 
+def monthly_target(report: ReportContext, goal, metric) -> float:
+    """The target the chart's monthly values are held against: a total over several months
+    (300 SQLs a quarter) as its monthly pace (100 a month); a rate or an average as it is."""
+    if metric.aggregation != "sum":
+        return goal.target
+    config = next((g for g in report.config.goals if g.id == goal.id), None)
+    start = (config.start if config is not None and config.start else None) or report.period.start
+    months = (goal.deadline.year - start.year) * 12 + goal.deadline.month - start.month + 1
+    return goal.target / max(1, months)
+
+
 STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "not_measurable": "Not measurable"}
 
 
@@ -14,6 +25,7 @@ def build(report: ReportContext) -> dict | None:
         return None
     _ = report.gettext
     fmt = report.formatter
+    month_names = {m.label: fmt.month(m.start).replace(" ", "\n", 1) for m in report.trend_periods()}  # one month style
     goals = []
     for goal in report.goals:
         metric = report.metrics[goal.metric]
@@ -35,7 +47,8 @@ def build(report: ReportContext) -> dict | None:
                 "owner": goal.owner,
                 "deadline": fmt.date(goal.deadline),
                 "chart": goal_chart(
-                    [label for label, _v in goal.trend], [v for _l, v in goal.trend], goal.target,
+                    [month_names.get(label, label) for label, _v in goal.trend], [v for _l, v in goal.trend],
+                    monthly_target(report, goal, metric),
                     value_format=lambda v, m=metric: fmt.metric(m, v),
                 ) if goal.trend else None,
             }

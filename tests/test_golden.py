@@ -15,8 +15,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "d2b12232a956424a4ba1240281e5f788e8a5a15ff6545ab4e2df5b7188043923",
-    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
+    "acme-2026-10.json": "1b9c87d0bb1fb3b022fffcbb428a48f509860972cd452dacca5ee859456005e7",
+    "acme-2026-10.html": "69a0da5c974e82ff118bba3b83634aecef20d9fb55ca4fc44211efd11d196d0a",
 }
 
 
