@@ -9,6 +9,7 @@ TemplateError.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -64,12 +65,14 @@ def _results_attachment(json_text: str, created: str):
 
 def pdf_bytes(
     html: str, base_url: str, roots: list[str], private: list[str] = (), *,
-    variant: str = "pdf/a-3b", results_json: str | None = None, created: str = "2000-01-01T00:00:00Z",
+    variant: str = "pdf/a-3b", results_json: str | Callable[[], str] | None = None,
+    created: str = "2000-01-01T00:00:00Z",
 ) -> bytes:
     """HTML to PDF in ``variant`` with the restricted fetcher; may run in the worker.
 
     A template's attachments are dropped; a PDF/A-3b gets ``results_json`` (the .json output)
-    attached, dated ``created`` (the report period's, never the clock's).
+    attached, dated ``created`` (the report period's, never the clock's). ``results_json`` may
+    be a function, called once the pages are laid out (the worker reads it from the parent then).
     """
     import logging
 
@@ -83,7 +86,8 @@ def pdf_bytes(
         # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: only roistory's own goes in
         document.metadata.attachments = []
         if variant == "pdf/a-3b" and results_json is not None:
-            document.metadata.attachments = [_results_attachment(results_json, created)]
+            text = results_json() if callable(results_json) else results_json
+            document.metadata.attachments = [_results_attachment(text, created)]
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
         return document.write_pdf(pdf_variant=pdf_variant)

@@ -41,10 +41,13 @@ def _warm_up() -> None:
     fontconfig, Pango's font map and HarfBuzz are ready before the report's HTML arrives."""
     from weasyprint import HTML
 
-    HTML(string=(
-        '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
-        '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
-    )).render()
+    try:
+        HTML(string=(
+            '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
+            '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
+        )).render()
+    except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
+        pass
 
 
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
@@ -61,6 +64,9 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             return
         try:
             arguments, options = job
+            if options.pop("results_json_follows", False):
+                # the parent computes the JSON while this process lays out the pages: read it when needed
+                options["results_json"] = connection.recv
             connection.send((True, pdf_bytes(*arguments, **options)))
         except Exception as exc:  # reported in the parent as one line
             connection.send((False, f"{type(exc).__name__}: {exc}"))
@@ -76,8 +82,24 @@ class PdfWorker:
 
     def render(self, html: str, base_url: str, roots: list[str], private: list[str] = (), **options) -> bytes:
         """:func:`roistory.pdf.pdf_bytes` in the child (same arguments)."""
+        self.start(html, base_url, roots, private, **options)
+        return self.finish()
+
+    def start(self, html: str, base_url: str, roots: list[str], private: list[str] = (), *,
+              results_json_follows: bool = False, **options) -> None:
+        """Send the job and return at once; with ``results_json_follows`` the PDF/A-3b's JSON
+        attachment is sent by :meth:`finish` (the child asks for it after laying out the pages)."""
+        options["results_json_follows"] = results_json_follows
         try:
             self._connection.send(((html, base_url, roots, list(private)), options))
+        except OSError as exc:
+            raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None
+
+    def finish(self, results_json: str | None = None) -> bytes:
+        """The PDF of the started job; ``results_json`` when the job said it follows."""
+        try:
+            if results_json is not None:
+                self._connection.send(results_json)
             ok, payload = self._connection.recv()
         except (EOFError, OSError) as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None

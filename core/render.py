@@ -182,21 +182,47 @@ def pdf_created(report: ReportContext) -> str:
     return f"{report.period.end.isoformat()}T00:00:00Z"
 
 
+class PendingPdf:
+    """A PDF being laid out (in the worker, if one was started): :meth:`result` takes the .json
+    output (a PDF/A-3b's attachment) and returns the PDF, so the parent computes the JSON while
+    the worker lays out the pages; :meth:`close` gives up on it."""
+
+    def __init__(self, report: ReportContext, html: str) -> None:
+        roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
+        private = [str(path) for path in private_files(report)]
+        base_url = str(report.config.base_dir) + os.sep
+        variant = report.config.report.pdf.variant
+        options = {"variant": variant, "created": pdf_created(report)}
+        self._attached = variant == "pdf/a-3b"
+        self._worker = pdf_worker.take()
+        self._job = (html, base_url, roots, private, options)
+        if self._worker is not None:
+            try:
+                self._worker.start(html, base_url, roots, private, results_json_follows=self._attached, **options)
+            except BaseException:
+                self.close()
+                raise
+
+    def result(self, results_json: str | None) -> bytes:
+        if self._worker is None:
+            html, base_url, roots, private, options = self._job
+            return pdf_bytes(html, base_url, roots, private, results_json=results_json, **options)
+        try:
+            return self._worker.finish(results_json if self._attached else None)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()  # a child still waiting for the JSON gets None, fails and exits
+            self._worker = None
+
+
 def render_pdf(report: ReportContext, html: str, results_json: str | None = None) -> bytes:
     """The PDF in ``report.pdf.variant``; a PDF/A-3b carries ``results_json`` (the .json output) attached."""
-    roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
-    private = [str(path) for path in private_files(report)]
-    base_url = str(report.config.base_dir) + os.sep
     if results_json is None and report.config.report.pdf.variant == "pdf/a-3b":
         results_json = report_json(report)
-    options = {"variant": report.config.report.pdf.variant, "results_json": results_json, "created": pdf_created(report)}
-    worker = pdf_worker.take()
-    if worker is None:
-        return pdf_bytes(html, base_url, roots, private, **options)
-    try:
-        return worker.render(html, base_url, roots, private, **options)
-    finally:
-        worker.close()
+    return PendingPdf(report, html).result(results_json)
 
 
 def output_name(report: ReportContext) -> str:
@@ -234,10 +260,17 @@ def write_report(
         html = watermark(html)
     if "html" in formats:
         rendered["html"] = html.encode("utf-8")
-    # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
-    results_json = report_json(report) if "json" in formats or report.config.report.pdf.variant == "pdf/a-3b" else None
-    if "pdf" in formats:
-        rendered["pdf"] = render_pdf(report, html, results_json)
+    pending = PendingPdf(report, html) if "pdf" in formats else None  # the worker lays out meanwhile
+    try:
+        # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
+        wanted = "json" in formats or report.config.report.pdf.variant == "pdf/a-3b"
+        results_json = report_json(report) if wanted else None
+    except BaseException:
+        if pending is not None:
+            pending.close()
+        raise
+    if pending is not None:
+        rendered["pdf"] = pending.result(results_json)
     if "json" in formats:
         rendered["json"] = results_json.encode("utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from roistory.api import ReportContext, ReportSection, hookimpl
 
+
 def monthly_target(report: ReportContext, goal, metric) -> float:
     """The target the chart's monthly values are held against: a total over several months
     (300 SQLs a quarter) as its monthly pace (100 a month); a rate or an average as it is."""
