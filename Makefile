@@ -35,9 +35,9 @@ lint: install-test
 pictures: install system-test-deps
 	rm -rf build/pictures
 	$(BIN)/roistory demo --out build/pictures
-	pdftoppm -png -r 60 -f 1 -l 2 build/pictures/*.pdf build/pictures/page
-	cp build/pictures/page-1.png docs/images/report-page-1.png
-	cp build/pictures/page-2.png docs/images/report-page-2.png
+	for page in 1 2; do \
+	  pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/pictures/*.pdf docs/images/report-page-$$page; \
+	done
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_report.py
