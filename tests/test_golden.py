@@ -16,7 +16,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "1b9c87d0bb1fb3b022fffcbb428a48f509860972cd452dacca5ee859456005e7",
-    "acme-2026-10.html": "69a0da5c974e82ff118bba3b83634aecef20d9fb55ca4fc44211efd11d196d0a",
+    "acme-2026-10.html": "37513cac98039e46e3c972be174ef2818dd0a3a2ed7ee135ae1d4812f38d36f3",
 }
 
 
