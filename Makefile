@@ -4,11 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Shared libraries WeasyPrint needs that a fresh Debian lacks, plus fonts and
 # poppler-utils (pdftotext, pdftoppm, pdffonts) for the PDF page checks; Java for the local
-# Spark the engine parity tests start (roistory[spark]).
+# Spark the engine parity tests start (roistory[spark]); chromium and its driver for the HTML
+# report's browser test (tests/test_html_browser.py).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
-APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless
+APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless chromium chromium-driver
 
-.PHONY: demo test install install-test system-deps system-test-deps lint bench clean
+.PHONY: demo test install install-test system-deps system-test-deps lint bench pictures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,14 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check core plugins tests
 	$(BIN)/cog --check docs/cli.md
+
+# The README's page images, from the current example (pdftoppm from poppler-utils).
+pictures: install system-test-deps
+	rm -rf build/pictures
+	$(BIN)/roistory demo --out build/pictures
+	for page in 1 2; do \
+	  pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/pictures/*.pdf docs/images/report-page-$$page; \
+	done
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_report.py

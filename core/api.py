@@ -40,6 +40,7 @@ from roistory.incrementality import (
     applicable_results,
     incremental_shares,
 )
+from roistory.layout import column_bands, longest_word, text_width
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import (
     DIMENSIONS,
@@ -57,7 +58,7 @@ from roistory.quality import Finding
 from roistory.recommendations import ASSUMPTIONS as RECOMMENDATION_ASSUMPTIONS
 from roistory.recommendations import Recommendation, measured_lift, recommend
 from roistory.review import Run
-from roistory.sections import ReportSection
+from roistory.sections import ReportSection, metric_change
 from roistory.sources import (
     CORE_OPTIONS,
     FINDINGS_ATTR,
@@ -174,6 +175,7 @@ __all__ = [
     # helpers for metrics, models and sections
     "period_total",
     "placed_metrics",
+    "metric_change",
     "marketing_channels",
     "incremental_shares",
     "applicable_results",
@@ -200,4 +202,8 @@ __all__ = [
     "measured_lift",
     "RECOMMENDATION_ASSUMPTIONS",
     "TOPICS",
+    # page layout: tables in bands of columns that fit the page
+    "column_bands",
+    "longest_word",
+    "text_width",
 ]

@@ -29,6 +29,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1", "none")
+
+
+class PdfSettings(_Strict):
+    """``report.pdf``: which standard the PDF follows (docs/config.md)."""
+
+    # pdf/a-3b: archival, the JSON results attached; pdf/ua-1: tagged for screen readers; none: plain
+    variant: Literal["pdf/a-3b", "pdf/ua-1", "none"] = "pdf/a-3b"
+
+
 class ReportSettings(_Strict):
     title: str = "Marketing Performance"
     client: str | None = None
@@ -41,6 +51,7 @@ class ReportSettings(_Strict):
     theme: str = "default"
     formats: list[Literal["html", "pdf", "json"]] = list(FORMATS)
     page_size: Literal["A4", "Letter"] = "A4"
+    pdf: PdfSettings = PdfSettings()
     time_limit: float = Field(900, ge=1, le=86_400)  # seconds for the whole report (roistory.limits)
     # one document per edition (board, cfo, cmo, sales or a plugin's); None = one full report
     edition: list[str] | None = None

@@ -77,8 +77,24 @@ class Formatter:
         if self._missing(current) or self._missing(previous) or previous == 0:
             return ""
         ratio = (current - previous) / abs(previous)
-        sign = "+" if ratio > 0 else ""
-        return sign + self.percent(ratio)
+        sign = "+" if round(ratio, 3) > 0 else ""  # a change that prints as 0.0% has no sign
+        return sign + self.percent(0.0 if round(ratio, 3) == 0 else ratio)
+
+    def points(self, current: float, previous: float, digits: int = 1) -> str:
+        """A rate's change in percentage points, e.g. +2.5; no sign when it prints as zero."""
+        delta = round((current - previous) * 100, digits)
+        if delta == 0:
+            return self.number(0.0, digits)
+        return ("+" if delta > 0 else "") + self.number(delta, digits)
+
+    def count(self, value: float | None) -> str:
+        """Whole numbers as such; a fractional count (credited conversions) below 10 keeps a decimal,
+        so 0.14 conversions never print as 0 beside a cost per conversion."""
+        if self._missing(value):
+            return NOT_MEASURABLE
+        if value == round(value) or abs(value) >= 10:
+            return self.number(value)
+        return self.number(value, 2 if abs(value) < 1 else 1)
 
     def metric(self, metric: Metric, value: float | None) -> str:
         """A metric value the way a reader expects it (ROI as %, ROAS as ×, money whole)."""
@@ -92,7 +108,7 @@ class Formatter:
         if display == "multiple":
             return self.multiple(value)
         if display == "count":
-            return self.number(value)
+            return self.count(value)
         if display in ("days", "months"):
             return self.duration(value, display)
         return self.number(value, 2)
@@ -106,6 +122,10 @@ class Formatter:
             if "duration-" not in text:  # CLDR lacks some lengths for some locales
                 return text
         return self.number(value, 1)
+
+    def month(self, value: date) -> str:
+        """Oct 2025, oct 2025, 2025年10月: the one month style of a report, in tables and charts."""
+        return format_skeleton("yMMM", value, locale=self.locale)
 
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.locale)

@@ -9,6 +9,8 @@ TemplateError.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -18,8 +20,13 @@ from roistory.resources import may_read
 from roistory.safety import inside
 
 RENDER_TIMEOUT_SECONDS = 120
+# report.pdf.variant -> WeasyPrint's pdf_variant ("none": a plain PDF)
+WEASYPRINT_VARIANTS = {"pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1", "none": None}
+RESULTS_ATTACHMENT = "roistory-results.json"
 
-__all__ = ["RENDER_TIMEOUT_SECONDS", "inside", "make_url_fetcher", "pdf_bytes", "time_limit"]
+__all__ = [
+    "RENDER_TIMEOUT_SECONDS", "RESULTS_ATTACHMENT", "inside", "make_url_fetcher", "pdf_bytes", "time_limit",
+]
 
 
 def time_limit(seconds: int = RENDER_TIMEOUT_SECONDS):
@@ -45,18 +52,42 @@ def make_url_fetcher(allowed_roots: list[Path], private: list[Path] = ()):
     return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
 
-def pdf_bytes(html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
-    """HTML to PDF/A-3b with the restricted fetcher and no attachments; may run in the worker."""
+def _results_attachment(json_text: str, created: str):
+    """The JSON results as a PDF/A-3 associated file, dated like the document (reruns stay identical)."""
+    from weasyprint import Attachment
+
+    when = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(UTC)
+    return Attachment(
+        string=json_text, name=RESULTS_ATTACHMENT, description="roistory results (JSON)",
+        created=when, modified=when, relationship="Data",
+    )
+
+
+def pdf_bytes(
+    html: str, base_url: str, roots: list[str], private: list[str] = (), *,
+    variant: str = "pdf/a-3b", results_json: str | Callable[[], str] | None = None,
+    created: str = "2000-01-01T00:00:00Z",
+) -> bytes:
+    """HTML to PDF in ``variant`` with the restricted fetcher; may run in the worker.
+
+    A template's attachments are dropped; a PDF/A-3b gets ``results_json`` (the .json output)
+    attached, dated ``created`` (the report period's, never the clock's). ``results_json`` may
+    be a function, called once the pages are laid out (the worker reads it from the parent then).
+    """
     import logging
 
     from weasyprint import HTML  # WeasyPrint loads only when a PDF is made
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
     fetcher = make_url_fetcher([Path(root) for root in roots], [Path(p) for p in private])
+    pdf_variant = WEASYPRINT_VARIANTS[variant]
     with time_limit(RENDER_TIMEOUT_SECONDS):
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant="pdf/a-3b")
-        # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: roistory adds none
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=pdf_variant)
+        # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: only roistory's own goes in
         document.metadata.attachments = []
+        if variant == "pdf/a-3b" and results_json is not None:
+            text = results_json() if callable(results_json) else results_json
+            document.metadata.attachments = [_results_attachment(text, created)]
         for page in document.pages:
             page.links = [link for link in page.links if link[0] != "attachment"]
-        return document.write_pdf(pdf_variant="pdf/a-3b")
+        return document.write_pdf(pdf_variant=pdf_variant)

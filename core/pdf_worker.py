@@ -36,10 +36,24 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+def _warm_up() -> None:
+    """Import WeasyPrint and lay out a line in each of the report's font families, so that
+    fontconfig, Pango's font map and HarfBuzz are ready before the report's HTML arrives."""
+    from weasyprint import HTML
+
+    try:
+        HTML(string=(
+            '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
+            '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
+        )).render()
+    except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
+        pass
+
+
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     _die_with_parent(parent)
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
-    import weasyprint  # noqa: F401  (the point: pay the import while the parent works)
+    _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
 
     while True:
         try:
@@ -49,7 +63,11 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
         if job is None:
             return
         try:
-            connection.send((True, pdf_bytes(*job)))
+            arguments, options = job
+            if options.pop("results_json_follows", False):
+                # the parent computes the JSON while this process lays out the pages: read it when needed
+                options["results_json"] = connection.recv
+            connection.send((True, pdf_bytes(*arguments, **options)))
         except Exception as exc:  # reported in the parent as one line
             connection.send((False, f"{type(exc).__name__}: {exc}"))
 
@@ -62,9 +80,26 @@ class PdfWorker:
         self._process.start()
         child.close()
 
-    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = ()) -> bytes:
+    def render(self, html: str, base_url: str, roots: list[str], private: list[str] = (), **options) -> bytes:
+        """:func:`roistory.pdf.pdf_bytes` in the child (same arguments)."""
+        self.start(html, base_url, roots, private, **options)
+        return self.finish()
+
+    def start(self, html: str, base_url: str, roots: list[str], private: list[str] = (), *,
+              results_json_follows: bool = False, **options) -> None:
+        """Send the job and return at once; with ``results_json_follows`` the PDF/A-3b's JSON
+        attachment is sent by :meth:`finish` (the child asks for it after laying out the pages)."""
+        options["results_json_follows"] = results_json_follows
         try:
-            self._connection.send((html, base_url, roots, list(private)))
+            self._connection.send(((html, base_url, roots, list(private)), options))
+        except OSError as exc:
+            raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None
+
+    def finish(self, results_json: str | None = None) -> bytes:
+        """The PDF of the started job; ``results_json`` when the job said it follows."""
+        try:
+            if results_json is not None:
+                self._connection.send(results_json)
             ok, payload = self._connection.recv()
         except (EOFError, OSError) as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None

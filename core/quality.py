@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+_EMAIL = re.compile(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# +44 20 7946 0958, (555) 123-4567, 555-123-4567: never dates (2026-10-01) or counts (12,345)
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d ()-]{7,}\d|\(\d{3}\) ?\d{3}-\d{4}|\d{3}[-. ]\d{3}[-. ]\d{4})(?!\w)")
+
+
+def mask_personal_data(text: str) -> str:
+    """E-mail addresses and phone numbers masked (p***@example.com, +*** ***): reports never print them."""
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return _PHONE.sub(lambda m: re.sub(r"\d", "*", m.group(0)), text)
 
 
 @dataclass(frozen=True)
@@ -14,6 +25,10 @@ class Finding:
     code: str
     count: int
     message: str
+
+    def __post_init__(self) -> None:
+        # findings quote input rows: mask personal data once, here, for every output (HTML, PDF, JSON, logs)
+        object.__setattr__(self, "message", mask_personal_data(self.message))
 
     def as_json(self) -> dict[str, Any]:
         return {"severity": self.severity, "code": self.code, "count": self.count, "message": self.message}

@@ -22,6 +22,7 @@ import jinja2
 
 from roistory import __version__, pdf_worker
 from roistory.audit import build_manifest, manifest_json
+from roistory.chart_colours import chart_style
 from roistory.context import ReportContext
 from roistory.editions import FULL, Edition
 from roistory.errors import RoistoryError, TemplateError, unknown_name
@@ -125,15 +126,22 @@ def section_ids(report: ReportContext) -> list[str]:
 
 
 def build_sections(report: ReportContext) -> list[dict[str, Any]]:
-    """Each shown section's template context, built once for the HTML, the PDF and the JSON."""
+    """Each shown section's template context, built once for the HTML, the PDF and the JSON.
+
+    ``shown_metrics`` (popped from a section's context) lists the metric ids it prints: what
+    the definitions appendix defines.
+    """
     sections = []
-    for section_id in section_ids(report):
-        section = report.registry.sections[section_id]
-        context = section.build(report)
-        if context is not None:
-            sections.append(
-                {"id": section.id, "title": report.gettext(context.pop("title", section.title)), "template": section.template, "data": context}
-            )
+    with chart_style(_brand(resolve_theme(report), report)):  # the brand's colours reach every chart
+        for section_id in section_ids(report):
+            section = report.registry.sections[section_id]
+            context = section.build(report)
+            if context is not None:
+                shown = context.pop("shown_metrics", [])
+                title = report.gettext(context.pop("title", section.title))
+                sections.append(
+                    {"id": section.id, "title": title, "template": section.template, "data": context, "shown_metrics": shown}
+                )
     return sections
 
 
@@ -149,11 +157,16 @@ def report_context(report: ReportContext, themes: list[Theme], sections: list[di
         sections = build_sections(report)
     brand = _brand(themes, report)
     edition = report.edition
+    shown = [metric for section in sections for metric in section["shown_metrics"]]
+    period = report.formatter.period(report.period)
     return {
         "report": {
             "title": settings.title,
             "client": settings.client,
-            "period": report.formatter.period(report.period),
+            "period": period,
+            "subject": " — ".join(p for p in (settings.client, settings.title, period) if p),
+            "keywords": [p for p in (settings.client, period) if p] + [s["title"] for s in sections],
+            "created": pdf_created(report),
             "period_start": report.formatter.date(report.period.start),
             "period_end": report.formatter.date(report.period.end),
             "currency": settings.currency,
@@ -167,6 +180,7 @@ def report_context(report: ReportContext, themes: list[Theme], sections: list[di
         "brand": {**brand, "logo": logo_data_uri(brand, report)},
         "stylesheet": _stylesheets(themes),
         "sections": sections,
+        "shown_metrics": list(dict.fromkeys(shown)),
     }
 
 
@@ -189,17 +203,45 @@ def render_html(report: ReportContext, sections: list[dict[str, Any]] | None = N
         raise TemplateError("template error: rendering ran out of memory") from None
 
 
-def render_pdf(report: ReportContext, html: str) -> bytes:
-    roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
-    private = [str(path) for path in private_files(report)]
-    base_url = str(report.config.base_dir) + os.sep
-    worker = pdf_worker.take()
-    if worker is None:
-        return pdf_bytes(html, base_url, roots, private)
-    try:
-        return worker.render(html, base_url, roots, private)
-    finally:
-        worker.close()
+def pdf_created(report: ReportContext) -> str:
+    """The PDF's creation date: the report period's last day, so a rerun is byte-identical."""
+    return f"{report.period.end.isoformat()}T00:00:00Z"
+
+
+class PendingPdf:
+    """A PDF being laid out (in the worker, if one was started): :meth:`result` takes the .json
+    output (a PDF/A-3b's attachment) and returns the PDF, so the parent computes the JSON while
+    the worker lays out the pages; :meth:`close` gives up on it."""
+
+    def __init__(self, report: ReportContext, html: str) -> None:
+        roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
+        private = [str(path) for path in private_files(report)]
+        base_url = str(report.config.base_dir) + os.sep
+        variant = report.config.report.pdf.variant
+        options = {"variant": variant, "created": pdf_created(report)}
+        self._attached = variant == "pdf/a-3b"
+        self._worker = pdf_worker.take()
+        self._job = (html, base_url, roots, private, options)
+        if self._worker is not None:
+            try:
+                self._worker.start(html, base_url, roots, private, results_json_follows=self._attached, **options)
+            except BaseException:
+                self.close()
+                raise
+
+    def result(self, results_json: str | None) -> bytes:
+        if self._worker is None:
+            html, base_url, roots, private, options = self._job
+            return pdf_bytes(html, base_url, roots, private, results_json=results_json, **options)
+        try:
+            return self._worker.finish(results_json if self._attached else None)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()  # a child still waiting for the JSON gets None, fails and exits
+            self._worker = None
 
 
 def output_name(report: ReportContext) -> str:
@@ -243,10 +285,19 @@ def render_edition(report: ReportContext, formats: list[str], *, draft: bool = F
         html = watermark(html)
     if "html" in formats:
         rendered["html"] = html.encode("utf-8")
-    if "pdf" in formats:
-        rendered["pdf"] = render_pdf(report, html)
+    pending = PendingPdf(report, html) if "pdf" in formats else None  # the worker lays out meanwhile
+    try:
+        # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
+        wanted = "json" in formats or report.config.report.pdf.variant == "pdf/a-3b"
+        results_json = report_json(report, narrative=section_narrative(sections)) if wanted else None
+    except BaseException:
+        if pending is not None:
+            pending.close()
+        raise
+    if pending is not None:
+        rendered["pdf"] = pending.result(results_json)
     if "json" in formats:
-        rendered["json"] = report_json(report, narrative=section_narrative(sections)).encode("utf-8")
+        rendered["json"] = results_json.encode("utf-8")
     return rendered
 
 

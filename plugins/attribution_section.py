@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from roistory.api import N_, ReportContext, ReportSection, applicable_results, hookimpl
+from roistory.api import (
+    N_,
+    ReportContext,
+    ReportSection,
+    applicable_results,
+    column_bands,
+    hookimpl,
+    longest_word,
+)
 
 KINDS = {"experiment": N_("Experiment"), "mmm": N_("MMM")}
 
@@ -88,11 +96,31 @@ def build(report: ReportContext) -> dict | None:
         value_format=lambda v: fmt.percent(v, 0),
     )
     spread = share.max(axis=1) - share.min(axis=1)
+    # the printed tables: model columns, the range, then measured results, in bands that fit the page (8pt)
+    columns = [[longest_word(labels[m]), *(r["shares"][i] for r in rows), *(r["rois"][i] for r in rows)] for i, m in enumerate(models)]
+    columns.append([longest_word(_("Range")), *(r["range"] for r in rows)])
+    columns += [[longest_word(c["label"]), longest_word(c["kind"]), *(r["measured"][j] for r in rows)] for j, c in enumerate(lift["columns"])]
+    n = len(models)
+    bands = [
+        {
+            "models": [labels[models[i]] for i in band if i < n],
+            "with_range": n in band,
+            "measured": [lift["columns"][i - n - 1] for i in band if i > n],
+            "rows": [
+                {"channel": r["channel"], "shares": [r["shares"][i] for i in band if i < n],
+                 "rois": [r["rois"][i] for i in band if i < n], "range": r["range"],
+                 "measured": [r["measured"][i - n - 1] for i in band if i > n]}
+                for r in rows
+            ],
+        }
+        for band in column_bands([r["channel"] for r in rows], columns, font_size=8, padding=9)
+    ]
     most_disputed = spread.idxmax() if spread.notna().any() else None
     return {
         "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
         "primary": labels.get(report.primary_model),
         "rows": rows,
+        "bands": bands,
         "measured": lift["columns"],
         "measured_details": lift["details"],
         "chart": chart,

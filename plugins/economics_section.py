@@ -8,29 +8,13 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl, metric_change
 
 TILES = ("clv", "clv_to_cac", "payback_months", "cac", "monthly_churn_rate", "churn_rate")
 
 
 def _measured(value) -> bool:
     return isinstance(value, float) and not math.isnan(value)
-
-
-def _change(report: ReportContext, metric, value: float, key: str) -> dict | None:
-    before = report.value(metric.id, key)
-    if not _measured(before):
-        return None
-    fmt, _ = report.formatter, report.gettext
-    if metric.unit == "percent":  # a rate's change reads better in points than in % of a %
-        text = _("{points} pts").format(points=("+" if value >= before else "") + fmt.number((value - before) * 100, 1))
-    else:
-        text = fmt.change(value, before)
-    if not text:
-        return None
-    better = value > before if metric.direction == "higher" else value < before
-    tone = "neutral" if value == before else ("good" if better else "bad")
-    return {"label": _("vs {period}").format(period=fmt.period(report.periods[key])), "text": text, "tone": tone}
 
 
 def build(report: ReportContext) -> dict | None:
@@ -45,7 +29,7 @@ def build(report: ReportContext) -> dict | None:
         value = report.value(metric_id)
         if not _measured(value):
             continue  # listed in the maturity section with what it needs, never a 0 tile
-        changes = [c for key in ("previous", "year_ago") if key in report.periods and (c := _change(report, metric, value, key))]
+        changes = [c for key in ("previous", "year_ago") if (c := metric_change(report, metric, value, key))]
         tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
     if not tiles:
         return None
@@ -60,7 +44,7 @@ def build(report: ReportContext) -> dict | None:
             first=fmt.period(first), last=fmt.period(report.trend_periods(1)[0]),
             churned=fmt.number(churned), months=fmt.number(at_risk), margin=fmt.number(report.config.report.margin, 2),
         )
-    return {"tiles": tiles, "window": window}
+    return {"tiles": tiles, "window": window, "shown_metrics": [t["id"] for t in tiles]}
 
 
 @hookimpl

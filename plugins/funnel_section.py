@@ -48,18 +48,23 @@ def build(report: ReportContext) -> dict | None:
         [r["stage"] for r in rows],
         {_("Count"): [report.value(m) for m, _c, _l in stages]},
         value_format=fmt.number,
-        width=3.3,  # drawn for half the page, beside the stage table
+        width=6.8,  # the full text width: legible at print size
+    )
+    alt = _("Of {first_count} {first_stage}, {last_count} reached {last_stage}.").format(
+        first_count=rows[0]["count"], first_stage=rows[0]["stage"], last_count=rows[-1]["count"], last_stage=rows[-1]["stage"]
     )
     facts = []
     for metric_id in ("pipeline", "close_rate", "marketing_sourced_close_rate", "sales_cycle_days", "avg_deal_size"):
         if not report.missing_inputs(metric_id):
             metric = report.metrics[metric_id]
-            facts.append({"label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))})
+            facts.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))})
     return {
         "stages": rows,
         "stage_labels": [_(label) for _m, _c, label in stages],
         "channels": channel_rows,
         "chart": chart,
+        "chart_alt": alt,
+        "shown_metrics": [m for m, _c, _l in stages] + [f["id"] for f in facts],
         "facts": facts,
     }
 

@@ -3,7 +3,21 @@ sales' side by side) with progress, forecast, status and the A and R checks."""
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from roistory.api import N_, ReportContext, ReportSection, hookimpl
+
+
+def monthly_target(report: ReportContext, goal, metric) -> float:
+    """The target the chart's monthly values are held against: a total over several months
+    (300 SQLs a quarter) as its monthly pace (100 a month); a rate or an average as it is."""
+    if metric.aggregation != "sum":
+        return goal.target
+    config = next((g for g in report.config.goals if g.id == goal.id), None)
+    start = (config.start if config is not None and config.start else None) or report.period.start
+    months = (goal.deadline.year - start.year) * 12 + goal.deadline.month - start.month + 1
+    return goal.target / max(1, months)
+
 
 STATUS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track", "not_measurable": "Not measurable"}
 TEAMS = {"marketing": N_("Marketing"), "sales": N_("Sales"), None: N_("Team not stated")}
@@ -28,6 +42,7 @@ def build(report: ReportContext) -> dict | None:
         return None
     _ = report.gettext
     fmt = report.formatter
+    month_names = {m.label: fmt.month(m.start).replace(" ", "\n", 1) for m in report.trend_periods()}  # one month style
     goals = []
     for goal in report.goals:
         metric = report.metrics[goal.metric]
@@ -53,12 +68,13 @@ def build(report: ReportContext) -> dict | None:
                 "not_attainable": _attainability_note(report, goal, show),
                 "relevance_not_stated": not goal.goal,
                 "chart": goal_chart(
-                    [label for label, _v in goal.trend], [v for _l, v in goal.trend], goal.target,
+                    [month_names.get(label, label) for label, _v in goal.trend], [v for _l, v in goal.trend],
+                    monthly_target(report, goal, metric),
                     value_format=lambda v, m=metric: fmt.metric(m, v),
                 ) if goal.trend else None,
             }
         )
-    return {"goals": goals, "groups": _grouped(report, goals)}
+    return {"goals": goals, "groups": _grouped(report, goals), "shown_metrics": [g.metric for g in report.goals]}
 
 
 def _grouped(report: ReportContext, goals: list[dict]) -> list[dict]:
@@ -73,14 +89,16 @@ def _grouped(report: ReportContext, goals: list[dict]) -> list[dict]:
         members = [g for g in goals if g["goal"] == goal_id]
         if not members:
             if goal_id is not None:
-                groups.append({"statement": statement, "columns": [], "empty": _("No objective serves this goal yet.")})
+                groups.append({"statement": statement, "columns": [], "rows": [], "empty": _("No objective serves this goal yet.")})
             continue
         if by_team:
             teams = ["marketing", "sales"] + ([None] if any(g["team"] is None for g in members) else [])
             columns = [{"team": _(TEAMS[t]), "goals": [g for g in members if g["team"] == t]} for t in teams]
         else:
             columns = [{"team": None, "goals": members}]
-        groups.append({"statement": statement, "columns": columns, "empty": None})
+        # printed row by row (marketing's n-th objective beside sales' n-th) so a page can break between rows
+        rows = [list(row) for row in zip_longest(*(c["goals"] for c in columns))]
+        groups.append({"statement": statement, "columns": columns, "rows": rows, "empty": None})
     return groups
 
 

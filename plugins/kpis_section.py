@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import ReportContext, ReportSection, hookimpl, placed_metrics
+from roistory.api import ReportContext, ReportSection, hookimpl, metric_change, placed_metrics
 
 
 def tile_metrics(report: ReportContext) -> list[str]:
@@ -28,30 +28,9 @@ def build(report: ReportContext) -> dict | None:
         value = report.value(metric_id)
         if not isinstance(value, float) or math.isnan(value):
             continue  # shown in the maturity list, never as a 0 tile
-        changes = []
-        for key in ("previous", "year_ago"):
-            if key not in report.periods:
-                continue
-            before = report.value(metric_id, key)
-            if metric.display == "percent" or metric.unit == "percent":
-                # a change of a rate reads better in points than in % of a %
-                text = "" if not isinstance(before, float) or math.isnan(before) else (
-                    _("{points} pts").format(points=("+" if value >= before else "") + fmt.number((value - before) * 100, 1))
-                )
-            else:
-                text = fmt.change(value, before)
-            if not text:
-                continue
-            better = (value > before) if metric.direction == "higher" else (value < before) if metric.direction == "lower" else None
-            changes.append(
-                {
-                    "label": _("vs {period}").format(period=fmt.period(report.periods[key])),
-                    "text": text,
-                    "tone": "neutral" if better is None or value == before else ("good" if better else "bad"),
-                }
-            )
+        changes = [c for key in ("previous", "year_ago") if (c := metric_change(report, metric, value, key))]
         tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
-    return {"tiles": tiles} if tiles else None
+    return {"tiles": tiles, "shown_metrics": [t["id"] for t in tiles]} if tiles else None
 
 
 @hookimpl

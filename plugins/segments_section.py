@@ -48,14 +48,14 @@ def _delta(report: ReportContext, metric_id: str, now: float, before: float) -> 
     fmt, _ = report.formatter, report.gettext
     metric = report.metrics[metric_id]
     if metric.unit == "percent" or metric.display == "percent":
-        return _("{points} pts").format(points=("+" if now >= before else "") + fmt.number((now - before) * 100, 1))
+        return _("{points} pts").format(points=fmt.points(now, before, 1))
     return fmt.change(now, before)
 
 
 def build(report: ReportContext) -> dict | None:
     fmt, _ = report.formatter, report.gettext
     comparison = next((key for key in ("previous", "year_ago") if key in report.periods), None)
-    tables = []
+    tables, shown = [], []
     for dimension in [d for d in DIMENSIONS if d != "channel" and d in report.dimensions]:
         metrics = lead_metrics(report, dimension)
         if not metrics:
@@ -67,6 +67,7 @@ def build(report: ReportContext) -> dict | None:
         if now.empty:
             continue
         before = report.segment_values(metrics, dimension, comparison) if comparison else None
+        shown += metrics
         rows = []
         for segment, values in now.head(TOP).iterrows():
             cells = []
@@ -92,6 +93,7 @@ def build(report: ReportContext) -> dict | None:
         "tables": tables,
         "comparison": _("Changes are against {period}.").format(period=fmt.period(report.periods[comparison])) if comparison else None,
         "model": _(report.registry.models[report.primary_model].label) if report.attribution else None,
+        "shown_metrics": shown,
     }
 
 

@@ -87,7 +87,10 @@ def test_objectives_sit_under_their_goal_marketing_beside_sales(rendered):
     assert lead_gen < html.index("300 leads by June") < html.index("40 leads by June") < unserved < no_goal
     assert no_goal < html.index("30 leads by June")
     group = html[lead_gen:unserved]
-    assert "side-by-side" in group and group.index("Marketing") < group.index("300 leads") < group.index("Sales") < group.index("40 leads")
+    # one table: the team headers, then marketing's objective beside sales' in one row
+    assert "goal-grid" in group and group.index("Marketing") < group.index("Sales") < group.index("300 leads")
+    between = group[group.index("300 leads") : group.index("40 leads")]
+    assert "<tr><td>" not in between  # no new row of the grid starts between them
     assert "No objective serves this goal yet." in html[unserved:no_goal]
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
-    "acme-2026-10.json": "24ec8acc46ec4ebd12e6b3970b13bc44e47aa83e0ea5e4e663b572fc5741d4af",
-    "acme-2026-10.html": "1306595afbad303be17c3bcbb6a88eb9dc32f53c409e411ed90d6eee26a047e7",
+    "acme-2026-10.json": "39fa23451d79b077b6665328b9b54ca47d97e1eeb8ccedf3d59a841651db7f02",
+    "acme-2026-10.html": "09d57a80f5f147492900d2aaca12a57ec12d76345afd67833dcf06f355dd662b",
 }
 
 

@@ -23,6 +23,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
+from roistory.pdf import RESULTS_ATTACHMENT
+
 HOST_FILE = Path("/etc/hostname") if Path("/etc/hostname").is_file() else Path("/etc/hosts")
 THEME = "clienttheme"
 
@@ -81,6 +83,13 @@ def pdf_attachments(path: Path) -> list[str]:
             if annotation.get_object().get("/Subtype") == "/FileAttachment":
                 found.append(f"file attachment annotation on page {number}")
     return found
+
+
+def assert_only_roistory_attachment(pdf: Path, json_output: Path) -> None:
+    """The one file a PDF may carry: roistory's own results (PDF/A-3b), byte for byte the .json
+    output; nothing a theme or template asks for."""
+    assert pdf_attachments(pdf) == [f"attachment {RESULTS_ATTACHMENT}", "/EmbeddedFiles name tree"]
+    assert PdfReader(pdf).attachments[RESULTS_ATTACHMENT] == [json_output.read_bytes()]
 
 
 @dataclass
@@ -163,6 +172,7 @@ class HostileRender:
     output: str
     html: str
     pdf: Path
+    json: Path
     requests: list[str]
     markers: dict[str, str]
 
@@ -219,7 +229,7 @@ def hostile(cli, recorder, tmp_path_factory) -> HostileRender:
 @import url("../../outside.css");
 h1 {{ background-image: url({net}/h1.png); }}
 """
-    config_path = themed_project(cli, root, template=template, style=style, formats=("html", "pdf"))
+    config_path = themed_project(cli, root, template=template, style=style, formats=("html", "pdf", "json"))
     project = config_path.parent
 
     # inside the project's assets/: allowed, and the controls that prove the checks can see a leak
@@ -250,6 +260,7 @@ h1 {{ background-image: url({net}/h1.png); }}
         output=result.output,
         html=htmls[0].read_text(encoding="utf-8"),
         pdf=pdfs[0],
+        json=pdfs[0].with_suffix(".json"),
         requests=list(recorder.requests),
         markers=markers,
     )
@@ -271,8 +282,8 @@ def test_no_network_request_is_made(hostile):
     assert hostile.requests == [], f"the renderer fetched from the network: {hostile.requests}"
 
 
-def test_no_file_is_attached(hostile):
-    assert pdf_attachments(hostile.pdf) == []
+def test_no_file_but_the_results_is_attached(hostile):
+    assert_only_roistory_attachment(hostile.pdf, hostile.json)
 
 
 def test_no_local_file_outside_the_project_reaches_the_pdf(hostile):

@@ -12,7 +12,7 @@ holds the attack, with a local HTTP server recording any request, and checks:
 - no secret leaked into the outputs or the messages: a file outside the project, a file
   in a sibling folder whose name starts with the project's, the config, a data file's
   unshown column, a project file outside ``assets/``;
-- no file attached to the PDF.
+- no file attached to the PDF but roistory's own results (equal to the JSON output).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import pytest
 import yaml
 from test_render_security import (  # the PDF inspection helpers and the recording server
     HOST_FILE,
+    assert_only_roistory_attachment,
     jpeg_with_comment,
-    pdf_attachments,
     pdf_bytes,
     recorder,  # noqa: F401  (a fixture)
     svg_with_text,
@@ -158,7 +158,7 @@ ATTACKS = [
     neutral("project-data-in-css", style="body { background: url(data/leads.csv); }\n@import url(report.yaml);"),
     neutral("project-asset-svg-pulls-data", body='<img src="assets/pull.svg">',
             files={"assets/pull.svg": svg_with_text("ok", extra='<image href="../data/leads.csv" width="8" height="8"/>')}),
-    # ---------------------------------------------------------------- attachments (roistory adds none)
+    # ---------------------------------------------------------------- attachments (roistory adds only its results)
     neutral("attach-data-file", head='<link rel="attachment" href="data/leads.csv">'),
     neutral("attach-config", body='<a rel="attachment" href="report.yaml">config</a>'),
     neutral("attach-an-asset", head='<link rel="attachment" href="assets/ok.svg">', files={"assets/ok.svg": svg_with_text("ok")}),
@@ -258,7 +258,7 @@ def test_theme_attack(cli, hostile_project, recorder, attack):  # noqa: F811
     root, project, secrets, tokens = hostile_project
     _arm(attack, project, tokens)
     out = root / "out"
-    formats = "html,pdf" if attack.pdf else "html"
+    formats = "html,pdf,json" if attack.pdf else "html"
     limit = ["--time-limit", "8"] if attack.outcome == "timeout" else []
     result = cli.run("run", project / "report.yaml", "--out", out, "--format", formats, *limit, cwd=root, timeout=300)
     if attack.outcome == "rejected":
@@ -272,7 +272,7 @@ def test_theme_attack(cli, hostile_project, recorder, attack):  # noqa: F811
     written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file()) if out.exists() else b""
     for pdf in out.glob("*.pdf") if out.exists() else []:
         written += pdf_bytes(pdf)
-        assert pdf_attachments(pdf) == [], "a file was attached to the PDF"
+        assert_only_roistory_attachment(pdf, pdf.with_suffix(".json"))
     for name, marker in secrets.items():
         assert marker.encode() not in written, f"the {name} secret leaked into the outputs"
         assert marker not in result.output, f"the {name} secret leaked into the messages"
