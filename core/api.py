@@ -30,12 +30,12 @@ from roistory.errors import (
 )
 from roistory.extras import require_extra
 from roistory.hookspecs import hookimpl
-from roistory.i18n import N_, Catalog
+from roistory.i18n import N_, Catalog, Nn_
 from roistory.maturity import LEVELS, assess
 from roistory.metrics import DIMENSIONS, NOT_SET, Metric, PeriodData, period_total, placed_metrics
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
-from roistory.quality import Finding
+from roistory.quality import Finding, Joined, Phrase
 from roistory.review import Run
 from roistory.sections import ReportSection
 from roistory.sources import (
@@ -108,6 +108,8 @@ __all__ = [
     "Journeys",
     "PathTable",
     "Finding",
+    "Phrase",
+    "Joined",
     "load_config",
     "parse_period",
     # errors (exit code 2 for bad input, 1 otherwise)
@@ -153,6 +155,7 @@ __all__ = [
     "assess",
     "LEVELS",
     "N_",
+    "Nn_",
     "goal_chart",
     "horizontal_bars",
     "line_chart",
