@@ -15,7 +15,6 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -46,7 +45,7 @@ class Phrase:
 
     def __init__(self, msgid: str | tuple[str, str], /, **values: Any):
         object.__setattr__(self, "msgid", msgid)
-        object.__setattr__(self, "values", MappingProxyType(values))
+        object.__setattr__(self, "values", values)  # a plain dict: frame.attrs are deep-copied
 
     def render(self, translations: gettext.NullTranslations | None = None, formatter: Formatter | None = None) -> str:
         """The text in ``translations``' language, numbers by ``formatter``.
