@@ -261,7 +261,7 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
             "whatever the company); kept the earliest lead and the earliest date of each funnel stage; e.g. {examples}",
         ),
         people=len(merged),
-        examples=Joined(examples, "; "),
+        examples=Joined(examples, N_("; ")),
     )
     return result[[c for c in leads.columns if c in result] + [c for c in result.columns if c not in leads.columns]], finding
 

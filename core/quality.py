@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from roistory.i18n import Nn_
+from roistory.i18n import N_, Nn_
 
 if TYPE_CHECKING:
     from roistory.formatting import Formatter
@@ -65,10 +65,12 @@ class Phrase:
 
 @dataclass(frozen=True)
 class Joined:
-    """A list shown inside a phrase: its items (each shown like a phrase's value), joined."""
+    """A list shown inside a phrase: its items (each shown like a phrase's value), joined by
+    ``separator`` — translated too when it is a msgid (``、`` in Chinese)."""
 
     items: Sequence[Any]
-    separator: str = ", "
+    # TRANSLATORS: between the items of a list in a data-quality finding
+    separator: str = N_(", ")
 
 
 class _Filler(string.Formatter):
@@ -81,7 +83,8 @@ class _Filler(string.Formatter):
         if isinstance(value, Phrase):
             return value.render(self.translations, self.formatter)
         if isinstance(value, Joined):
-            return value.separator.join(self.format_field(item, "") for item in value.items)
+            separator = self.translations.gettext(value.separator)
+            return separator.join(self.format_field(item, "") for item in value.items)
         number = isinstance(value, numbers.Number) and not isinstance(value, bool)  # numpy's too
         if not number or self.formatter is None:
             return format(value, format_spec)  # names and codes as they are; English as Python prints it

@@ -184,7 +184,7 @@ class CsvFile:
             )
         shown = [t.strip().strip('"').strip() for _, _, t in skipped.rows]
         quoted = [f"'{t[:50]}'" for t in [t for t in shown if t][:2]]
-        examples = Joined(quoted, "; ") if quoted else Phrase(N_("blank lines"))
+        examples = Joined(quoted, N_("; ")) if quoted else Phrase(N_("blank lines"))
         return [
             Finding.of(
                 "info",
