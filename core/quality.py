@@ -83,7 +83,7 @@ class _Filler(string.Formatter):
         if isinstance(value, Phrase):
             return value.render(self.translations, self.formatter)
         if isinstance(value, Joined):
-            separator = self.translations.gettext(value.separator)
+            separator = self.translations.gettext(value.separator) if value.separator else ""  # gettext(""): the header
             return separator.join(self.format_field(item, "") for item in value.items)
         number = isinstance(value, numbers.Number) and not isinstance(value, bool)  # numpy's too
         if not number or self.formatter is None:
