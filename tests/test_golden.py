@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "d9f12c108443feec03a51e0962a3b0172f6c5d5164095adacec7078507a24864",
-    "acme-2026-10.html": "0d1ce83692fd30e8e9549a965daeb9db2464320ed087ff32e8ec8446ce4afcaf",
+    "acme-2026-10.html": "5bc2f89d29ee6e679eea8cb90d60c42bd7716238f8ee1aadb187fe99f4839e2d",
 }
 
 
