@@ -33,7 +33,7 @@ from roistory.errors import (
 from roistory.extras import require_extra
 from roistory.forecast import Forecast
 from roistory.hookspecs import hookimpl
-from roistory.i18n import N_, Catalog
+from roistory.i18n import N_, Catalog, Nn_
 from roistory.incrementality import (
     INCREMENTALITY_COLUMNS,
     IncrementalityReader,
@@ -54,7 +54,7 @@ from roistory.metrics import (
 from roistory.narrative import SMALL_SAMPLE, Figure, Sentence, compose, distinct, metric_figure
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
-from roistory.quality import Finding
+from roistory.quality import Finding, Joined, Phrase
 from roistory.recommendations import ASSUMPTIONS as RECOMMENDATION_ASSUMPTIONS
 from roistory.recommendations import Recommendation, measured_lift, recommend
 from roistory.review import Run
@@ -133,6 +133,8 @@ __all__ = [
     "Journeys",
     "PathTable",
     "Finding",
+    "Phrase",
+    "Joined",
     "load_config",
     "parse_period",
     # errors (exit code 2 for bad input, 1 otherwise)
@@ -183,6 +185,7 @@ __all__ = [
     "assess",
     "LEVELS",
     "N_",
+    "Nn_",
     "goal_chart",
     "horizontal_bars",
     "line_chart",

@@ -26,7 +26,8 @@ from roistory.attribution import (
 )
 from roistory.engines import journeys_for
 from roistory.errors import PluginError, unknown_name
-from roistory.quality import Finding
+from roistory.i18n import N_, Nn_
+from roistory.quality import Finding, Phrase
 
 if TYPE_CHECKING:
     from roistory.config import AttributionConfig, EngineConfig
@@ -127,35 +128,47 @@ def journey_findings(
     if len(orphans):
         in_window = _in_window(orphans, window)
         revenue = money(float(in_window["revenue"].sum()))
-        scope = f"{len(in_window)} in this period, {revenue}" if window is not None else revenue
+        scope = Phrase(N_("{count} in this period, {revenue}"), count=len(in_window), revenue=revenue) if window is not None else revenue
         findings.append(
-            Finding(
+            Finding.of(
                 "warning",
                 "conversions_without_touchpoints",
                 len(orphans),
-                f"{len(orphans)} conversions had no touchpoint in the {settings.lookback_days}-day "
-                f"lookback ({scope}); "
-                f"they are shown as '{NO_TOUCHPOINTS}' rather than credited to a channel",
+                Nn_(
+                    "{count} conversion had no touchpoint in the {days}-day lookback ({scope}); "
+                    "it is shown as '{segment}' rather than credited to a channel",
+                    "{count} conversions had no touchpoint in the {days}-day lookback ({scope}); "
+                    "they are shown as '{segment}' rather than credited to a channel",
+                ),
+                days=settings.lookback_days,
+                scope=scope,
+                segment=NO_TOUCHPOINTS,
             )
         )
     if stats.touches_beyond_lookback:
         findings.append(
-            Finding(
+            Finding.of(
                 "info",
                 "touchpoints_beyond_lookback",
                 stats.touches_beyond_lookback,
-                f"{stats.touches_beyond_lookback} touchpoints came more than "
-                f"{settings.lookback_days} days before their conversion and get no credit",
+                Nn_(
+                    "{count} touchpoint came more than {days} days before its conversion and gets no credit",
+                    "{count} touchpoints came more than {days} days before their conversion and get no credit",
+                ),
+                days=settings.lookback_days,
             )
         )
     if stats.reengaged_journeys:
         findings.append(
-            Finding(
+            Finding.of(
                 "info",
                 "reengaged_after_dormancy",
                 stats.reengaged_journeys,
-                f"{stats.reengaged_journeys} journeys restarted after more than "
-                f"{settings.dormancy_days} days of inactivity (re-engagement rule)",
+                Nn_(
+                    "{count} journey restarted after more than {days} days of inactivity (re-engagement rule)",
+                    "{count} journeys restarted after more than {days} days of inactivity (re-engagement rule)",
+                ),
+                days=settings.dormancy_days,
             )
         )
     return findings

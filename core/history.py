@@ -53,6 +53,7 @@ import pyarrow as pa
 
 from roistory import __version__
 from roistory.errors import BadInputError, ConfigError, DataError
+from roistory.i18n import N_, Nn_
 from roistory.quality import Finding
 from roistory.safety import inside, require_regular_file
 from roistory.source_settings import HistoryConfig
@@ -530,7 +531,8 @@ def merge_history(
             with open_store(path, read_only=True) as con:
                 stored = read_history(con, config, exclude=current_months)
         except HistoryUnreadable as exc:
-            return tables, [Finding("warning", "history_unreadable", 0, f"{exc}; a run would set it aside and rebuild it")], None
+            unreadable = Finding.of("warning", "history_unreadable", 0, N_("{problem}; a run would set it aside and rebuild it"), problem=str(exc))
+            return tables, [unreadable], None
         return _union(tables, stored, findings), findings, None
     import duckdb
 
@@ -564,16 +566,20 @@ def merge_history(
     if damage is not None:
         aside = f"{path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}"
         findings.append(
-            Finding(
+            Finding.of(
                 "warning",
                 "history_rebuilt",
                 0,
-                f"{damage}; once this run's outputs are written it is moved to {aside} and a new store is built "
-                "from this run's sources (months only the old store held are missing from trends)",
+                N_(
+                    "{problem}; once this run's outputs are written it is moved to {file} and a new store is built "
+                    "from this run's sources (months only the old store held are missing from trends)"
+                ),
+                problem=str(damage),
+                file=aside,
             )
         )
     if created:
-        findings.append(Finding("info", "history_created", 0, f"history store created: {path.name}"))
+        findings.append(Finding.of("info", "history_created", 0, N_("history store created: {file}"), file=path.name))
     out = dict(tables)
     earlier = 0
     for table, frame in merged.items():
@@ -581,7 +587,16 @@ def merge_history(
         out[table] = frame
     if earlier:
         findings.append(
-            Finding("info", "history_rows", earlier, f"{earlier} rows of earlier months read from the history store ({path.name})")
+            Finding.of(
+                "info",
+                "history_rows",
+                earlier,
+                Nn_(
+                    "{count} row of earlier months read from the history store ({file})",
+                    "{count} rows of earlier months read from the history store ({file})",
+                ),
+                file=path.name,
+            )
         )
     return out, findings, pending
 
@@ -609,5 +624,12 @@ def _union(tables: dict[str, pd.DataFrame], stored: dict[str, pd.DataFrame], fin
         added += len(frame)
         out[table] = pd.concat([tables[table], frame], ignore_index=True) if table in tables else frame
     if added:
-        findings.append(Finding("info", "history_rows", added, f"{added} rows of earlier months read from the history store"))
+        findings.append(
+            Finding.of(
+                "info",
+                "history_rows",
+                added,
+                Nn_("{count} row of earlier months read from the history store", "{count} rows of earlier months read from the history store"),
+            )
+        )
     return out

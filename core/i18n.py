@@ -117,3 +117,11 @@ def N_(message: str) -> str:
     For labels kept in constants and translated later with ``report.gettext``.
     """
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural msgid pair for ``scripts/update-translations`` (an ngettext entry).
+
+    The pair is translated later with ``ngettext``, e.g. by :class:`roistory.quality.Phrase`.
+    """
+    return singular, plural

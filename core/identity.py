@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from roistory.errors import ConfigError, DataError
-from roistory.quality import Finding, unmatched_touchpoints
+from roistory.i18n import N_, Nn_
+from roistory.quality import Finding, Joined, Phrase, unmatched_touchpoints
 from roistory.source_settings import IdentityConfig
 
 if TYPE_CHECKING:
@@ -235,8 +236,11 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
     for person, group in list(dup_groups)[:3]:
         label = group["email"].dropna().iloc[0] if "email" in group and group["email"].notna().any() else person
         companies = sorted({str(c) for c in group.get("company", pd.Series(dtype=str)).dropna()})
-        detail = f", companies: {' / '.join(companies)}" if len(companies) > 1 else ""
-        examples.append(f"{label} ({len(group)} leads{detail})")
+        if len(companies) > 1:
+            example = Phrase(N_("{person} ({leads} leads, companies: {companies})"), companies=Joined(companies, " / "), person=str(label), leads=len(group))
+        else:
+            example = Phrase(N_("{person} ({leads} leads)"), person=str(label), leads=len(group))
+        examples.append(example)
     singles = survivors.drop(index=merged.index)
     result = pd.concat([singles, merged]).sort_values("_order", kind="stable").drop(columns=["_order", "_key"])
     result = result.reset_index(drop=True)
@@ -246,13 +250,18 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
                 result[column] = result[column].astype(leads[column].dtype)
             except (TypeError, ValueError):
                 pass
-    finding = Finding(
+    finding = Finding.of(
         "warning",
         "duplicate_leads",
         int(extra),
-        f"{extra} duplicate lead records merged into {len(merged)} people (same email, case and spaces "
-        "ignored, whatever the company); kept the earliest lead and the earliest date of "
-        f"each funnel stage; e.g. {'; '.join(examples)}",
+        Nn_(
+            "{count} duplicate lead record merged into {people} person (same email, case and spaces ignored, "
+            "whatever the company); kept the earliest lead and the earliest date of each funnel stage; e.g. {examples}",
+            "{count} duplicate lead records merged into {people} people (same email, case and spaces ignored, "
+            "whatever the company); kept the earliest lead and the earliest date of each funnel stage; e.g. {examples}",
+        ),
+        people=len(merged),
+        examples=Joined(examples, N_("; ")),
     )
     return result[[c for c in leads.columns if c in result] + [c for c in result.columns if c not in leads.columns]], finding
 
@@ -293,15 +302,19 @@ def resolve(
             if finding:
                 findings.append(finding)
     if relinked:
-        via = f", {counts['mapping_rows']} rows of the identity mapping" if counts["mapping_rows"] else ""
-        findings.append(
-            Finding(
-                "info",
-                "identities_linked",
-                relinked,
-                f"{relinked} touchpoints and conversions were linked to a CRM person through logins, emails{via}",
+        if counts["mapping_rows"]:
+            msgid = Nn_(
+                "{count} touchpoint or conversion was linked to a CRM person through logins, emails, "
+                "{mapping} rows of the identity mapping",
+                "{count} touchpoints and conversions were linked to a CRM person through logins, emails, "
+                "{mapping} rows of the identity mapping",
             )
-        )
+        else:
+            msgid = Nn_(
+                "{count} touchpoint or conversion was linked to a CRM person through logins, emails",
+                "{count} touchpoints and conversions were linked to a CRM person through logins, emails",
+            )
+        findings.append(Finding.of("info", "identities_linked", relinked, msgid, mapping=counts["mapping_rows"]))
     findings.extend(unmatched(out))
     return out, findings
 
@@ -318,12 +331,17 @@ def unmatched(tables: dict[str, pd.DataFrame]) -> list[Finding]:
         alone = ~leads["person_id"].isin(touched)
         if alone.any():
             findings.append(
-                Finding(
+                Finding.of(
                     "info",
                     "leads_without_touchpoints",
                     int(alone.sum()),
-                    f"{int(alone.sum())} of {len(leads)} leads have no touchpoint (offline or untracked sources); "
-                    "they count in the funnel but not in attribution",
+                    Nn_(
+                        "{count} of {leads} leads has no touchpoint (offline or untracked sources); "
+                        "it counts in the funnel but not in attribution",
+                        "{count} of {leads} leads have no touchpoint (offline or untracked sources); "
+                        "they count in the funnel but not in attribution",
+                    ),
+                    leads=len(leads),
                 )
             )
     return findings

@@ -18,6 +18,7 @@ from roistory.context import ReportContext
 from roistory.errors import ConfigError, unknown_name
 from roistory.formatting import Formatter
 from roistory.goals import check_company_goals, check_goals, met_at_baseline, parse_target
+from roistory.i18n import N_
 from roistory.incrementality import load_incrementality
 from roistory.measures import Measures, period_bounds
 from roistory.metrics import DIMENSIONS, Metric, check_formula_names, parse_formula
@@ -271,18 +272,18 @@ def _data_quality(
     start, end = period_bounds(period)
     for source in inputs:
         if source.rows == 0:
-            findings.append(Finding("warning", "empty_source", 0, f"source '{source.name}' has no rows"))
+            findings.append(Finding.of("warning", "empty_source", 0, N_("source '{source}' has no rows"), source=source.name))
     for name, frame in tables.items():
         values = frame[PERIOD_COLUMN[name]]
         if not ((values >= start) & (values < end)).any():
             findings.append(
-                Finding("warning", "table_missing_for_period", 0, f"table '{name}' has no rows in {period.label}")
+                Finding.of("warning", "table_missing_for_period", 0, N_("table '{table}' has no rows in {period}"), table=name, period=period.label)
             )
     for i, goal in enumerate(config.goals):
         metric = metrics[goal.metric]
         if met_at_baseline(goal, metric, parse_target(goal, metric, f"goals[{i}]")):
             findings.append(
-                Finding("warning", "goal_met_at_baseline", 1, f"goal '{goal.id}': the target is already met at the baseline")
+                Finding.of("warning", "goal_met_at_baseline", 1, N_("goal '{goal}': the target is already met at the baseline"), goal=goal.id)
             )
     if finding := rows_outside_period(tables, start, end):
         findings.append(finding)

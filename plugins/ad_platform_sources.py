@@ -41,6 +41,8 @@ from roistory.api import (
     DataError,
     ExportFormat,
     Finding,
+    Joined,
+    Nn_,
     SourceType,
     add_findings,
     date_range_in,
@@ -314,15 +316,23 @@ def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, mapping: 
     unmapped = sorted(types[unknown].unique())
     rows = int(unknown.sum())
     header = next(h for h, t in mapping.items() if t == "media_type")
-    shown = ", ".join(f"'{v}'" for v in unmapped[:6]) + (", …" if len(unmapped) > 6 else "")
+    shown = Joined([f"'{v}'" for v in unmapped[:6]] + (["…"] if len(unmapped) > 6 else []))
     add_findings(
         frame,
-        Finding(
+        Finding.of(
             "warning",
             "campaign_types_unmapped",
             rows,
-            f"source '{source.name}': campaign types with no known channel ({shown}) became channels of their own "
-            f"name on {rows} {'row' if rows == 1 else 'rows'}; set channel_map: {{'{header}': {{'{unmapped[0]}': <channel>, …}}}}",
+            Nn_(
+                "source '{source}': campaign types with no known channel ({types}) became channels of their own name "
+                "on {count} row; set channel_map: {{'{header}': {{'{example}': <channel>, …}}}}",
+                "source '{source}': campaign types with no known channel ({types}) became channels of their own name "
+                "on {count} rows; set channel_map: {{'{header}': {{'{example}': <channel>, …}}}}",
+            ),
+            source=source.name,
+            types=shown,
+            header=header,
+            example=unmapped[0],
         ),
     )
 

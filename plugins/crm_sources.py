@@ -45,9 +45,12 @@ import pandas as pd
 
 from roistory.api import (
     EXPORT_OPTIONS,
+    N_,
     DataError,
     ExportFormat,
     Finding,
+    Joined,
+    Nn_,
     SourceType,
     add_findings,
     hookimpl,
@@ -202,15 +205,19 @@ def _stage_dates(frame: pd.DataFrame, stage: pd.Series, close: pd.Series, source
     frame["lost_at"] = close.where(keys.isin(lost))
     seen = [v for v in stage.astype("str").str.strip().dropna().unique() if v]
     if seen and not keys.isin(won | lost).any():
-        shown = ", ".join(f"'{v}'" for v in seen[:6]) + (", …" if len(seen) > 6 else "")
+        shown = Joined([f"'{v}'" for v in seen[:6]] + (["…"] if len(seen) > 6 else []))
         add_findings(
             frame,
-            Finding(
+            Finding.of(
                 "warning",
                 "stages_unmatched",
                 len(seen),
-                f"source '{source.name}': no deal is in a won or lost stage (stages seen: {shown}); "
-                "set options.won_stage and options.lost_stage (a stage or a list) to your pipeline's",
+                N_(
+                    "source '{source}': no deal is in a won or lost stage (stages seen: {stages}); "
+                    "set options.won_stage and options.lost_stage (a stage or a list) to your pipeline's"
+                ),
+                source=source.name,
+                stages=shown,
             ),
         )
 
@@ -259,7 +266,16 @@ def _customers(frame: pd.DataFrame, source: SourceConfig, *, id_column: str, sta
     if others:
         add_findings(
             customers,
-            Finding("info", "not_customers", others, f"source '{source.name}': {others} records of the export are not customers and were not read"),
+            Finding.of(
+                "info",
+                "not_customers",
+                others,
+                Nn_(
+                    "source '{source}': {count} record of the export is not a customer and was not read",
+                    "source '{source}': {count} records of the export are not customers and were not read",
+                ),
+                source=source.name,
+            ),
         )
     return customers
 

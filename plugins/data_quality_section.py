@@ -16,7 +16,10 @@ def build(report: ReportContext) -> dict | None:
     if "maturity" in (report.config.sections or ["maturity"]):
         not_measurable = []  # the maturity section lists them, grouped by family
     return {
-        "findings": [{"severity": f.severity, "code": f.code, "message": f.message} for f in report.data_quality],
+        "findings": [
+            {"severity": f.severity, "code": f.code, "message": f.render(report.translations, report.formatter)}
+            for f in report.data_quality
+        ],
         "inputs": [
             {"source": s.name, "table": s.table, "rows": fmt.number(s.rows), "sha256": (s.sha256 or "")[:12]}
             for s in report.inputs

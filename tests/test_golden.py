@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "39fa23451d79b077b6665328b9b54ca47d97e1eeb8ccedf3d59a841651db7f02",
-    "acme-2026-10.html": "09d57a80f5f147492900d2aaca12a57ec12d76345afd67833dcf06f355dd662b",
+    "acme-2026-10.html": "482a679629075783ee5bde051871193217c1f8d507f19a147d60046065ada28c",
 }
 
 

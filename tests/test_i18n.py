@@ -15,14 +15,17 @@ already in the catalogs, see scripts/update-translations ``constant_messages``):
 from __future__ import annotations
 
 import gettext
+import json
 import re
 import shutil
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 from roistory.formatting import Formatter
 from roistory.i18n import available_locales, catalog_file, translations
@@ -41,9 +44,9 @@ def messages(locale: str):
     return [m for m in catalog(locale) if m.id]
 
 
-def forms(text) -> list[str]:
-    """A message's singular and plural forms (one string for messages without plurals)."""
-    return list(text) if isinstance(text, tuple | list) else [text]
+def forms(text) -> tuple[str, ...]:
+    """A msgid or translation as its forms: one, or one per plural form (ngettext entries)."""
+    return tuple(text) if isinstance(text, tuple | list) else (text,)
 
 
 # --------------------------------------------------------------------------
@@ -67,8 +70,8 @@ def test_placeholders_match(locale):
     wrong = {
         m.id: m.string
         for m in messages(locale)
-        for string in forms(m.string)
-        if sorted(PLACEHOLDER.findall(forms(m.id)[-1])) != sorted(PLACEHOLDER.findall(string))
+        # every msgid form and every translated form names the same placeholders
+        if len({tuple(sorted(PLACEHOLDER.findall(text))) for text in forms(m.id) + forms(m.string)}) != 1
     }
     assert not wrong, f"{locale}: placeholders differ: {wrong}"
 
@@ -79,13 +82,14 @@ def test_percent_signs_survive_newstyle_gettext(locale):
     for m in messages(locale):
         from_template = any(path.endswith(".j2") for path, _line in m.locations)
         if from_template:
-            try:
-                m.string % {}
-            except (TypeError, ValueError, KeyError) as exc:
-                pytest.fail(f"{locale}: {m.string!r} breaks in a template ({exc}); write % as %%")
-            assert ("%%" in m.id) == ("%%" in m.string), m.id
-        elif "%%" not in m.id:
-            assert "%%" not in m.string, f"{locale}: {m.string!r} is used from Python: write % once"
+            for text in forms(m.string):
+                try:
+                    text % {}
+                except (TypeError, ValueError, KeyError) as exc:
+                    pytest.fail(f"{locale}: {text!r} breaks in a template ({exc}); write % as %%")
+                assert ("%%" in forms(m.id)[0]) == ("%%" in text), m.id
+        elif not any("%%" in text for text in forms(m.id)):
+            assert not any("%%" in text for text in forms(m.string)), f"{locale}: {m.string!r} is used from Python: write % once"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -233,7 +237,7 @@ def rendered(request, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"report-{locale}")
     config = ROOT / "examples" / "acme" / "report.yaml"
     done = subprocess.run(
-        [*_roistory(), "run", str(config), "--locale", locale, "--format", "pdf,html", "--out", str(out)],
+        [*_roistory(), "run", str(config), "--locale", locale, "--format", "pdf,html,json", "--out", str(out)],
         capture_output=True, text=True, timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -241,11 +245,12 @@ def rendered(request, tmp_path_factory):
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return locale, html, text, fonts
+    report = json.loads(next(p for p in out.glob("*.json") if not p.name.endswith(".manifest.json")).read_text(encoding="utf-8"))
+    return locale, html, text, fonts, report
 
 
 def test_headings_are_translated(rendered):
-    locale, html, text, _fonts = rendered
+    locale, html, text, _fonts, _report = rendered
     headings = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h2>(.*?)</h2>", html, flags=re.S)]
     for heading in EXPECTED[locale]["headings"]:
         assert heading in headings, f"{locale}: {heading!r} not among {headings}"
@@ -254,7 +259,7 @@ def test_headings_are_translated(rendered):
 
 
 def test_summary_sentences_are_translated(rendered):
-    locale, html, text, _fonts = rendered
+    locale, html, text, _fonts, _report = rendered
     for phrase in EXPECTED[locale]["text"]:
         assert _squeeze(phrase) in _squeeze(text), f"{locale}: {phrase!r} not in the PDF"
     assert "marketing spent" not in text and "Prepared with roistory" not in text
@@ -262,14 +267,51 @@ def test_summary_sentences_are_translated(rendered):
 
 
 def test_money_is_formatted_for_the_locale(rendered):
-    locale, _html, text, _fonts = rendered
+    locale, _html, text, _fonts, _report = rendered
     assert EXPECTED[locale]["money"].search(text), f"{locale}: no amount grouped the {locale} way"
 
 
 def test_fonts_are_traditional_chinese_never_japanese(rendered):
     """Han glyphs fall back to Japanese forms unless the CSS names the TC font (PDF.md)."""
-    locale, _html, _text, fonts = rendered
+    locale, _html, _text, fonts, _report = rendered
     names = [line.split()[0] for line in fonts.splitlines()[2:] if line.strip()]
     assert not any("JP" in n for n in names), fonts
     if locale == "zh_Hant":
         assert any("CJK-TC" in n for n in names), fonts
+
+
+def _data_quality(html: str) -> str:
+    """The data_quality section's HTML as text (tags dropped, entities of quotes decoded)."""
+    section = re.search(r'<section[^>]*id="data_quality".*?</section>', html, flags=re.S)
+    assert section, "no data_quality section"
+    return unescape(re.sub(r"<[^>]+>", "", section.group(0)))
+
+
+def test_data_quality_findings_are_translated(rendered):
+    """Every finding reads in the report's language: none of the English messages the JSON keeps
+    is in the HTML or the PDF, and the rows-outside-the-period finding has its count grouped the
+    locale's way (formatted here with Babel from the JSON's count)."""
+    locale, html, text, _fonts, report = rendered
+    findings = report["data_quality"]
+    assert findings, "the example has data-quality findings"
+    section = _data_quality(html)
+    for finding in findings:
+        assert finding["message"] not in section, f"{locale}: English finding in the report: {finding['message']}"
+        assert _squeeze(finding["message"]) not in _squeeze(text), f"{locale}: English finding in the PDF: {finding['code']}"
+    outside = next(f for f in findings if f["code"] == "rows_outside_period")
+    count = format_decimal(outside["count"], locale=locale)
+    expected = FINDING_TEXT[locale].format(count=count)
+    assert expected in section, f"{locale}: {expected!r} not in {section!r}"
+    assert _squeeze(expected) in _squeeze(text), f"{locale}: {expected!r} not in the PDF"
+    raw = html.split('id="data_quality"', 1)[1]
+    for severity in {f["severity"] for f in findings}:  # "Info" is Indonesian too
+        label = translations(locale).gettext(severity.capitalize())
+        assert f"<strong>{label}</strong>" in raw, f"{locale}: severity {severity} not shown as {label!r}"
+
+
+# the rows-outside-the-period finding's opening words (its count is over 10,000 in the example)
+FINDING_TEXT = {
+    "es": "{count} filas quedan fuera del período del informe",
+    "id": "{count} baris berada di luar periode laporan",
+    "zh_Hant": "{count} 列資料落在報告期間之外",
+}

@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from roistory.errors import DataError
-from roistory.quality import Finding
+from roistory.i18n import N_, Nn_
+from roistory.quality import Finding, Joined, Phrase
 from roistory.sources.contract import (
     CORE_OPTIONS,
     FINDINGS_ATTR,
@@ -182,14 +183,19 @@ class CsvFile:
                 row=line,
             )
         shown = [t.strip().strip('"').strip() for _, _, t in skipped.rows]
-        examples = "; ".join(f"'{t[:50]}'" for t in [t for t in shown if t][:2]) or "blank lines"
+        quoted = [f"'{t[:50]}'" for t in [t for t in shown if t][:2]]
+        examples = Joined(quoted, N_("; ")) if quoted else Phrase(N_("blank lines"))
         return [
-            Finding(
+            Finding.of(
                 "info",
                 "lines_skipped",
                 len(skipped.rows),
-                f"{self.path.name}: {len(skipped.rows)} lines that are not table rows were skipped "
-                f"(report notes or footers such as {examples})",
+                Nn_(
+                    "{file}: {count} line that is not a table row was skipped (report notes or footers such as {examples})",
+                    "{file}: {count} lines that are not table rows were skipped (report notes or footers such as {examples})",
+                ),
+                file=self.path.name,
+                examples=examples,
             )
         ]
 
@@ -213,7 +219,7 @@ class CsvFile:
             if self.sniffed.encoding == "utf-8" and not self.options.get("encoding") and "UTF8" in str(exc):
                 # valid UTF-8 at the start only: a Windows export
                 self.sniffed.encoding = "cp1252"
-                self.sniffed.notes.append("not valid UTF-8 throughout: read as Windows-1252")
+                self.sniffed.notes.append(N_("not valid UTF-8 throughout: read as Windows-1252"))
                 return self.read()
             raise self._error(exc) from None
         if not self._whole_numbers_failed and any(
@@ -295,7 +301,8 @@ class CsvFile:
                 yield block
 
     def _notes(self) -> list[Finding]:
-        return [Finding("info", "encoding", 0, f"{self.path.name}: {note}") for note in self.sniffed.notes]
+        # TRANSLATORS: a file name and what reading it had to assume
+        return [Finding.of("info", "encoding", 0, N_("{file}: {note}"), file=self.path.name, note=Phrase(note)) for note in self.sniffed.notes]
 
     # exact line numbers (only computed to word an error) ----------------------
     def line_of(self, row: int) -> int:

@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from roistory.errors import ConfigError, DataError
-from roistory.quality import Finding
+from roistory.i18n import N_
+from roistory.quality import Finding, Joined, Phrase
 from roistory.source_settings import FxConfig
 from roistory.sources.contract import MONEY_COLUMNS, PERIOD_COLUMN, data_error
 
@@ -156,12 +157,11 @@ def convert_frame(
         frame[column] = frame[column].to_numpy(float) * factor
     frame["currency"] = currency.where(currency.isna(), target)
     counts = {code: int((currency == code).sum()) for code in codes}
-    detail = ", ".join(f"{n} in {code}" for code, n in counts.items())
-    finding = Finding(
-        "info",
-        "currency_converted",
-        int(foreign.sum()),
-        f"source '{source_name}': {detail} converted to {target}"
-        + (" at the rate table's rate for each date" if rate_table is not None else " at the fixed rates in fx.rates"),
-    )
+    # TRANSLATORS: how many rows were in a currency, e.g. "12 in EUR"
+    detail = Joined([Phrase(N_("{count} in {currency}"), count=n, currency=code) for code, n in counts.items()])
+    if rate_table is not None:
+        msgid = N_("source '{source}': {detail} converted to {currency} at the rate table's rate for each date")
+    else:
+        msgid = N_("source '{source}': {detail} converted to {currency} at the fixed rates in fx.rates")
+    finding = Finding.of("info", "currency_converted", int(foreign.sum()), msgid, source=source_name, detail=detail, currency=target)
     return frame, [finding]

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from roistory.errors import DataError
+from roistory.i18n import N_, Nn_
 from roistory.periods import parse_period
-from roistory.quality import Finding
+from roistory.quality import Finding, Joined, Phrase
 from roistory.safety import require_regular_file, without_outside_values
 from roistory.sources import fx
 from roistory.sources.contract import PERIOD_COLUMN, SourceType
@@ -190,10 +191,15 @@ def rows_outside_period(tables: dict[str, pd.DataFrame], start: pd.Timestamp, en
     if not counts:
         return None
     total = sum(counts.values())
-    detail = ", ".join(f"{n} {t}" for t, n in counts.items())
-    return Finding(
+    # TRANSLATORS: a number of rows and the table they are in, e.g. "5,313 spend"
+    detail = Joined([Phrase(N_("{count} {table}"), count=n, table=t) for t, n in counts.items()])
+    return Finding.of(
         "info",
         "rows_outside_period",
         total,
-        f"{total} rows fall outside the report period ({detail}); they are kept for comparisons and trends",
+        Nn_(
+            "{count} row falls outside the report period ({detail}); it is kept for comparisons and trends",
+            "{count} rows fall outside the report period ({detail}); they are kept for comparisons and trends",
+        ),
+        detail=detail,
     )

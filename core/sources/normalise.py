@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from roistory.errors import DataError
-from roistory.quality import Finding
+from roistory.i18n import N_, Nn_
+from roistory.quality import Finding, Joined, Phrase
 from roistory.sources._text import (
     as_arrow,
     first_true,
@@ -258,7 +259,6 @@ class Normaliser:
         if duplicated is not None and duplicated.any():
             count = int(duplicated.sum())
             rows = [self.line(r) for r in frame.index[duplicated][:3]]
-            where = ", ".join(str(r) for r in rows)
             if self.duplicates == "error":
                 raise data_error(
                     f"{count} rows repeat an earlier row exactly (e.g. row {rows[0]}); set options.duplicates: drop or keep",
@@ -267,13 +267,19 @@ class Normaliser:
                 )
             frame = frame.loc[~duplicated]
             findings.append(
-                Finding(
+                Finding.of(
                     "warning",
                     "duplicate_rows",
                     count,
-                    f"source '{name}': {count} {'row' if count == 1 else 'rows'} repeated an earlier row exactly and "
-                    f"{'was' if count == 1 else 'were'} dropped ({'row' if len(rows) == 1 else 'rows'} {where}"
-                    f"{', …' if count > 3 else ''}); set options.duplicates: keep to keep them",
+                    Nn_(
+                        "source '{source}': {count} row repeated an earlier row exactly and was dropped (row {rows}); "
+                        "set options.duplicates: keep to keep them",
+                        "source '{source}': {count} rows repeated an earlier row exactly and were dropped (rows {rows}); "
+                        "set options.duplicates: keep to keep them",
+                    ),
+                    source=name,
+                    # lines of the file, shown as the file numbers them
+                    rows=Joined([str(r) for r in rows] + (["…"] if count > 3 else [])),
                 )
             )
         findings.extend(
@@ -283,34 +289,52 @@ class Normaliser:
         findings.extend(spread_findings)
         for column, (row, value) in state.ambiguous.items():
             findings.append(
-                Finding(
+                Finding.of(
                     "warning",
                     "ambiguous_numbers",
                     1,
-                    f"source '{name}': '{column}' holds values such as '{value}' (row {self.line(row)}) that read "
-                    "as a thousands group or as a decimal part, and nothing in the file tells which: read with "
-                    "'.' as the decimal separator; set options.decimal (',' or '.') or the source's locale to settle it",
+                    N_(
+                        "source '{source}': '{column}' holds values such as '{value}' (row {row}) that read as a "
+                        "thousands group or as a decimal part, and nothing in the file tells which: read with '.' as "
+                        "the decimal separator; set options.decimal (',' or '.') or the source's locale to settle it"
+                    ),
+                    source=name,
+                    column=column,
+                    value=str(value),  # the cell as the file writes it
+                    row=str(self.line(row)),
                 )
             )
         if state.totals_count:
-            examples = ", ".join(f"row {self.line(r)} '{label}'" for r, label in state.totals)
+            # TRANSLATORS: a line of the file and the label of the total row on it
+            examples = [Phrase(N_("row {row} '{label}'"), row=str(self.line(r)), label=str(label)) for r, label in state.totals]
             findings.append(
-                Finding(
+                Finding.of(
                     "info",
                     "totals_rows_dropped",
                     state.totals_count,
-                    f"source '{name}': {state.totals_count} total/subtotal {'row was' if state.totals_count == 1 else 'rows were'} "
-                    f"not read as data ({examples})",
+                    Nn_(
+                        "source '{source}': {count} total/subtotal row was not read as data ({examples})",
+                        "source '{source}': {count} total/subtotal rows were not read as data ({examples})",
+                    ),
+                    source=name,
+                    examples=Joined(examples),
                 )
             )
         for column, count in state.placeholders.items():
             findings.append(
-                Finding(
+                Finding.of(
                     "info",
                     "placeholder_values",
                     count,
-                    f"source '{name}': {count} {'cell' if count == 1 else 'cells'} of '{column}' held "
-                    f"'{state.placeholder_examples[column]}' or a similar placeholder and were read as missing",
+                    Nn_(
+                        "source '{source}': {count} cell of '{column}' held '{value}' or a similar placeholder and "
+                        "was read as missing",
+                        "source '{source}': {count} cells of '{column}' held '{value}' or a similar placeholder and "
+                        "were read as missing",
+                    ),
+                    source=name,
+                    column=column,
+                    value=str(state.placeholder_examples[column]),
                 )
             )
         return frame, findings

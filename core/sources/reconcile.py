@@ -11,12 +11,14 @@ thousands separator, rows lost) or the export is incomplete, and a warning says 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from roistory.quality import Finding
+from roistory.i18n import N_
+from roistory.quality import Finding, Joined, Phrase
 from roistory.sources.contract import NOT_ADDITIVE, TABLE_COLUMNS
 from roistory.sources.state import SourceState
 
@@ -60,26 +62,46 @@ def reconcile_totals(
     if mismatched:
         column, (total, data_sum, row, label) = next(iter(mismatched.items()))
         others = [c for c in mismatched if c != column]
+        if others:
+            msgid = N_(
+                "source '{source}': the export's total row '{label}' (row {row}) says {column} {total:,f} but the "
+                "rows read add up to {sum:,f} (also {others}); check the decimal separator (options.decimal or the "
+                "source's locale) and that no rows are missing"
+            )
+        else:
+            msgid = N_(
+                "source '{source}': the export's total row '{label}' (row {row}) says {column} {total:,f} but the "
+                "rows read add up to {sum:,f}; check the decimal separator (options.decimal or the source's locale) "
+                "and that no rows are missing"
+            )
         findings.append(
-            Finding(
+            Finding.of(
                 "warning",
                 "totals_mismatch",
                 len(mismatched),
-                f"source '{source_name}': the export's total row '{label}' (row {line(row)}) says {column} "
-                f"{_number(total)} but the rows read add up to {_number(data_sum)}"
-                + (f" (also {', '.join(others)})" if others else "")
-                + "; check the decimal separator (options.decimal or the source's locale) and that no rows are missing",
+                msgid,
+                source=source_name,
+                label=label,
+                row=str(line(row)),  # a line of the file: shown as the file numbers it
+                column=column,
+                total=_amount(total),
+                sum=_amount(data_sum),
+                others=Joined(others),
             )
         )
     if matched:
         label = next(iter(matched.values()))[1]
-        detail = ", ".join(f"{column} {_number(value)}" for column, (value, _) in matched.items())
+        # TRANSLATORS: a column and its total, e.g. "cost 1,234.50"
+        detail = [Phrase(N_("{column} {value:,f}"), column=column, value=_amount(value)) for column, (value, _) in matched.items()]
         findings.append(
-            Finding(
+            Finding.of(
                 "info",
                 "totals_reconciled",
                 len(matched),
-                f"source '{source_name}': the rows add up to the export's own total ('{label}'): {detail}",
+                N_("source '{source}': the rows add up to the export's own total ('{label}'): {detail}"),
+                source=source_name,
+                label=label,
+                detail=Joined(detail),
             )
         )
     return findings
@@ -94,5 +116,6 @@ def _rounding(data: np.ndarray, totals: np.ndarray) -> float:
     return 0.005 * (len(data) + 1) + 1e-9
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
+def _amount(value: float) -> Decimal:
+    """A total as the export shows it: whole, or with cents (a Decimal keeps its decimals)."""
+    return Decimal(f"{value:.0f}" if value == round(value) else f"{value:.2f}")

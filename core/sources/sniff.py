@@ -37,7 +37,7 @@ class Sniffed:
     skip_lines: int  # lines above the header
     header: list[str]
     sample_text: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # msgids (N_) of what reading the file had to assume
 
 
 def detect_encoding(head: bytes, file: str) -> str:

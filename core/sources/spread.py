@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from roistory.i18n import N_, Nn_
 from roistory.quality import Finding
 from roistory.sources.contract import NOT_ADDITIVE, PERIOD_COLUMN, TABLE_COLUMNS, data_error
 
@@ -56,14 +57,21 @@ def spread_days(frame: pd.DataFrame, table: str, *, file: str, source_name: str,
             spread[column] = spread[column].to_numpy(float) * share
     first = int(np.flatnonzero(wide)[0])
     count = int(wide.sum())
-    finding = Finding(
+    finding = Finding.of(
         "info",
         "multi_day_rows",
         count,
-        f"source '{source_name}': {count} {'row covers' if count == 1 else 'rows cover'} several days "
-        f"(e.g. row {line(frame.index[first])}: {start[first]} to {ends[first]}) and "
-        f"{'was' if count == 1 else 'were'} spread evenly over {int(days[wide].sum())} days; "
-        "export with a daily breakdown for the platform's own daily split",
+        Nn_(
+            "source '{source}': {count} row covers several days (e.g. row {row}: {start} to {end}) and was spread "
+            "evenly over {days} days; export with a daily breakdown for the platform's own daily split",
+            "source '{source}': {count} rows cover several days (e.g. row {row}: {start} to {end}) and were spread "
+            "evenly over {days} days; export with a daily breakdown for the platform's own daily split",
+        ),
+        source=source_name,
+        row=str(line(frame.index[first])),  # a line of the file: shown as the file numbers it
+        start=str(start[first]),
+        end=str(ends[first]),
+        days=int(days[wide].sum()),
     )
     return spread, [finding], np.repeat(wide, days)
 
@@ -80,11 +88,16 @@ def outside_share(frame: pd.DataFrame, spread: np.ndarray | None, start: Any, en
         return []
     share = float(np.nansum(cost[outside])) / total
     return [
-        Finding(
+        Finding.of(
             "info",
             "multi_day_outside_period",
             int(outside.sum()),
-            f"source '{source_name}': {share:.1%} of the spread rows' cost falls on days outside the report "
-            f"period ({int(outside.sum())} of their {len(dates)} days)",
+            N_(
+                "source '{source}': {share:.1%} of the spread rows' cost falls on days outside the report period "
+                "({count} of their {days} days)"
+            ),
+            source=source_name,
+            share=share,
+            days=len(dates),
         )
     ]
