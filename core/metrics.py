@@ -115,6 +115,9 @@ class FormulaError(ValueError):
         self.position = position
 
 
+MAX_FORMULA_CHARS = 2000
+MAX_FORMULA_NUMBER = 1e15  # a constant in a formula (a factor, a fee): beyond, a typo or an overflow
+
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
@@ -138,16 +141,27 @@ def parse_formula(text: str, *, owner: str | None = None) -> Formula:
 
 @functools.lru_cache(maxsize=4096)
 def _parse_formula(text: str) -> Formula:
+    if len(text) > MAX_FORMULA_CHARS:  # its evaluation recurses once per operator
+        raise FormulaError(f"longer than {MAX_FORMULA_CHARS} characters", formula=text[:40] + "…")
     normalised = text.replace("×", "*").replace("÷", "/").replace("−", "-")
     try:
         tree = ast.parse(normalised.strip(), mode="eval").body
     except SyntaxError as exc:
         raise FormulaError("syntax error", formula=text, position=(exc.offset or 1) - 1) from None
+    except (RecursionError, MemoryError):  # ((((...)))) nested beyond the parser's stack
+        raise FormulaError("nested too deeply", formula=text[:40] + "…") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            if not math.isfinite(float(node.value)) or abs(node.value) > MAX_FORMULA_NUMBER:  # 1e999 is inf
+                raise FormulaError(
+                    f"the number {normalised[node.col_offset:node.end_col_offset]} is out of range "
+                    f"(at most {MAX_FORMULA_NUMBER:g})",
+                    formula=text,
+                    position=node.col_offset,
+                )
             continue
         elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             continue
@@ -333,7 +347,7 @@ class MetricEngine:
         """A number (NaN = not measurable) or a Series per segment; None if not segmentable."""
         key = (metric_id, dimension)
         if key not in self._cache:
-            self._cache[key] = self._compute(metric_id, dimension)
+            self._cache[key] = finite_or_nan(self._compute(metric_id, dimension))
         return self._cache[key]
 
     def _compute(self, metric_id: str, dimension: str | None) -> Value | None:
@@ -360,6 +374,18 @@ class MetricEngine:
         if isinstance(result, pd.Series):
             return result.astype(float).replace([np.inf, -np.inf], np.nan)
         return float(result)
+
+
+def finite_or_nan(value: Value | None) -> Value | None:
+    """A value that overflowed a float (a sum of huge costs, inf/inf) is not measurable, never
+    infinity; the data-quality section names the column (roistory.quality.overflowing_columns)."""
+    if isinstance(value, pd.Series):
+        if value.dtype.kind == "f" and np.isinf(value.to_numpy()).any():
+            return value.replace([np.inf, -np.inf], np.nan)
+        return value
+    if isinstance(value, float | np.floating) and math.isinf(value):
+        return float("nan")
+    return value
 
 
 def check_formula_names(formula: Formula, known: Iterable[str], *, key: str) -> None:
