@@ -404,7 +404,10 @@ def arrow_to_frame(table: pa.Table, start: int) -> pd.DataFrame:
     # dates as timestamps (to_pandas turns date32 into Python objects)
     for i, column in enumerate(table.schema):
         if pa.types.is_date(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ns")))
+            try:
+                table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ns")))
+            except pa.ArrowInvalid:  # 9999-12-31 and the like: checked by roistory.sources.dates
+                table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("us")))
     frame = table.to_pandas()
     frame.index = pd.RangeIndex(start, start + len(frame))
     return frame

@@ -313,6 +313,16 @@ class Normaliser:
                     f"'{state.placeholder_examples[column]}' or a similar placeholder and were read as missing",
                 )
             )
+        for column, count in state.open_ended.items():
+            findings.append(
+                Finding(
+                    "info",
+                    "open_ended_dates",
+                    count,
+                    f"source '{name}': {count} {'date' if count == 1 else 'dates'} of '{column}' in year 9999 "
+                    f"(an open end such as 9999-12-31) {'was' if count == 1 else 'were'} read as no date",
+                )
+            )
         return frame, findings
 
     def _parse_total(self, raw: pd.Series, column: str) -> np.ndarray:
