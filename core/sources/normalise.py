@@ -21,9 +21,10 @@ from roistory.sources._text import (
     to_str_series,
     trim_text,
 )
-from roistory.sources.columns import constant_column, select_columns
+from roistory.sources.columns import constant_column, repeated_header_findings, select_columns
 from roistory.sources.contract import (
     CORE_OPTIONS,
+    DUPLICATE_HEADERS_ATTR,
     DUPLICATES_DEFAULT,
     FINDINGS_ATTR,
     HEADERS_ATTR,
@@ -91,6 +92,10 @@ class Normaliser:
         state.rows_read += len(raw)
         if any(not isinstance(c, str) or c != c.strip() for c in raw.columns):
             raw = raw.rename(columns=lambda c: str(c).strip())
+        if state.chunks == 0 and attrs.get(DUPLICATE_HEADERS_ATTR):
+            state.reader_findings.extend(
+                repeated_header_findings(raw, attrs[DUPLICATE_HEADERS_ATTR], self.source, spec, file)
+            )
         columns, header_of = select_columns(raw, self.source, spec, file)
         # totals and subtotal rows: the label sits in the first column or in a text or date column
         if len(raw) and len(raw.columns) and self._may_have_totals(columns):
