@@ -145,7 +145,8 @@ _OPEN_ENDED_US = int((datetime(OPEN_ENDED_YEAR, 1, 1) - datetime(1970, 1, 1)).to
 
 
 def _supported(
-    wide: pa.ChunkedArray | pa.Array, index: pd.Index, name: str, required: bool, file: str, state: SourceState
+    wide: pa.ChunkedArray | pa.Array, index: pd.Index, name: str, required: bool, file: str, state: SourceState,
+    written: pd.Series | pa.ChunkedArray | None = None,
 ) -> pa.ChunkedArray | pa.Array:
     """``wide`` (microsecond timestamps) as nanosecond timestamps, with open-ended sentinels
     as missing; any other date outside SUPPORTED_DATES is an error naming its row."""
@@ -156,8 +157,11 @@ def _supported(
         outside = pc.and_(outside, pc.invert(open_ended))
     if pc.any(outside).as_py():
         i = first_true(outside.to_numpy(zero_copy_only=False) if isinstance(outside, pa.Array) else np.concatenate([c.to_numpy(zero_copy_only=False) for c in outside.chunks]))
-        moment = wide[i].as_py()
-        value = str(moment.date() if moment.time() == datetime.min.time() else moment)
+        if written is not None:  # as the file writes it, so it can be found there
+            value = str(written.iloc[i] if isinstance(written, pd.Series) else written[i].as_py()).strip()
+        else:
+            moment = wide[i].as_py()
+            value = str(moment.date() if moment.time() == datetime.min.time() else moment)
         raise data_error(_outside_message(value), file=file, row=index[i], column=name)
     count = pc.sum(open_ended).as_py() or 0
     if count:
@@ -169,7 +173,7 @@ def _supported(
 def _outside_message(value: str) -> str:
     hint = f" (a date in {OPEN_ENDED_YEAR} means 'no end' only where a date may be missing)"
     return f"the date '{value}' is outside the supported dates {SUPPORTED_DATES}" + (
-        hint if value.lstrip().startswith(str(OPEN_ENDED_YEAR)) else ""
+        hint if str(OPEN_ENDED_YEAR) in value else ""
     )
 
 
@@ -191,7 +195,7 @@ def _parse_date_text(
         if cast is not None:
             if column.date_format is None and len(cast) and cast.null_count < len(cast):
                 column.date_format = "ISO8601"
-            return with_index(_supported(cast, index, name, required, file, state).to_pandas(), index)
+            return with_index(_supported(cast, index, name, required, file, state, text).to_pandas(), index)
     series = to_str_series(text, index)
     valid = series.notna().to_numpy()
     if not valid.any():
@@ -247,7 +251,10 @@ def _parse_date_text(
         else:
             message = f"cannot read '{value}' as a date in the format {_format_label(fmt)}"
         raise data_error(message, file=file, row=index[i], column=name)
-    return parsed
+    # pandas may hold dates beyond its nanosecond range in microseconds (year 1000, 9999)
+    zone = getattr(parsed.dt, "tz", None)
+    wide = pa.array(parsed.dt.as_unit("us"), type=pa.timestamp("us", str(zone) if zone else None))
+    return with_index(_supported(wide, index, name, required, file, state, series).to_pandas(), index)
 
 
 
