@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
 APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless
 
-.PHONY: demo test install install-test system-deps system-test-deps lint bench clean
+.PHONY: demo test install install-test system-deps system-test-deps lint bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check core plugins tests
 	$(BIN)/cog --check docs/cli.md
+
+# Mutation testing (docs/testing.md), niced, in a staged copy; not part of `make test`.
+# MODULES=periods goals metrics sandbox
+mutation: install-test
+	scripts/mutation $(MODULES)
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_report.py
