@@ -84,3 +84,65 @@ def test_a_gap_at_the_dormancy_limit(engine, offset, split):
         assert found.converted.tolist() == [1.0]
         assert found.lengths.tolist() == [2]
         assert stats.reengaged_journeys == 0
+
+
+# ---------------------------------------------------------------- open-ended dates and overflowing sums
+
+
+def _load(tmp_path, table: str, content: str, **source):
+    from roistory.config import config_from_dict
+    from roistory.plugin_manager import build_registry
+    from roistory.sources import load_sources
+
+    (tmp_path / f"{table}.csv").write_text(content, encoding="utf-8")
+    config = config_from_dict(
+        {"report": {"period": "2026-10"}, "sources": [{"name": "s", "type": "csv", "path": f"{table}.csv", "table": table, **source}]},
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    return tables[table], inputs[0]
+
+
+@pytest.mark.parametrize("written", ["9999-12-31", "9999-12-31 23:59:59", "9999-01-01"])
+def test_an_open_end_in_an_optional_date_column_is_no_date(tmp_path, written):
+    """CRM exports write "no end" as a date in 9999: read as missing where a date may be
+    missing, and counted; the other rows keep their dates."""
+    content = (
+        "lead_id,created_at,person_id,source_channel,mql_at,sql_at\n"
+        f"L1,2026-10-01,P1,Email,{written},\n"
+        "L2,2026-10-02,P2,Email,2026-10-03,\n"
+    )
+    leads, loaded = _load(tmp_path, "leads", content)
+    assert leads["mql_at"].isna().tolist() == [True, False]
+    assert leads["mql_at"].iloc[1] == pd.Timestamp("2026-10-03")
+    found = [f for f in loaded.findings if f.code == "open_ended_dates"]
+    assert len(found) == 1 and found[0].count == 1 and "mql_at" in found[0].message
+
+
+def test_a_far_future_date_inside_the_range_is_a_date(tmp_path):
+    """Only year 9999 means "no end": 2099-12-31 is read as the date it is."""
+    content = "lead_id,created_at,person_id,source_channel,mql_at,sql_at\nL1,2026-10-01,P1,Email,2099-12-31,\n"
+    leads, loaded = _load(tmp_path, "leads", content)
+    assert leads["mql_at"].tolist() == [pd.Timestamp("2099-12-31")]
+    assert not [f for f in loaded.findings if f.code == "open_ended_dates"]
+
+
+def test_a_column_whose_sum_overflows_is_named_and_not_measurable():
+    """Two costs of 1e308 add up to infinity: the finding names the column, and a sum over it
+    is not measurable (NaN), never infinity."""
+    import math
+
+    import numpy as np
+
+    from roistory.metrics import finite_or_nan
+    from roistory.quality import overflowing_columns
+
+    spend = pd.DataFrame({"cost": [1e308, 1e308, 5.0], "clicks": [1, 2, 3]})
+    found = overflowing_columns({"spend": spend, "other": pd.DataFrame({"cost": [1.0]})})
+    assert [(f.code, f.count) for f in found] == [("values_overflow", 2)] and "spend.cost" in found[0].message
+    with np.errstate(over="ignore"):
+        total = float(spend["cost"].sum())
+    assert total == math.inf and math.isnan(finite_or_nan(total))
+    by_channel = finite_or_nan(pd.Series({"Email": math.inf, "Search": 3.0}))
+    assert math.isnan(by_channel["Email"]) and by_channel["Search"] == 3.0
+    assert finite_or_nan(2.5) == 2.5 and finite_or_nan(None) is None
