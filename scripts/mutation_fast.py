@@ -114,11 +114,12 @@ def main() -> int:
     importlib.import_module("roistory.goals")
     importlib.import_module("pytest")
 
-    status, baseline = wait(run_child(module_name, None, str(path), args.tests), 600)
+    status, baseline = wait(run_child(module_name, None, str(path), args.tests), 1800)
     if status != "survived":
         print(f"the tests fail without any mutation ({status}): fix them first", file=sys.stderr)
         return 1
     timeout = max(60.0, 10 * baseline)
+    print(f"baseline: the tests pass in {baseline:.1f} s; a mutant times out after {timeout:.0f} s", flush=True)
     results = []
     for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
         outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
@@ -126,12 +127,11 @@ def main() -> int:
         before = original.splitlines()[line].strip()
         after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
         results.append({"line": line + 1, "status": outcome, "before": before, "after": after})
-        if outcome == "survived":
-            print(f"SURVIVED line {line + 1}: {before}  ->  {after}", flush=True)
+        print(f"{outcome.upper():8} line {line + 1}: {before}  ->  {after}", flush=True)
+        if args.json:  # written as it goes: an interrupted run keeps what it found
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     counts = {s: sum(r["status"] == s for r in results) for s in ("killed", "timeout", "survived")}
     print(f"{args.module}: {len(results)} mutants, " + ", ".join(f"{n} {s}" for s, n in counts.items()), flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
 
 
