@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
 APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless chromium chromium-driver
 
-.PHONY: demo test install install-test system-deps system-test-deps lint bench pictures clean
+.PHONY: demo test install install-test system-deps system-test-deps lint bench pictures mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ pictures: install system-test-deps
 	for page in 1 2; do \
 	  pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/pictures/*.pdf docs/images/report-page-$$page; \
 	done
+
+# Mutation testing (docs/testing.md), niced, in a staged copy; not part of `make test`.
+# MODULES=periods goals metrics sandbox
+mutation: install-test
+	scripts/mutation $(MODULES)
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_report.py

@@ -367,7 +367,9 @@ def attribute(
 
     records = attribution_records({model_id: {dimension: credits} for model_id, credits in results.items()})
     if fmt == "json":
-        click.echo(json.dumps({"attribution": records}, indent=2))
+        from roistory.json_output import finite
+
+        click.echo(json.dumps(finite({"attribution": records}), indent=2, allow_nan=False))
     elif fmt == "csv":
         click.echo(_csv(records, dimension), nl=False)
     else:

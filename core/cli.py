@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 import traceback
+import warnings
 from contextlib import contextmanager
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -288,6 +289,9 @@ def _usage_hint(exc: click.UsageError) -> str:
 
 
 def main() -> None:
+    # a sum that overflows becomes "not measurable" with a data-quality finding
+    # (roistory.metrics.finite_or_nan); numpy's own warning would only add noise on stderr
+    warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
     if {"run", "demo"} & set(sys.argv[1:2]):
         from roistory import pdf_worker
 

@@ -6,7 +6,6 @@ exist?) live in :func:`roistory.pipeline.check_config_against_registry`.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from roistory.cascade import Layers, item_key, key_of, load_layers
 from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError
-from roistory.periods import parse_period
-from roistory.source_settings import FxConfig, HistoryConfig, IdentityConfig
+from roistory.periods import FIRST_DAY, LAST_DAY, parse_period
+from roistory.source_settings import FxConfig, HistoryConfig, IdentityConfig, check_currency
+from roistory.validation import config_problems
 
 TABLES = ("spend", "touchpoints", "conversions", "leads", "customers", "email", "web", "social")
 FORMATS = ("html", "pdf", "json")
 COMPARISONS = ("previous", "year_ago")
+MAX_WINDOW_DAYS = 3660  # lookback and dormancy: ten years is already longer than any sales cycle
 
 
 class _Strict(BaseModel):
@@ -73,8 +74,7 @@ class ReportSettings(_Strict):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(f"'{value}' is not an ISO 4217 currency code such as USD")
+        check_currency(value)
         return value
 
     @field_validator("locale")
@@ -119,8 +119,8 @@ class AttributionConfig(_Strict):
     # None: the models plugins register with ``default=True``, filled in by the pipeline
     models: Annotated[list[str], Field(min_length=1)] | None = None
     primary: str | None = None
-    lookback_days: int = Field(LOOKBACK_DAYS, gt=0)
-    dormancy_days: int = Field(DORMANCY_DAYS, gt=0)
+    lookback_days: int = Field(LOOKBACK_DAYS, gt=0, le=MAX_WINDOW_DAYS)
+    dormancy_days: int = Field(DORMANCY_DAYS, gt=0, le=MAX_WINDOW_DAYS)
     params: dict[str, dict[str, Any]] = {}
 
     @property
@@ -259,14 +259,16 @@ def config_from_dict(data: Any, *, path: Path | None = None, layers: Layers | No
         if forbidden in data:
             raise ConfigError("unknown key", file=file, key=forbidden)
     base_dir = path.parent.resolve() if path else Path.cwd()
+
+    def rejected(loc: tuple[Any, ...], message: str) -> ConfigError:
+        origin = layers.origin(key_of(loc, data)) if layers is not None else None
+        return ConfigError(message, file=str(origin) if origin else file, key=_key_path(loc))
+
     try:
-        return Config.model_validate({**data, "base_dir": base_dir, "path": path})
+        config = Config.model_validate({**data, "base_dir": base_dir, "path": path})
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
-        key = _key_path(loc)
-        if layers is not None and layers.origin(key_of(loc, data)) is not None:
-            file = str(layers.origin(key_of(loc, data)))
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
@@ -274,7 +276,10 @@ def config_from_dict(data: Any, *, path: Path | None = None, layers: Layers | No
             message = "required key is missing"
         elif error["type"] == "literal_error":
             message = f"{message}, got {error.get('input')!r}"
-        raise ConfigError(message, file=file, key=key) from None
+        raise rejected(loc, message) from None
+    for loc, message in config_problems(config):
+        raise rejected(loc, message)
+    return config
 
 
 def load_config(path: str | Path) -> Config:
@@ -311,10 +316,10 @@ def explain_config(path: str | Path) -> tuple[list[Path], list[tuple[str, Any, s
 
 # Every date a table can hold (pandas' nanosecond timestamps): the period of a config
 # that reads files for a command rather than for a report.
-ALL_DATES = "1677-09-22..2262-04-11"
+ALL_DATES = f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}"
 
 
 def files_config(sources: list[dict[str, Any]], *, timezone: str) -> Config:
     """A config that reads loose files (``roistory attribute``): the sources are read and
     validated exactly as a report's, over every date (``ALL_DATES``)."""
-    return config_from_dict({"report": {"period": ALL_DATES, "timezone": timezone}, "sources": sources})
+    return config_from_dict({"report": {"period": ALL_DATES, "compare": [], "timezone": timezone}, "sources": sources})

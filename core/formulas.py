@@ -21,6 +21,9 @@ class FormulaError(ValueError):
         self.position = position
 
 
+MAX_FORMULA_CHARS = 2000
+MAX_FORMULA_NUMBER = 1e15  # a constant in a formula (a factor, a fee): beyond, a typo or an overflow
+
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
@@ -45,16 +48,27 @@ def parse_formula(text: str, *, owner: str | None = None) -> Formula:
 
 @functools.lru_cache(maxsize=4096)
 def _parse_formula(text: str) -> Formula:
+    if len(text) > MAX_FORMULA_CHARS:  # its evaluation recurses once per operator
+        raise FormulaError(f"longer than {MAX_FORMULA_CHARS} characters", formula=text[:40] + "…")
     normalised = text.replace("×", "*").replace("÷", "/").replace("−", "-")
     try:
         tree = ast.parse(normalised.strip(), mode="eval").body
     except SyntaxError as exc:
         raise FormulaError("syntax error", formula=text, position=(exc.offset or 1) - 1) from None
+    except (RecursionError, MemoryError):  # ((((...)))) nested beyond the parser's stack
+        raise FormulaError("nested too deeply", formula=text[:40] + "…") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            if not math.isfinite(float(node.value)) or abs(node.value) > MAX_FORMULA_NUMBER:  # 1e999 is inf
+                raise FormulaError(
+                    f"the number {normalised[node.col_offset:node.end_col_offset]} is out of range "
+                    f"(at most {MAX_FORMULA_NUMBER:g})",
+                    formula=text,
+                    position=node.col_offset,
+                )
             continue
         elif isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             continue

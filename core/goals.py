@@ -67,6 +67,7 @@ def parse_target(goal: GoalConfig, metric: Metric, key: str) -> float:
     """The target as a number in the metric's unit (percent metrics are fractions: 0.2 = 20 %)."""
     target = goal.target
     percent_metric = metric.unit == "percent"
+    written_as_percent = False
     if isinstance(target, str):
         text = target.strip().replace(",", "")
         if text.endswith("%"):
@@ -75,17 +76,19 @@ def parse_target(goal: GoalConfig, metric: Metric, key: str) -> float:
                     f"goal '{goal.id}' gives a percentage target '{target}' but {metric.id} is measured in {metric.unit}",
                     key=f"{key}.target",
                 )
-            try:
-                return float(text[:-1]) / 100
-            except ValueError:
-                pass
+            text, written_as_percent = text[:-1], True
         try:
-            target = float(text)
+            target = float(text) / (100 if written_as_percent else 1)
         except ValueError:
             raise ConfigError(
-                f"goal '{goal.id}' is not Measurable: target '{target}' is not a number", key=f"{key}.target"
+                f"goal '{goal.id}' is not Measurable: target '{goal.target}' is not a number", key=f"{key}.target"
             ) from None
-    if percent_metric and abs(target) > 1:
+    if not (math.isfinite(target) and target > 0):  # "-5%", 0, 1e999: nothing a report can reach
+        raise ConfigError(
+            f"goal '{goal.id}' is not Measurable: the target must be a positive number, got '{goal.target}'",
+            key=f"{key}.target",
+        )
+    if percent_metric and not written_as_percent and target > 1:
         raise ConfigError(
             f"goal '{goal.id}': {metric.id} is a percentage written as a fraction (0.25 = 25%); "
             f"a target of {target:g} is not possible — write {target / 100:g} or '{target:g}%'",

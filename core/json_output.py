@@ -94,6 +94,18 @@ def report_as_json(report: ReportContext, narrative: list[dict[str, Any]] | None
     }
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (a sum that overflowed) as null: strict JSON,
+    where null means not measurable (the data-quality findings say why)."""
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def report_json(report: ReportContext, narrative: list[dict[str, Any]] | None = None) -> str:
-    """The JSON file's text: indented, UTF-8, never NaN."""
-    return json.dumps(report_as_json(report, narrative), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """The JSON file's text: indented, UTF-8, strict (never NaN or Infinity)."""
+    return json.dumps(finite(report_as_json(report, narrative)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -209,7 +209,7 @@ class MetricEngine:
         """A number (NaN = not measurable) or a Series per segment; None if not segmentable."""
         key = (metric_id, dimension)
         if key not in self._cache:
-            self._cache[key] = self._compute(metric_id, dimension)
+            self._cache[key] = finite_or_nan(self._compute(metric_id, dimension))
         return self._cache[key]
 
     def _compute(self, metric_id: str, dimension: str | None) -> Value | None:
@@ -236,6 +236,18 @@ class MetricEngine:
         if isinstance(result, pd.Series):
             return result.astype(float).replace([np.inf, -np.inf], np.nan)
         return float(result)
+
+
+def finite_or_nan(value: Value | None) -> Value | None:
+    """A value that overflowed a float (a sum of huge costs, inf/inf) is not measurable, never
+    infinity; the data-quality section names the column (roistory.quality.overflowing_columns)."""
+    if isinstance(value, pd.Series):
+        if value.dtype.kind == "f" and np.isinf(value.to_numpy()).any():
+            return value.replace([np.inf, -np.inf], np.nan)
+        return value
+    if isinstance(value, float | np.floating) and math.isinf(value):
+        return float("nan")
+    return value
 
 
 def check_formula_names(formula: Formula, known: Iterable[str], *, key: str) -> None:

@@ -111,6 +111,29 @@ def _calendar(year: int, month: int, months: int) -> Period:
     )
 
 
+# The days a table can hold: pandas' nanosecond timestamps run from 1677-09-21 00:12 to
+# 2262-04-11 23:47, so these are the first and last whole days.
+FIRST_DAY, LAST_DAY = date(1677, 9, 22), date(2262, 4, 11)
+
+
+def check_supported(period: Period, comparisons: list[str] | tuple[str, ...] = ()) -> None:
+    """ValueError unless the period, each comparison period and the 13 trend months all lie
+    within FIRST_DAY..LAST_DAY (dates beyond cannot be held by a table)."""
+    where = f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}"
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
+        raise ValueError(f"period '{period.label}' is outside the supported dates {where}")
+    try:
+        windows = {name: period.previous() if name == "previous" else period.year_ago() for name in comparisons}
+        windows["trend"] = months_ending(period)[0]
+    except (OverflowError, ValueError):  # a comparison before year 1
+        windows = {"comparison": Period(date.min, date.min, "")}
+    for name, window in windows.items():
+        if window.start < FIRST_DAY:
+            raise ValueError(
+                f"period '{period.label}' is too early: its {name} period would start before {FIRST_DAY.isoformat()}"
+            )
+
+
 def months_ending(period: Period, count: int = 13) -> list[Period]:
     """The ``count`` calendar months ending with the one that holds the period's last day."""
     last = parse_period(f"{period.end.year}-{period.end.month:02d}")

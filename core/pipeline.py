@@ -24,7 +24,7 @@ from roistory.measures import Measures, period_bounds
 from roistory.metrics import DIMENSIONS, Metric, check_formula_names, parse_formula
 from roistory.periods import Period, parse_period
 from roistory.plugin_manager import Registry, build_registry
-from roistory.quality import Finding
+from roistory.quality import Finding, overflowing_columns
 from roistory.sources import (
     PERIOD_COLUMN,
     LoadedSource,
@@ -287,6 +287,7 @@ def _data_quality(
             )
     if finding := rows_outside_period(tables, start, end):
         findings.append(finding)
+    findings += overflowing_columns(tables)
     if "channel" in journeys:
         stats = journeys["channel"][1]
         findings += journey_findings(stats, config.attribution, formatter.money, window=(start, end))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from roistory.i18n import N_, Nn_
@@ -155,3 +156,31 @@ def unmatched_touchpoints(touchpoints: pd.DataFrame, leads: pd.DataFrame | None)
         ),
         people=int(people),
     )
+
+
+def overflowing_columns(tables: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Numeric columns whose values add up beyond the largest float (about 1.8e308): every
+    total over them would be infinity, so the metrics built on them are not measurable."""
+    findings = []
+    for table, frame in tables.items():
+        for column in frame.columns:
+            if not pd.api.types.is_float_dtype(frame[column]) and not pd.api.types.is_integer_dtype(frame[column]):
+                continue
+            values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.nansum(np.abs(values))
+            if not np.isfinite(total):
+                findings.append(
+                    Finding.of(
+                        "error",
+                        "values_overflow",
+                        int((np.abs(values) > 1e300).sum()) or len(values),
+                        N_(
+                            "{table}.{column}: the values add up beyond the largest number a report can hold "
+                            "(about 1.8e308), so the metrics built on it are not measurable"
+                        ),
+                        table=table,
+                        column=column,
+                    )
+                )
+    return findings

@@ -6,9 +6,19 @@ behaviour lives in :mod:`roistory.sources.fx`, :mod:`roistory.identity` and :mod
 
 from __future__ import annotations
 
-import re
+import math
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RATE_RANGE = (1e-9, 1e9)  # units of the report currency per unit of another: beyond is a typo
+
+
+def check_currency(code: str) -> None:
+    """ValueError unless ``code`` is an ISO 4217 code Babel knows (USD, EUR, JPY ...)."""
+    from babel.numbers import list_currencies
+
+    if not (isinstance(code, str) and code in list_currencies()):
+        raise ValueError(f"'{code}' is not an ISO 4217 currency code such as USD or EUR")
 
 
 class FxConfig(BaseModel):
@@ -23,10 +33,10 @@ class FxConfig(BaseModel):
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
         for code, rate in value.items():
-            if not re.fullmatch(r"[A-Z]{3}", code):
-                raise ValueError(f"'{code}' is not an ISO 4217 currency code such as EUR")
-            if not rate > 0:
-                raise ValueError(f"the rate for {code} must be positive, got {rate}")
+            check_currency(code)
+            low, high = RATE_RANGE
+            if not (math.isfinite(rate) and low <= rate <= high):
+                raise ValueError(f"the rate for {code} must be a positive number from {low:g} to {high:g}, got {rate}")
         return value
 
 

@@ -15,10 +15,15 @@ from typing import Any
 
 import yaml
 
+from roistory.cascade import load_yaml
 from roistory.errors import ConfigError
 from roistory.safety import inside
 
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")  # used with fullmatch: no trailing newline slips through
+# a CSS font-family list: names of letters, digits, spaces and hyphens, each bare or in matching
+# quotes, separated by commas ("Open Sans", Arial) -- an unbalanced quote would swallow the CSS after it
+_FONT_NAME = r"\s*(?:[A-Za-z0-9][A-Za-z0-9 -]*|\"[A-Za-z0-9 -]+\"|'[A-Za-z0-9 -]+')\s*"
+_FONT_FAMILY = re.compile(rf"{_FONT_NAME}(?:,{_FONT_NAME})*")
 BRAND_KEYS = ("primary_color", "accent_color", "text_color", "font_family", "logo", "footer_text")
 
 
@@ -51,8 +56,12 @@ def check_brand(brand: dict[str, Any], *, where: str) -> None:
             raise ConfigError(f"unknown brand key; use one of {', '.join(BRAND_KEYS)}", key=f"{where}.{key}")
         if key.endswith("_color") and not (isinstance(value, str) and _COLOUR.fullmatch(value)):
             raise ConfigError(f"'{value}' is not a colour like #1a2b3c", key=f"{where}.{key}")
-        if key == "font_family" and not re.fullmatch(r"[A-Za-z0-9 ,'\"-]+", str(value)):
-            raise ConfigError("font_family may hold only font names, commas and quotes", key=f"{where}.{key}")
+        if key == "font_family" and not (isinstance(value, str) and _FONT_FAMILY.fullmatch(value)):
+            raise ConfigError(
+                "font_family must be font names separated by commas, each bare or in matching quotes "
+                "(e.g. \"Open Sans\", Arial)",
+                key=f"{where}.{key}",
+            )
 
 
 def theme_from_folder(folder: Path) -> Theme:
@@ -61,9 +70,9 @@ def theme_from_folder(folder: Path) -> Theme:
     settings_file = folder / "theme.yaml"
     if settings_file.is_file():
         try:
-            settings = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
+            settings = load_yaml(settings_file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"malformed YAML: {exc}", file=str(settings_file)) from None
+            raise ConfigError(f"malformed YAML: {' '.join(str(exc).split())}", file=str(settings_file)) from None
         if not isinstance(settings, dict):
             raise ConfigError("must be a mapping", file=str(settings_file))
     unknown = set(settings) - {"extends", "brand"}

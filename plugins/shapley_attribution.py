@@ -50,9 +50,18 @@ from roistory.api import AttributionModel, Journeys, ModelParamError, PathTable,
 DEFAULTS: dict[str, Any] = {"max_exact_size": 15, "max_scan_coalitions": 50_000, "samples": 1000, "seed": 0}
 
 
+PARAM_RANGES = (
+    ("max_exact_size", 1, 20),
+    ("max_scan_coalitions", 0, 10_000_000),
+    ("samples", 1, 1_000_000),
+    ("seed", 0, 2**32 - 1),
+)
+
+
 def check_params(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
-    for name, low, high in (("max_exact_size", 1, 20), ("max_scan_coalitions", 0, None), ("samples", 1, None), ("seed", 0, None)):
+    # upper bounds keep memory and time finite: `samples` orders each allocate samples × channels
+    for name, low, high in PARAM_RANGES:
         value = params.get(name)
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low or (high and value > high):
             bound = f"from {low} to {high}" if high else f"of at least {low}"

@@ -432,7 +432,10 @@ def test_shapley_handles_more_than_64_channels_and_large_coalitions():
         ("position_based", {"weights": [0.5, 0.5]}, "attribution.params.position_based.weights", "three"),
         ("last_non_direct", {"direct_channels": "Direct"}, None, None),  # a single name is fine
         ("last_non_direct", {"direct_channels": ["Drect"]}, "attribution.params.last_non_direct.direct_channels", "did you mean 'Direct'"),
-        ("shapley", {"samples": 0}, "attribution.params.shapley.samples", "at least 1"),
+        ("shapley", {"samples": 0}, "attribution.params.shapley.samples", "from 1 to 1000000"),
+        ("shapley", {"samples": 10**12}, "attribution.params.shapley.samples", "from 1 to 1000000"),
+        ("shapley", {"max_scan_coalitions": 10**9}, "attribution.params.shapley.max_scan_coalitions", "from 0 to 10000000"),
+        ("shapley", {"seed": 2**40}, "attribution.params.shapley.seed", "from 0 to 4294967295"),
     ],
 )
 def test_bad_parameters_name_their_key(model_id, params, key, message):
@@ -574,7 +577,7 @@ def test_attribute_json_rows_match_the_run_json_shape(files):
     for model in ("linear", "markov"):
         assert sum(r["conversions"] for r in rows if r["model"] == model) == pytest.approx(3)
         assert sum(r["revenue"] for r in rows if r["model"] == model) == pytest.approx(157)
-    assert "1 conversions had no touchpoint" in result.stderr
+    assert "1 conversion had no touchpoint" in result.stderr
 
 
 def test_attribute_csv_table_parquet_and_campaigns(files, tmp_path):

@@ -11,12 +11,14 @@
   exact removal effects and splits credit per journey (our ``markov_per_journey``);
   ``run_shapley(max_size=None)`` equals our ``shapley``.
 
-Both packages are in the ``test`` and ``bench`` extras; the tests skip without them.
+Both packages are in the ``test`` and ``bench`` extras; without them these tests FAIL (a
+skipped reference check would let a formula drift unnoticed): install ``.[test]``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 
 import numpy as np
@@ -74,15 +76,23 @@ def path_table(journeys) -> pd.DataFrame:
     return aggregate_paths(journeys).to_frame(separator=" > ")
 
 
+def required(module: str, distribution: str):
+    """Import a reference package, failing (never skipping) with the line that installs it."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # ChannelAttribution prints a banner
+            return importlib.import_module(module)
+    except ImportError as exc:
+        pytest.fail(f"the reference package {distribution} is missing ({exc}): pip install -e '.[test]'")
+
+
 @pytest.fixture(scope="module")
 def ca():
-    with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
-        return pytest.importorskip("ChannelAttribution")
+    return required("ChannelAttribution", "channelattribution==2.2.5")
 
 
 @pytest.fixture(scope="module")
 def mam():
-    return pytest.importorskip("mam")
+    return required("mam", "marketing-attribution-models==2.1.1")
 
 
 def ours(model_id: str, journeys: Journeys, params=None) -> pd.DataFrame:
@@ -223,3 +233,29 @@ def test_shapley_equals_mam_without_max_size(mam_models, journeys):
     for measure, model in mam_models.items():
         theirs = _mam(model.run_shapley(max_size=None)).reindex(mine.index).fillna(0.0)
         np.testing.assert_allclose(mine[measure], theirs, rtol=1e-9, atol=1e-6, err_msg=measure)
+
+
+_WITHOUT_PACKAGES = """
+import sys
+class Hide:  # as if the reference packages were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("mam", "ChannelAttribution"):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the test)")
+sys.meta_path.insert(0, Hide())
+import pytest
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-k", "test_heuristics or test_first_last", sys.argv[1]]))
+"""
+
+
+def test_a_missing_reference_package_fails_the_suite():
+    """Without the packages the reference tests error out, naming the package; none skips."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PACKAGES, __file__], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode != 0, done.stdout
+    assert "skipped" not in done.stdout.splitlines()[-1], done.stdout[-500:]
+    assert "marketing-attribution-models==2.1.1 is missing" in done.stdout
+    assert "channelattribution==2.2.5 is missing" in done.stdout

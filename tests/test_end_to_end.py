@@ -113,6 +113,46 @@ def test_one_channel_matches_pandas(demo):
     assert any(f"${spend:,.0f}" in r and f"${revenue:,.0f}" in r and f"{roi * 100:,.1f}%" in r for r in rows), rows
 
 
+MARGIN = 0.62  # a gross margin other than 1: ROI = (revenue × margin − spend) / spend
+
+
+@pytest.fixture(scope="module")
+def with_margin(tmp_path_factory):
+    """The example with report.margin 0.62, JSON only, run as a user would."""
+    import shutil
+
+    import yaml
+
+    project = tmp_path_factory.mktemp("margin") / "acme"
+    shutil.copytree(EXAMPLE.parent, project, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    config = yaml.safe_load((project / "report.yaml").read_text(encoding="utf-8"))
+    config["report"].update({"margin": MARGIN, "formats": ["json"]})
+    (project / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    out = project.parent / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "roistory.cli", "run", str(project / "report.yaml"), "--out", str(out)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    report = next(p for p in out.glob("*.json") if not p.name.endswith(".manifest.json"))
+    return json.loads(report.read_text())
+
+
+def test_roi_with_a_margin_matches_pandas(with_margin):
+    """ROI counts the margin on revenue, not on profit after spend: with margin 0.62 the
+    total and one channel's ROI are (revenue × 0.62 − spend) / spend, recomputed here."""
+    spend_by_channel = expected_spend()
+    spend = sum(spend_by_channel.values())
+    revenue = float(_in_period(pd.read_csv(EXAMPLE / "conversions.csv"), "timestamp")["revenue"].sum())
+    assert metric(with_margin, "roi") == pytest.approx((revenue * MARGIN - spend) / spend, rel=1e-9)
+    assert metric(with_margin, "roas") == pytest.approx(revenue / spend, rel=1e-9)  # ROAS has no margin
+    channel = "LinkedIn Ads"
+    channel_spend, channel_revenue = spend_by_channel[channel], expected_linear_revenue(channel)
+    assert metric(with_margin, "roi", {"channel": channel}) == pytest.approx(
+        (channel_revenue * MARGIN - channel_spend) / channel_spend, rel=1e-9
+    )
+
+
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
     spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",

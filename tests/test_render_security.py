@@ -406,3 +406,76 @@ def test_validate_rejects_an_unsafe_brand_colour(cli, tmp_path):
     )
     result = cli.run("validate", config_path, cwd=tmp_path)
     cli.assert_rejected(result, None, "primary_color")
+
+
+# ---------------------------------------------------------------- markup in data values
+
+MARKUP = '<script>alert("{n}")</script><b class="{n}">{n}</b>'
+
+
+def test_markup_in_every_data_value_is_escaped(cli, tmp_path):
+    """Every value from the config and the exports that reaches the HTML carries markup and a
+    script; none survives as markup (autoescape covers data, not only the templates)."""
+    names = {key: MARKUP.format(n=f"M{key}") for key in ("title", "client", "source", "channel", "campaign", "lead_channel", "objective", "owner", "label")}
+    config = cli.default_config()
+    config["report"].update({"title": names["title"], "client": names["client"], "formats": ["html"]})
+    config["sources"][0]["name"] = names["source"]
+    config["custom_metrics"] = [{"id": "margin_roas", "label": names["label"], "formula": "revenue / spend"}]
+    config["goals"] = [
+        {"id": "g1", "objective": names["objective"], "metric": "revenue", "target": 2000,
+         "deadline": "2026-12-31", "owner": names["owner"], "baseline": 100}
+    ]
+    quoted = '"' + names["channel"].replace('"', '""') + '"'
+    campaign = '"' + names["campaign"].replace('"', '""') + '"'
+    files = {
+        "data/spend.csv": (
+            "date,channel,campaign,cost,impressions,clicks\n"
+            f"2026-09-03,{quoted},{campaign},90.00,900,30\n"
+            f"2026-10-01,{quoted},{campaign},120.50,1000,40\n"
+            "2026-10-02,Email,Newsletter,20.00,600,30\n"
+        ),
+        "data/touchpoints.csv": (
+            "person_id,timestamp,channel,campaign\n"
+            f"P1,2026-10-01T10:00:00,{quoted},{campaign}\n"
+            "P2,2026-10-02T11:00:00,Email,Newsletter\n"
+        ),
+        "data/leads.csv": (
+            "lead_id,created_at,person_id,source_channel,mql_at,sql_at\n"
+            "L1,2026-10-01,P1," + '"' + names["lead_channel"].replace('"', '""') + '"' + ",2026-10-02,2026-10-04\n"
+            "L2,2026-10-02,P2,Email,2026-10-03,\n"
+        ),
+    }
+    config_path = cli.write_project(tmp_path / "proj", config, files=files)
+    result = cli.run("run", config_path, "--out", tmp_path / "out", cwd=tmp_path)
+    assert result.code == 0, result.output
+    html = next((tmp_path / "out").glob("*.html")).read_text(encoding="utf-8")
+    for key in names:
+        marker = f"M{key}"
+        assert f'<b class="{marker}">' not in html, f"{key}: markup reached the HTML unescaped"
+        assert f'alert("{marker}")</script>' not in html and f"alert(&#34;{marker}&#34;)</script>" not in html, key
+    shown = [key for key in names if f"&lt;b class=&#34;M{key}&#34;&gt;" in html or f"&lt;b class=&quot;M{key}&quot;&gt;" in html]
+    # the values the report shows (escaped): the check above is not vacuous for them
+    assert {"title", "channel", "objective", "owner"} <= set(shown), shown
+
+
+# ---------------------------------------------------------------- the PDF's URL fetcher
+
+
+def test_url_fetcher_refuses_a_sibling_folder_sharing_the_name_prefix(tmp_path):
+    """``/x/acme-old`` is not inside ``/x/acme``: containment is by path, never by string prefix."""
+    from roistory.pdf import make_url_fetcher
+    from roistory.safety import inside
+
+    project, sibling = tmp_path / "acme", tmp_path / "acme-old"
+    for folder in (project / "assets", sibling / "assets"):
+        folder.mkdir(parents=True)
+        (folder / "style.css").write_text("p { color: red }", encoding="utf-8")
+    assert inside(project / "assets" / "style.css", project)
+    assert not inside(sibling / "assets" / "style.css", project)
+    fetcher = make_url_fetcher([project / "assets"])
+    allowed = fetcher.fetch((project / "assets" / "style.css").as_uri())
+    assert allowed is not None  # the control: the project's own asset is fetched
+    with pytest.raises(ValueError, match="refusing to read"):
+        fetcher.fetch((sibling / "assets" / "style.css").as_uri())
+    with pytest.raises(ValueError, match="refusing to read"):
+        fetcher.fetch((tmp_path / "acme" / ".." / "acme-old" / "assets" / "style.css").as_uri())

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from roistory.i18n import N_
+from roistory.quality import Finding
 from roistory.sources._text import with_index
 from roistory.sources.contract import closest_hint, data_error
 from roistory.sources.dates import parse_date_column
@@ -15,6 +18,37 @@ from roistory.sources.state import SourceState
 
 if TYPE_CHECKING:
     from roistory.config import SourceConfig
+
+
+def repeated_header_findings(
+    raw: pd.DataFrame, repeats: dict[str, str], source: SourceConfig, spec: dict, file: str
+) -> list[Finding]:
+    """A header written twice: an error when roistory reads that column (which of the two holds
+    the numbers cannot be told), else a finding naming both columns (neither is read)."""
+    headers = [str(c) for c in raw.columns]
+    findings = []
+    for unique, header in repeats.items():
+        if unique not in headers or header not in headers:
+            continue
+        first, second = headers.index(header) + 1, headers.index(unique) + 1
+        target = source.columns.get(header, header)
+        if target in spec:
+            raise data_error(
+                f"columns {first} and {second} are both headed '{header}', so which one is '{target}' "
+                "cannot be told; rename one of them in the file",
+                file=file,
+                column=header,
+            )
+        findings.append(
+            Finding.of(
+                "info",
+                "repeated_header",
+                1,
+                N_("{file}: columns {first} and {second} are both headed '{header}' (neither is read)"),
+                file=Path(file).name, first=first, second=second, header=header,
+            )
+        )
+    return findings
 
 
 def select_columns(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str) -> tuple[dict[str, pd.Series], dict[str, str]]:

@@ -34,6 +34,9 @@ TITLE_ATTR = "roistory.title_lines"
 rows from them."""
 HEADERS_ATTR = "roistory.headers"
 """dict[str, str]: canonical column -> the export's own header, for columns a reader renamed."""
+DUPLICATE_HEADERS_ATTR = "roistory.duplicate_headers"
+"""dict[str, str]: for a header written twice or more, each later column's unique name
+(``cost.1``) -> the header it repeats (``cost``)."""
 OPTIONS_ATTR = "roistory.options"
 """dict: defaults for the core options (``date_order``, ``decimal``, ...) that the export
 format implies (LinkedIn writes US dates); the source's own ``options`` win."""

@@ -18,6 +18,7 @@ from roistory.i18n import N_, Nn_
 from roistory.quality import Finding, Joined, Phrase
 from roistory.sources.contract import (
     CORE_OPTIONS,
+    DUPLICATE_HEADERS_ATTR,
     FINDINGS_ATTR,
     LINE_OF_ATTR,
     TABLE_COLUMNS,
@@ -47,6 +48,7 @@ CSV_OPTIONS = {"delimiter", "encoding", "skiprows", "thousands", "chunk_mb", "ne
 STREAM_ABOVE_BYTES = 256 << 20  # files larger than this are read block by block
 
 def unique_headers(names: list[str]) -> list[str]:
+    """The headers made unique: a repeated ``cost`` becomes ``cost.1`` (see repeated_headers)."""
     seen: dict[str, int] = {}
     out = []
     for name in names:
@@ -58,6 +60,12 @@ def unique_headers(names: list[str]) -> list[str]:
             seen[name] = 0
             out.append(name)
     return out
+
+
+def repeated_headers(names: list[str]) -> dict[str, str]:
+    """{unique name of a repeat: the header it repeats} for headers written more than once."""
+    cleaned = [name.strip() or "column" for name in names]
+    return {unique: name for unique, name in zip(unique_headers(names), cleaned, strict=True) if unique != name}
 
 
 @dataclass
@@ -167,6 +175,8 @@ class CsvFile:
     def _frame(self, table: pa.Table, start: int) -> pd.DataFrame:
         frame = arrow_to_frame(table, start)
         frame.attrs[LINE_OF_ATTR] = self.line_of
+        if repeats := repeated_headers(self.sniffed.header):
+            frame.attrs[DUPLICATE_HEADERS_ATTR] = repeats
         return frame
 
     def _skipped_findings(self, skipped: _Skipped) -> list[Finding]:
@@ -411,7 +421,10 @@ def arrow_to_frame(table: pa.Table, start: int) -> pd.DataFrame:
     # dates as timestamps (to_pandas turns date32 into Python objects)
     for i, column in enumerate(table.schema):
         if pa.types.is_date(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ns")))
+            try:
+                table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ns")))
+            except pa.ArrowInvalid:  # 9999-12-31 and the like: checked by roistory.sources.dates
+                table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("us")))
     frame = table.to_pandas()
     frame.index = pd.RangeIndex(start, start + len(frame))
     return frame

@@ -106,17 +106,18 @@ def _detect_format(value: str, text: pd.Series, order: str | None) -> str | None
 def parse_date_column(
     raw: pd.Series, name: str, kind: str, required: bool, file: str, timezone: str, state: SourceState, options: dict
 ) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
-        parsed = raw
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype) and str(raw.dtype).startswith("datetime64[ns"):
+        parsed = raw  # nanoseconds: within pandas' range by construction
     else:
         array = as_arrow(raw)
         if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
-            target = pa.timestamp("ns", array.type.tz) if pa.types.is_timestamp(array.type) else pa.timestamp("ns")
-            parsed = with_index(pc.cast(array, target).to_pandas(), raw.index)
+            zone = array.type.tz if pa.types.is_timestamp(array.type) else None
+            wide = pc.cast(array, pa.timestamp("us", zone))
+            parsed = with_index(_supported(wide, raw.index, name, required, file, state).to_pandas(), raw.index)
         else:
             if not is_text(array):
                 array = pc.cast(array, pa.string())
-            parsed = _parse_date_text(array, raw.index, name, kind, file, state, options)
+            parsed = _parse_date_text(array, raw.index, name, kind, required, file, state, options)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
     parsed = parsed.astype("datetime64[ns]")
@@ -132,9 +133,53 @@ def parse_date_column(
 
 _DAY_NS = 86_400 * 10**9
 
+# The instants a table can hold (pandas' nanosecond timestamps), in microseconds since 1970.
+_FIRST_US = int((datetime(1677, 9, 22) - datetime(1970, 1, 1)).total_seconds()) * 10**6
+_LAST_US = int((datetime(2262, 4, 11, 23, 47, 16) - datetime(1970, 1, 1)).total_seconds()) * 10**6
+SUPPORTED_DATES = "1677-09-22..2262-04-11"
+# Open-ended sentinels: CRM exports write "no end" as a date in year 9999 (9999-12-31,
+# 9999-12-31 23:59:59, 31/12/9999). Where a date may be missing it is read as missing
+# (counted in the data-quality findings); where one is required it is out of range.
+OPEN_ENDED_YEAR = 9999
+_OPEN_ENDED_US = int((datetime(OPEN_ENDED_YEAR, 1, 1) - datetime(1970, 1, 1)).total_seconds()) * 10**6
+
+
+def _supported(
+    wide: pa.ChunkedArray | pa.Array, index: pd.Index, name: str, required: bool, file: str, state: SourceState,
+    written: pd.Series | pa.ChunkedArray | None = None,
+) -> pa.ChunkedArray | pa.Array:
+    """``wide`` (microsecond timestamps) as nanosecond timestamps, with open-ended sentinels
+    as missing; any other date outside SUPPORTED_DATES is an error naming its row."""
+    ticks = pc.cast(wide, pa.int64())
+    open_ended = pc.fill_null(pc.greater_equal(ticks, _OPEN_ENDED_US), False)
+    outside = pc.fill_null(pc.or_(pc.less(ticks, _FIRST_US), pc.greater(ticks, _LAST_US)), False)
+    if not required:
+        outside = pc.and_(outside, pc.invert(open_ended))
+    if pc.any(outside).as_py():
+        i = first_true(outside.to_numpy(zero_copy_only=False) if isinstance(outside, pa.Array) else np.concatenate([c.to_numpy(zero_copy_only=False) for c in outside.chunks]))
+        if written is not None:  # as the file writes it, so it can be found there
+            value = str(written.iloc[i] if isinstance(written, pd.Series) else written[i].as_py()).strip()
+        else:
+            moment = wide[i].as_py()
+            value = str(moment.date() if moment.time() == datetime.min.time() else moment)
+        raise data_error(_outside_message(value), file=file, row=index[i], column=name)
+    count = pc.sum(open_ended).as_py() or 0
+    if count:
+        state.open_ended[name] = state.open_ended.get(name, 0) + count
+        wide = pc.if_else(open_ended, pa.scalar(None, wide.type), wide)
+    return pc.cast(wide, pa.timestamp("ns", wide.type.tz))
+
+
+def _outside_message(value: str) -> str:
+    hint = f" (a date in {OPEN_ENDED_YEAR} means 'no end' only where a date may be missing)"
+    return f"the date '{value}' is outside the supported dates {SUPPORTED_DATES}" + (
+        hint if str(OPEN_ENDED_YEAR) in value else ""
+    )
+
 
 def _parse_date_text(
-    array: pa.ChunkedArray, index: pd.Index, name: str, kind: str, file: str, state: SourceState, options: dict
+    array: pa.ChunkedArray, index: pd.Index, name: str, kind: str, required: bool, file: str, state: SourceState,
+    options: dict,
 ) -> pd.Series:
     text = trim_text(array)
     placeholder = pc.fill_null(pc.is_in(pc.utf8_lower(text), pa.array(PLACEHOLDERS)), False)
@@ -144,13 +189,13 @@ def _parse_date_text(
     # fast path: plain ISO dates and timestamps without a zone
     if column.date_format in (None, "ISO8601"):
         try:
-            cast = pc.cast(text, pa.timestamp("ns"))
+            cast = pc.cast(text, pa.timestamp("us"))  # wider than pandas' range: checked next
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             cast = None
         if cast is not None:
             if column.date_format is None and len(cast) and cast.null_count < len(cast):
                 column.date_format = "ISO8601"
-            return with_index(cast.to_pandas(), index)
+            return with_index(_supported(cast, index, name, required, file, state, text).to_pandas(), index)
     series = to_str_series(text, index)
     valid = series.notna().to_numpy()
     if not valid.any():
@@ -181,6 +226,15 @@ def _parse_date_text(
     except (ValueError, TypeError) as exc:  # mixed naive and zoned timestamps
         raise data_error(f"mixes timestamps with and without time zone ({exc})", file=file, column=name) from None
     bad = (parsed.isna() & series.notna()).to_numpy()
+    for i in np.flatnonzero(bad):  # a real date pandas cannot hold: open-ended or out of range
+        value = str(series.iloc[i])
+        year = _year_of(value, fmt)
+        if year is None:
+            break  # not a date at all: the error below says why
+        if year != OPEN_ENDED_YEAR or required:
+            raise data_error(_outside_message(value), file=file, row=index[i], column=name)
+        state.open_ended[name] = state.open_ended.get(name, 0) + 1
+        bad[i] = False
     if bad.any():
         i = first_true(bad)
         value = str(series.iloc[i])
@@ -197,8 +251,21 @@ def _parse_date_text(
         else:
             message = f"cannot read '{value}' as a date in the format {_format_label(fmt)}"
         raise data_error(message, file=file, row=index[i], column=name)
-    return parsed
+    # pandas may hold dates beyond its nanosecond range in microseconds (year 1000, 9999)
+    zone = getattr(parsed.dt, "tz", None)
+    wide = pa.array(parsed.dt.as_unit("us"), type=pa.timestamp("us", str(zone) if zone else None))
+    return with_index(_supported(wide, index, name, required, file, state, series).to_pandas(), index)
 
+
+
+def _year_of(value: str, fmt: str) -> int | None:
+    """The year of ``value`` read with ``fmt`` by Python (years 1 to 9999), None if it is no date."""
+    try:
+        if fmt == "ISO8601":
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).year
+        return datetime.strptime(value.strip(), fmt).year
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from roistory.sources._text import (
     to_str_series,
     trim_text,
 )
-from roistory.sources.columns import constant_column, select_columns
+from roistory.sources.columns import constant_column, repeated_header_findings, select_columns
 from roistory.sources.contract import (
     CORE_OPTIONS,
+    DUPLICATE_HEADERS_ATTR,
     DUPLICATES_DEFAULT,
     FINDINGS_ATTR,
     HEADERS_ATTR,
@@ -92,6 +93,10 @@ class Normaliser:
         state.rows_read += len(raw)
         if any(not isinstance(c, str) or c != c.strip() for c in raw.columns):
             raw = raw.rename(columns=lambda c: str(c).strip())
+        if state.chunks == 0 and attrs.get(DUPLICATE_HEADERS_ATTR):
+            state.reader_findings.extend(
+                repeated_header_findings(raw, attrs[DUPLICATE_HEADERS_ATTR], self.source, spec, file)
+            )
         columns, header_of = select_columns(raw, self.source, spec, file)
         # totals and subtotal rows: the label sits in the first column or in a text or date column
         if len(raw) and len(raw.columns) and self._may_have_totals(columns):
@@ -335,6 +340,22 @@ class Normaliser:
                     source=name,
                     column=column,
                     value=str(state.placeholder_examples[column]),
+                )
+            )
+        for column, count in state.open_ended.items():
+            findings.append(
+                Finding.of(
+                    "info",
+                    "open_ended_dates",
+                    count,
+                    Nn_(
+                        "source '{source}': {count} date of '{column}' in year 9999 (an open end such as "
+                        "9999-12-31) was read as no date",
+                        "source '{source}': {count} dates of '{column}' in year 9999 (an open end such as "
+                        "9999-12-31) were read as no date",
+                    ),
+                    source=name,
+                    column=column,
                 )
             )
         return frame, findings

@@ -37,6 +37,7 @@ class SourceState:
     total_rows: list[tuple[int, str, dict[str, object]]] = field(default_factory=list)  # (row, label, raw numbers)
     placeholders: dict[str, int] = field(default_factory=dict)
     placeholder_examples: dict[str, str] = field(default_factory=dict)
+    open_ended: dict[str, int] = field(default_factory=dict)  # column -> dates in 9999 read as "no end"
     currency_codes: dict[str, pa.ChunkedArray] = field(default_factory=dict)  # money column -> code per row
     percent_columns: set[str] = field(default_factory=set)
     hashes: list[np.ndarray] = field(default_factory=list)

@@ -1,0 +1,139 @@
+"""Mutation testing with mutmut's mutation operators, run fast: one process imports the
+package and pytest once, then forks a child per mutant that swaps the mutated module's code
+in memory and runs the test selection. No file is written, so the working tree is safe.
+
+    nice -n 19 .venv/bin/python scripts/mutation_fast.py periods tests/test_periods_edges.py ...
+        [--only FUNCTION ...] [--disable TYPE,...] [--json results.json]
+
+Why not ``mutmut run``: on a busy machine its per-mutant start (a new Python, pandas,
+pyarrow) costs most of the run; here a mutant costs its tests only. Same mutants, same
+statuses (killed, timeout, survived). See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import io
+import json
+import os
+import signal
+import sys
+import time
+import tokenize
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def restricted(source: str, functions: set[str]) -> str:
+    """``source`` with mutmut's ``# pragma: no mutate`` on every line outside ``functions``."""
+    keep: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name in functions:
+            keep.update(range(node.lineno, node.end_lineno + 1))
+    ends = {
+        token.start[0]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type in (tokenize.NEWLINE, tokenize.NL)
+    }
+    lines = source.splitlines()
+    for number in sorted(ends - keep):
+        if lines[number - 1].strip():
+            lines[number - 1] += "  # pragma: no mutate"
+    return "\n".join(lines) + "\n"
+
+
+def mutants(source: str, filename: str, disabled: set[str]):
+    import mutmut
+
+    config = SimpleNamespace(
+        mutation_types_to_apply=set(mutmut.mutations_by_type) - disabled, covered_lines_by_filename=None
+    )
+    context = mutmut.Context(source=source, filename=filename, config=config)
+    for mutation_id in mutmut.list_mutations(context):
+        one = mutmut.Context(source=source, mutation_id=mutation_id, filename=filename, config=config)
+        mutated, count = mutmut.mutate(one)
+        if count:
+            yield mutation_id, mutated
+
+
+def run_child(module_name: str, code: str | None, filename: str, tests: list[str]) -> int:
+    """Fork: the child swaps in ``code`` (None: the original) and runs the tests quietly."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        if code is not None:
+            module = importlib.import_module(module_name)
+            exec(compile(code, filename, "exec"), module.__dict__)  # noqa: S102 (our own source, mutated)
+        import pytest
+
+        code_ = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:roistory", *tests])
+        os._exit(int(code_))
+    except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed
+        os._exit(3)
+
+
+def wait(pid: int, timeout: float) -> tuple[str, float]:
+    started = time.monotonic()
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return ("survived" if code == 0 else "killed"), time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout", timeout
+        time.sleep(0.05)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("module", help="a module of core/, e.g. periods")
+    parser.add_argument("tests", nargs="+")
+    parser.add_argument("--only", nargs="*", default=[], help="mutate only these functions")
+    parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
+    parser.add_argument("--json", help="write every mutant's status here")
+    args = parser.parse_args()
+
+    os.chdir(ROOT)
+    path = ROOT / "core" / f"{args.module}.py"
+    original = path.read_text(encoding="utf-8")
+    source = restricted(original, set(args.only)) if args.only else original
+    module_name = f"roistory.{args.module}"
+    # imported once here, inherited by every child: the module, its importers, pandas, pytest
+    importlib.import_module(module_name)
+    importlib.import_module("roistory.config")
+    importlib.import_module("roistory.goals")
+    importlib.import_module("pytest")
+
+    status, baseline = wait(run_child(module_name, None, str(path), args.tests), 1800)
+    if status != "survived":
+        print(f"the tests fail without any mutation ({status}): fix them first", file=sys.stderr)
+        return 1
+    timeout = max(60.0, 10 * baseline)
+    print(f"baseline: the tests pass in {baseline:.1f} s; a mutant times out after {timeout:.0f} s", flush=True)
+    results = []
+    for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
+        outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
+        line = mutation_id.line_number
+        before = original.splitlines()[line].strip()
+        after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
+        results.append({"line": line + 1, "status": outcome, "before": before, "after": after})
+        print(f"{outcome.upper():8} line {line + 1}: {before}  ->  {after}", flush=True)
+        if args.json:  # written as it goes: an interrupted run keeps what it found
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    counts = {s: sum(r["status"] == s for r in results) for s in ("killed", "timeout", "survived")}
+    print(f"{args.module}: {len(results)} mutants, " + ", ".join(f"{n} {s}" for s, n in counts.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
