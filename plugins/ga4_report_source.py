@@ -137,7 +137,10 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
     frame, mapping = _frame(lines, header_line, rows, source, file)
     frame.attrs[TITLE_ATTR] = comments
     if "date" in frame.columns:
-        # GA4 writes its Date dimension as YYYYMMDD (Date + hour as YYYYMMDDHH)
+        # GA4 writes its Date dimension as YYYYMMDD (Date + hour as YYYYMMDDHH); the cells as
+        # exported stay in the frame unread, so two hours of a day are never taken for a
+        # repeated row
+        frame[frame.attrs[HEADERS_ATTR].get("date", "date") + " (as exported)"] = frame["date"]
         frame["date"] = frame["date"].str.replace(r"^\s*(\d{4})(\d{2})(\d{2})(\d{2})?\s*$", r"\1-\2-\3", regex=True)
     elif "date" not in source.values and "date" not in source.columns.values():
         start, end = _date_range(comments, file, header_line)

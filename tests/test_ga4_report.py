@@ -137,6 +137,18 @@ def test_an_explorations_range_line(tmp_path):
     assert frame["sessions"].tolist() == pytest.approx([10.0] * 15)
 
 
+def test_hourly_rows_are_their_day_and_never_taken_for_repeats(tmp_path):
+    content = (
+        "# Start date: 20261001\n# End date: 20261002\n"
+        "Date + hour (YYYYMMDDHH),Session primary channel group (Default Channel Group),Sessions,Key events\n"
+        "2026100109,Direct,7,1\n2026100110,Direct,7,1\n2026100214,Email,3,0\n"
+    )
+    frame, loaded = load(tmp_path, content=content)
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-10-01", "2026-10-01", "2026-10-02"]
+    assert frame["sessions"].sum() == 7 + 7 + 3
+    assert finding(loaded, "duplicate_rows") is None and finding(loaded, "multi_day_rows") is None
+
+
 # ---------------------------------------------------------------- bad input
 
 
