@@ -209,3 +209,13 @@ def test_only_the_web_table(tmp_path):
     )
     with pytest.raises(DataError, match="web table"):
         load_sources(config, build_registry().sources)
+
+
+def test_the_bigquery_type_points_a_ui_download_to_ga4_report(tmp_path):
+    shutil.copy(FIXTURES / "ga4_traffic_acquisition_en.csv", tmp_path / "r.csv")
+    config = config_from_dict(
+        {"report": {"period": "2026-10"}, "sources": [{"name": "g", "type": "ga4", "path": "r.csv", "table": "web"}]},
+        path=tmp_path / "report.yaml",
+    )
+    with pytest.raises(DataError, match="use type: ga4_report"):
+        load_sources(config, build_registry().sources)
