@@ -9,7 +9,8 @@ File → CSV. That file is read as GA4 writes it:
   "# Start date: 20250101", "# End date: 20250131");
 - possibly several tables, each after a blank line and its own comment block: the
   first whose header has a session channel column is read, the others are counted;
-- headers in the UI language (GA4_REPORT_LANGUAGES, each with where it was found);
+- headers in the UI language (GA4_REPORT_LANGUAGES: en, es, fr, de, ja, id, zh_Hant,
+  each with where it was found);
 - a "Grand total" row, dropped and reconciled with the rows like every export's
   totals (users excepted: GA4 counts a person once in the total, so the channels'
   users add up to more);
@@ -59,8 +60,8 @@ GA4_REPORT_OPTIONS = {"encoding"} | CORE_OPTIONS
 # (confidence as in docs/sources.md: doc = Google's own reference in that language, seen =
 # several public projects reading real downloads agree, one = one project's parser or
 # fixture, ui = the UI's word in walkthroughs, not yet seen as a downloaded header).
-# Languages not listed (id, de, nl, it, zh_Hans …) were searched for and not found: map
-# their headers with columns: {…}.
+# Languages not listed (nl, it, pt, zh_Hans …) were searched for and not found: map their
+# headers with columns: {…}.
 GA4_REPORT_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {  # seen (downloads read by several projects, the statso.io sample, test fixtures)
         "channel": (
@@ -107,6 +108,26 @@ GA4_REPORT_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "conversions": ("キーイベント", "コンバージョン"),  # one
         "pageviews": ("表示回数",),  # one
     },
+    "de": {  # channel (en dash) and Sitzungen: seen (a parser's fixture of a de download, 1.200 and
+        # ";" in it, and another project's UI text); the rest: one (a project's table of the de UI)
+        "channel": (
+            "Sitzung – primäre Channelgruppe (Standard-Channelgruppe)",
+            "Sitzung - primäre Channelgruppe (Standard-Channelgruppe)",  # one (an alias list)
+            "Sitzung – primäre Channelgruppe",
+            "Sitzung – Standardchannelgruppe",
+        ),
+        "date": ("Datum",),
+        "sessions": ("Sitzungen",),
+        "users": ("Nutzer insgesamt", "Nutzer", "Aktive Nutzer"),
+        "new_users": ("Neue Nutzer",),
+        "conversions": ("Schlüsselereignisse",),
+        "pageviews": ("Aufrufe",),
+    },
+    "id": {  # one (a parser of id downloads: "# Tanggal mulai:", a header starting "Grup saluran
+        # utama sesi", then "Sesi")
+        "channel": ("Grup saluran utama sesi (*)",),
+        "sessions": ("Sesi",),
+    },
     "zh_Hant": {  # one (a script reading zh-TW downloads)
         "channel": ("工作階段預設管道群組",),
         "sessions": ("工作階段", "工作階段數"),
@@ -134,7 +155,7 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
     lines = _text(path, options.get("encoding")).splitlines()
     table, others = _pick_table(lines, source, file)
     comments, header_line, rows = table
-    frame, mapping = _frame(lines, header_line, rows, source, file)
+    frame = _frame(lines, header_line, rows, source, file)
     frame.attrs[TITLE_ATTR] = comments
     if "date" in frame.columns:
         # GA4 writes its Date dimension as YYYYMMDD (Date + hour as YYYYMMDDHH); the cells as
@@ -159,7 +180,7 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
                 "ga4_tables_skipped",
                 others,
                 f"source '{source.name}': {path.name} holds {others} more {'table' if others == 1 else 'tables'} "
-                "after the channel table (e.g. a chart's data); only the channel table was read",
+                "besides the channel table (e.g. a chart's data); only the channel table was read",
             ),
         )
     return frame
@@ -263,7 +284,7 @@ def _mapping(headers: list[str], source: SourceConfig) -> dict[str, str]:
     return {h: t for h, t in GA4_REPORT.match(headers).items() if h not in source.columns and t not in source.columns.values()}
 
 
-def _frame(lines: list[str], header_line: int, rows: list[int], source: SourceConfig, file: str) -> tuple[pd.DataFrame, dict[str, str]]:
+def _frame(lines: list[str], header_line: int, rows: list[int], source: SourceConfig, file: str) -> pd.DataFrame:
     """The table as text cells (the core parses numbers and dates), indexed by line number."""
     header = lines[header_line].lstrip("\ufeff")
     delimiter = _delimiter(header)
@@ -283,7 +304,7 @@ def _frame(lines: list[str], header_line: int, rows: list[int], source: SourceCo
     language = GA4_REPORT.language(headers)
     if language:
         frame.attrs[LOCALE_ATTR] = language
-    return frame, mapping
+    return frame
 
 
 def _unique(headers: list[str]) -> list[str]:

@@ -123,6 +123,17 @@ def test_french_weekly_download_across_a_month_boundary_is_split_pro_rata(tmp_pa
     assert finding(loaded, "multi_day_rows").count == len(typed)
 
 
+def test_german_download_with_semicolons_and_dot_grouping(tmp_path):
+    # the shape of a de download a public parser keeps as its fixture: "# Alle Nutzer", ";",
+    # "1.200" grouped, "67,8%"; its range lines were not found, so the range is given here
+    rows = [("Paid Search", 1200, 700), ("Direct", 95, 51), ("Organic Search", 2310, 1406)]
+    content = "# Property: Demo\n# Alle Nutzer\nSitzung – primäre Channelgruppe (Standard-Channelgruppe);Sitzungen;Sitzungen mit Interaktionen;Engagement-Rate\n"
+    content += "".join(f"{c};{s:,}".replace(",", ".") + f";{e};58,3%\n" for c, s, e in rows)
+    frame, _ = load(tmp_path, content=content, values={"date": "2026-10-01", "end_date": "2026-10-31"})
+    typed = pd.DataFrame(rows, columns=["channel", "sessions", "engaged"])
+    assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx(typed.set_index("channel")["sessions"].astype(float).to_dict())
+
+
 def test_a_date_range_can_be_given_when_the_file_has_none(tmp_path):
     content = "Session default channel group,Sessions\nDirect,310\nEmail,62\n"
     frame, _ = load(tmp_path, content=content, values={"date": "2026-10-01", "end_date": "2026-10-10"})
