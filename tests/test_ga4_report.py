@@ -134,6 +134,14 @@ def test_german_download_with_semicolons_and_dot_grouping(tmp_path):
     assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx(typed.set_index("channel")["sessions"].astype(float).to_dict())
 
 
+def test_indonesian_range_lines_and_grouping(tmp_path):
+    # the labels a parser of id downloads reads: "# Tanggal mulai:", "# Tanggal akhir:", "Sesi"
+    content = "# Properti: Demo\n# Tanggal mulai: 20261001\n# Tanggal akhir: 20261010\nGrup saluran utama sesi,Sesi\nDirect,1.550\nEmail,40\n"
+    frame, _ = load(tmp_path, content=content)
+    assert frame["date"].min() == pd.Timestamp("2026-10-01") and frame["date"].max() == pd.Timestamp("2026-10-10")
+    assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx({"Direct": 1550.0, "Email": 40.0})
+
+
 def test_a_date_range_can_be_given_when_the_file_has_none(tmp_path):
     content = "Session default channel group,Sessions\nDirect,310\nEmail,62\n"
     frame, _ = load(tmp_path, content=content, values={"date": "2026-10-01", "end_date": "2026-10-10"})
