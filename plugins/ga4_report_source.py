@@ -169,9 +169,7 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
         if "end_date" not in source.values:
             frame["end_date"] = end.isoformat()
     if "users" in frame.columns:
-        # GA4's total counts each user once; the channels' users add up to more, rightly
-        label = frame.iloc[:, 0].astype("str") if len(frame.columns) else pd.Series(dtype="str")
-        frame.loc[label.str.match(_TOTAL_LABEL).fillna(False).to_numpy(), "users"] = None
+        _spare_total_users(frame, source)
     if others:
         add_findings(
             frame,
@@ -184,6 +182,27 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
             ),
         )
     return frame
+
+
+def _spare_total_users(frame: pd.DataFrame, source: SourceConfig) -> None:
+    """GA4's total counts each user once; the rows' users add up to more (a person who came
+    through two channels is in both), rightly: the total's users are not reconciled, and a
+    note gives GA4's figure beside the summed users metric."""
+    label = frame.iloc[:, 0].astype("str")
+    totals = label.str.match(_TOTAL_LABEL).fillna(False).to_numpy()
+    shown = frame.loc[totals, "users"].dropna()
+    frame.loc[totals, "users"] = None
+    if len(shown):
+        add_findings(
+            frame,
+            Finding(
+                "info",
+                "ga4_total_users",
+                1,
+                f"source '{source.name}': GA4's own total counts {shown.iloc[0]} users, each person once; the users "
+                "metric adds up the rows' users, so a person who came through two channels counts in both",
+            ),
+        )
 
 
 def _text(path: Path, encoding: str | None) -> str:

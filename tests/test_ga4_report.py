@@ -80,6 +80,8 @@ def test_english_traffic_acquisition_without_a_date_is_spread_over_its_month(tmp
     assert f"sessions {typed['sessions'].sum():,}" in reconciled.message
     assert f"conversions {typed['conversions'].sum():,}" in reconciled.message
     assert finding(loaded, "totals_mismatch") is None
+    assert "total counts 11873 users" in finding(loaded, "ga4_total_users").message
+    assert frame["users"].sum() == pytest.approx(typed["users"].sum()) != 11873
     assert finding(loaded, "multi_day_rows").count == len(typed)
     assert finding(loaded, "ga4_tables_skipped").count == 1  # the chart's "Nth day" table
 
