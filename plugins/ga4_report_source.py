@@ -66,7 +66,7 @@ GA4_REPORT_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {  # seen (downloads read by several projects, the statso.io sample, test fixtures)
         "channel": (
             "Session primary channel group (Default Channel Group)",
-            "Session default channel group",  # the name before 2024: seen
+            "Session default channel group",  # its earlier name: seen
             "Session primary channel group",
         ),
         "date": ("Date", "Date + hour (YYYYMMDDHH)"),
@@ -341,8 +341,8 @@ def _date_range(comments: list[str], file: str, header_line: int) -> tuple[dt.da
     days = [(m.group(1), m.group(2)) for m in map(_LABELLED_DAY.match, comments) if m]
     ranges = [(m.group(1), m.group(2)) for m in map(_DAY_RANGE.match, comments) if m]
     hint = (
-        "download the report with a Date dimension (Reports → Traffic acquisition, + → Time → Date) or from a "
-        "fixed date range, or set values: {date: YYYY-MM-DD, end_date: YYYY-MM-DD} for the days it covers"
+        "download the report with Date as a secondary dimension, or set values: {date: YYYY-MM-DD, "
+        "end_date: YYYY-MM-DD} for the days it covers"
     )
     if len(days) == 2 and not ranges:
         texts = (days[0][1], days[1][1])

@@ -177,7 +177,7 @@ def test_hourly_rows_are_their_day_and_never_taken_for_repeats(tmp_path):
     ("content", "fragments"),
     [
         # no Date column and no Start/End date lines: which days would it cover?
-        ("# Traffic acquisition\nSession default channel group,Sessions\nDirect,10\n", ["row 2", "column 'Date'", "Date dimension"]),
+        ("# Traffic acquisition\nSession default channel group,Sessions\nDirect,10\n", ["row 2", "column 'Date'", "Date as a secondary dimension"]),
         # a landing-page report: sessions, but no channel
         (
             "# Start date: 20261001\n# End date: 20261031\nLanding page + query string,Sessions,Key events\n/,100,2\n",
