@@ -5,7 +5,8 @@ hubspot reads either export of the HubSpot CRM (CSV or .xlsx), told apart by its
 - contacts: Record ID → lead_id, Email, Company Name → company, Create Date →
   created_at, the lifecycle-stage dates ("Became a Marketing Qualified Lead
   Date" → mql_at, "Became a Sales Qualified Lead Date" → sql_at, "Became an
-  Opportunity Date" → opportunity_at, "Became a Customer Date" → won_at),
+  Opportunity Date" → opportunity_at, "Became a Customer Date" → won_at; in
+  exports since 2024 'Date entered "Customer (Lifecycle Stage Pipeline)"' …),
   Original Source → source_channel (PAID_SEARCH or "Paid Search" → "Paid
   Search", ...), Original Source Drill-Down 2 → source_campaign,
   Country/Region → market. As ``table: customers``: the contacts that became
@@ -84,6 +85,13 @@ HUBSPOT_SOURCES = {
     "Other Campaigns": "Other Campaigns",
 }
 
+
+
+def _entered(stage: str) -> tuple[str, ...]:
+    """The headers of a contacts export's "entered this lifecycle stage" date."""
+    return (f'Date entered "{stage} (Lifecycle Stage Pipeline)"', f"Date entered '{stage} (Lifecycle Stage Pipeline)'")
+
+
 HUBSPOT_CONTACTS = ExportFormat(
     "HubSpot contacts",
     {
@@ -91,10 +99,13 @@ HUBSPOT_CONTACTS = ExportFormat(
         "email": ("Email",),
         "company": ("Company Name", "Associated Company", "Company name"),
         "created_at": ("Create Date", "Created Date"),
-        "mql_at": ("Became a Marketing Qualified Lead Date",),
-        "sql_at": ("Became a Sales Qualified Lead Date",),
-        "opportunity_at": ("Became an Opportunity Date",),
-        "won_at": ("Became a Customer Date",),
+        # "Became a … Date" until 2024; since then exports carry the stage-entry dates as
+        # Date entered "Customer (Lifecycle Stage Pipeline)" (seen: several projects reading
+        # real exports, HubSpot's property list), older ones with single quotes (seen)
+        "mql_at": ("Became a Marketing Qualified Lead Date", *_entered("Marketing Qualified Lead")),
+        "sql_at": ("Became a Sales Qualified Lead Date", *_entered("Sales Qualified Lead")),
+        "opportunity_at": ("Became an Opportunity Date", *_entered("Opportunity")),
+        "won_at": ("Became a Customer Date", *_entered("Customer")),
         "source_channel": ("Original Source", "Original Traffic Source"),
         "source_campaign": ("Original Source Drill-Down 2", "Original Traffic Source Drill-Down 2"),
         "market": ("Country/Region", "Country"),

@@ -21,6 +21,9 @@ session's source), ``ecommerce`` (``purchase_revenue``, ``transaction_id``) and
   USD); deal_id = ecommerce.transaction_id.
 - ``table: web``: per day (event_date) and channel: sessions, users, new_users
   (first_visit events), conversions, pageviews (page_view events).
+
+A report downloaded from the GA4 UI (CSV) is the ``ga4_report`` type
+(plugins/ga4_report_source.py); given here, it is refused with that advice.
 """
 
 from __future__ import annotations
@@ -113,6 +116,13 @@ def _read_cached(file: str, _mtime: int, _size: int) -> pa.Table:
                 return pj.read_json(pa.BufferReader(handle.read()))
         return pj.read_json(path)
     except (pa.ArrowInvalid, OSError, EOFError) as exc:
+        if head.lstrip(b"\xef\xbb\xbf").startswith(b"#") or path.suffix.lower() in (".csv", ".tsv"):
+            # a report downloaded from the GA4 UI, not the BigQuery export
+            raise DataError(
+                "is a report downloaded from the GA4 UI (CSV), not the BigQuery export this type reads: "
+                "use type: ga4_report (table: web)",
+                file=file,
+            ) from None
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot read as a GA4 BigQuery export (Parquet or NDJSON): {message}", file=file) from None
 

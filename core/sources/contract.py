@@ -138,6 +138,8 @@ TABLE_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "channel": ("str", True),
         "sessions": ("number", True),
         **{c: ("number", False) for c in ("users", "new_users", "conversions", "pageviews")},
+        # as for spend: a GA4 report without a Date column covers its Start-End range
+        "end_date": ("date", False),
     },
     "social": {
         "date": ("date", True),
