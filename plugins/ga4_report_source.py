@@ -39,10 +39,12 @@ from roistory.api import (
     CORE_OPTIONS,
     HEADERS_ATTR,
     LOCALE_ATTR,
+    N_,
     TITLE_ATTR,
     DataError,
     ExportFormat,
     Finding,
+    Nn_,
     SourceType,
     add_findings,
     check_options,
@@ -173,12 +175,18 @@ def read_ga4_report(source: SourceConfig, config: Config) -> pd.DataFrame:
     if others:
         add_findings(
             frame,
-            Finding(
+            Finding.of(
                 "info",
                 "ga4_tables_skipped",
                 others,
-                f"source '{source.name}': {path.name} holds {others} more {'table' if others == 1 else 'tables'} "
-                "besides the channel table (e.g. a chart's data); only the channel table was read",
+                Nn_(
+                    "source '{source}': {file} holds {count} more table besides the channel table (e.g. a chart's "
+                    "data); only the channel table was read",
+                    "source '{source}': {file} holds {count} more tables besides the channel table (e.g. a chart's "
+                    "data); only the channel table was read",
+                ),
+                source=source.name,
+                file=path.name,
             ),
         )
     return frame
@@ -195,12 +203,16 @@ def _spare_total_users(frame: pd.DataFrame, source: SourceConfig) -> None:
     if len(shown):
         add_findings(
             frame,
-            Finding(
+            Finding.of(
                 "info",
                 "ga4_total_users",
                 1,
-                f"source '{source.name}': GA4's own total counts {shown.iloc[0]} users, each person once; the users "
-                "metric adds up the rows' users, so a person who came through two channels counts in both",
+                N_(
+                    "source '{source}': GA4's own total counts {users} users, each person once; the users metric "
+                    "adds up the rows' users, so a person who came through two channels counts in both"
+                ),
+                source=source.name,
+                users=shown.iloc[0],
             ),
         )
 
