@@ -62,7 +62,7 @@ def test_duplicate_leads_are_merged_by_the_rule():
     assert ana["company"] == "Nimbus S.L."  # the most recent company
     assert ana["source_channel"] == "Paid Search"  # the first lead's source
     duplicate = next(f for f in findings if f.code == "duplicate_leads")
-    assert duplicate.count == 1 and "ana@x.example (2 leads, companies: Nimbus / Nimbus S.L.)" in duplicate.message
+    assert duplicate.count == 1 and "a***@x.example (2 leads, companies: Nimbus / Nimbus S.L.)" in duplicate.message  # masked
     assert leads["person_id"].notna().all()
 
 

@@ -214,7 +214,7 @@ def test_render_report_gives_pdf_text(tmp_path):
     assert rendered.paths["pdf"].read_bytes().startswith(b"%PDF")
     text = " ".join(rendered.pdf_text.split())  # pdftotext -layout keeps columns apart
     assert "Test report" in text and "March 2026" in text
-    assert "In March 2026, marketing spent $2,100 and generated $4,000 in revenue" in text
+    assert "Marketing spent $2,100 and generated $4,000 in revenue: an ROI of 90.5%" in text
 
 
 # -- end pdf --
