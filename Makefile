@@ -9,6 +9,11 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-cjk
 APT_TEST_PACKAGES := poppler-utils postgresql openjdk-17-jre-headless chromium chromium-driver
 
+# Some sandboxes set PYTHONDONTWRITEBYTECODE: then every roistory process the tests and
+# benchmarks start compiles the package from source again (about 0.5 s each). Installed
+# packages keep their bytecode; ours should too.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: demo test install install-test system-deps system-test-deps lint bench pictures mutation clean
 
 $(BIN)/python:
