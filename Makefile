@@ -33,7 +33,8 @@ test: install-test
 	$(BIN)/python -m pytest -q -n 2
 
 lint: install-test
-	$(BIN)/ruff check core plugins tests
+	$(BIN)/ruff check core plugins tests benchmarks
+	$(BIN)/ruff format --check core plugins tests benchmarks
 	$(BIN)/cog --check docs/cli.md
 
 # The README's page images, from the current example (pdftoppm from poppler-utils).

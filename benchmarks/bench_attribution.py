@@ -93,7 +93,9 @@ def generate_journeys(n_journeys: int, *, seed: int = 0, mean_length: float = 4.
     reverse = np.cumsum(gaps[::-1])[::-1]
     hours = reverse - np.repeat(reverse[offsets[1:] - 1], lengths)
     hours += np.repeat(rng.exponential(12.0, n_journeys) * converted, lengths)
-    end = np.datetime64("2026-06-30T00:00:00", "ns") - (rng.random(n_journeys) * 150 * 86400e9).astype("timedelta64[ns]")
+    end = np.datetime64("2026-06-30T00:00:00", "ns") - (rng.random(n_journeys) * 150 * 86400e9).astype(
+        "timedelta64[ns]"
+    )
     return Journeys(
         labels=CHANNELS[:n_channels],
         offsets=offsets.astype(np.int64),
@@ -112,7 +114,9 @@ def touchpoint_table(journeys: Journeys) -> tuple[pd.DataFrame, pd.DataFrame]:
     person = pa.array(journeys.journey_of_touch.astype(np.int64)).cast(pa.string())
     # whole seconds, as exports have them
     end = journeys.end.astype("datetime64[s]")
-    touch_time = (np.repeat(end, journeys.lengths) - (journeys.hours_before * 3600).astype("timedelta64[s]")).astype("datetime64[ns]")
+    touch_time = (np.repeat(end, journeys.lengths) - (journeys.hours_before * 3600).astype("timedelta64[s]")).astype(
+        "datetime64[ns]"
+    )
     touchpoints = pd.DataFrame(
         {
             "person_id": pd.Series(pd.arrays.ArrowStringArray(person)),
@@ -120,7 +124,9 @@ def touchpoint_table(journeys: Journeys) -> tuple[pd.DataFrame, pd.DataFrame]:
             # as roistory.sources.normalise_table leaves it: a string column, not a categorical
             "channel": pd.Series(
                 pd.arrays.ArrowStringArray(
-                    pa.DictionaryArray.from_arrays(pa.array(journeys.codes), pa.array(journeys.labels)).cast(pa.large_string()).cast(pa.string())
+                    pa.DictionaryArray.from_arrays(pa.array(journeys.codes), pa.array(journeys.labels))
+                    .cast(pa.large_string())
+                    .cast(pa.string())
                 )
             ),
         }
@@ -169,11 +175,15 @@ touchpoints = pq.read_table(sys.argv[1]).to_pandas()
 conversions = pq.read_table(sys.argv[2]).to_pandas()
 touchpoints = touchpoints.sort_values(["person_id", "timestamp"], kind="stable")
 paths = touchpoints.groupby("person_id", sort=False)["channel"].agg(" > ".join).rename("path")
-converted = conversions.groupby("person_id").agg(total_conversions=("revenue", "size"), total_conversion_value=("revenue", "sum"))
+converted = conversions.groupby("person_id").agg(
+    total_conversions=("revenue", "size"), total_conversion_value=("revenue", "sum")
+)
 table = paths.to_frame().join(converted).fillna(0.0)
 table["total_null"] = (table["total_conversions"] == 0).astype(int)
 table = table.groupby("path", as_index=False)[["total_conversions", "total_conversion_value", "total_null"]].sum()
-markov_model(table, "path", "total_conversions", var_value="total_conversion_value", var_null="total_null", verbose=False)
+markov_model(
+    table, "path", "total_conversions", var_value="total_conversion_value", var_null="total_null", verbose=False
+)
 print(time.perf_counter() - start)
 """
 
@@ -190,11 +200,25 @@ def whole_job(n_journeys: int, repeat: int) -> tuple[float, float]:
         tp_path, cv_path = Path(folder) / "touchpoints.parquet", Path(folder) / "conversions.parquet"
         touchpoints.to_parquet(tp_path)
         conversions.to_parquet(cv_path)
-        print(f"\n[6] whole job: {len(journeys):,} journeys, {len(touchpoints):,} touchpoints in Parquet "
-              f"({tp_path.stat().st_size / 2**20:.0f} MiB), fresh processes, best of {repeat}")
+        print(
+            f"\n[6] whole job: {len(journeys):,} journeys, {len(touchpoints):,} touchpoints in Parquet "
+            f"({tp_path.stat().st_size / 2**20:.0f} MiB), fresh processes, best of {repeat}"
+        )
         del touchpoints, conversions, journeys
-        roistory = [sys.executable, "-m", "roistory.cli", "attribute", str(tp_path), "--conversions", str(cv_path),
-                    "--model", "markov", "--format", "csv", "--no-progress"]
+        roistory = [
+            sys.executable,
+            "-m",
+            "roistory.cli",
+            "attribute",
+            str(tp_path),
+            "--conversions",
+            str(cv_path),
+            "--model",
+            "markov",
+            "--format",
+            "csv",
+            "--no-progress",
+        ]
         ca = [sys.executable, "-c", CA_USER_JOB, str(tp_path), str(cv_path)]
 
         def timed(command: list[str]) -> float:
@@ -214,11 +238,17 @@ def whole_job(n_journeys: int, repeat: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (10M touchpoints, 1M journeys)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the full sizes (10M touchpoints, 1M journeys)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--mam", action="store_true", help="also time marketing-attribution-models (slow, memory hungry)")
+    parser.add_argument(
+        "--mam", action="store_true", help="also time marketing-attribution-models (slow, memory hungry)"
+    )
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--whole-job-only", action="store_true", help="only section 6 (roistory attribute vs a ChannelAttribution job)")
+    parser.add_argument(
+        "--whole-job-only", action="store_true", help="only section 6 (roistory attribute vs a ChannelAttribution job)"
+    )
     args = parser.parse_args(argv)
     if args.whole_job_only:
         whole_job(int(1_000_000 * args.scale), args.repeat)
@@ -244,15 +274,31 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     table = ca_input(big)
     prep = time.perf_counter() - start
-    print(f"    path table for the references: {len(table):,} distinct paths (aggregate + strings {prep:.2f} s, untimed)")
+    print(
+        f"    path table for the references: {len(table):,} distinct paths (aggregate + strings {prep:.2f} s, untimed)"
+    )
     with quiet():
-        theirs = best_of(lambda: ca.heuristic_models(table, "path", "total_conversions", var_value="total_value", flg_pro=False), 1, warmup=False)
-        theirs_journeys = best_of(lambda: ca.heuristic_models(table, "path", "total_conversions", flg_pro=False), 1, warmup=False)
+        theirs = best_of(
+            lambda: ca.heuristic_models(table, "path", "total_conversions", var_value="total_value", flg_pro=False),
+            1,
+            warmup=False,
+        )
+        theirs_journeys = best_of(
+            lambda: ca.heuristic_models(table, "path", "total_conversions", flg_pro=False), 1, warmup=False
+        )
     print(f"    roistory, all {len(HEURISTICS)} heuristics (warm, best of {args.repeat}): {ours:.3f} s")
     for model_id, seconds in per_model.items():
         print(f"        {model_id:<16} {seconds * 1000:7.1f} ms")
-    print(f"    ChannelAttribution heuristic_models (first, last, linear; with value): {theirs:.3f} s (without value {theirs_journeys:.3f} s)")
-    results.append((f"heuristics, {touches / 1e6:.1f}M touchpoints: roistory (all six) vs CA heuristic_models", f"{ours:.3f} s vs {theirs:.3f} s = {theirs / ours:.1f}x faster"))
+    print(
+        f"    ChannelAttribution heuristic_models (first, last, linear; with value): {theirs:.3f} s (without value "
+        f"{theirs_journeys:.3f} s)"
+    )
+    results.append(
+        (
+            f"heuristics, {touches / 1e6:.1f}M touchpoints: roistory (all six) vs CA heuristic_models",
+            f"{ours:.3f} s vs {theirs:.3f} s = {theirs / ours:.1f}x faster",
+        )
+    )
 
     if args.mam:
         import mam
@@ -266,13 +312,24 @@ def main(argv: list[str] | None = None) -> None:
             ]
         )[["path", "occurrences", "has_conv"]]
         start = time.perf_counter()
-        model = mam.MAM(grouped, format_type="grouped_journey", channels_colname="path", journey_with_conv_colname="has_conv", occurrences_colname="occurrences")
+        model = mam.MAM(
+            grouped,
+            format_type="grouped_journey",
+            channels_colname="path",
+            journey_with_conv_colname="has_conv",
+            occurrences_colname="occurrences",
+        )
         mam_prep = time.perf_counter() - start
         start = time.perf_counter()
         model.run_first_click(), model.run_last_click(), model.run_linear(), model.run_position_based()
         mam_time = time.perf_counter() - start
         print(f"    mam: prep {mam_prep:.2f} s + first/last/linear/position {mam_time:.2f} s")
-        results.append(("heuristics: mam (prep + 4 models)", f"{mam_prep + mam_time:.2f} s = {(mam_prep + mam_time) / ours:.1f}x ours"))
+        results.append(
+            (
+                "heuristics: mam (prep + 4 models)",
+                f"{mam_prep + mam_time:.2f} s = {(mam_prep + mam_time) / ours:.1f}x ours",
+            )
+        )
 
     # ---------------------------------------------------------------- markov
     n_mid = int(1_000_000 * args.scale)
@@ -286,18 +343,46 @@ def main(argv: list[str] | None = None) -> None:
     print(f"    path table: {len(table):,} distinct paths")
     with quiet():
         ca_default = best_of(
-            lambda: ca.markov_model(table, "path", "total_conversions", var_value="total_value", var_null="total_null", ncore=1, verbose=False, flg_pro=False),
+            lambda: ca.markov_model(
+                table,
+                "path",
+                "total_conversions",
+                var_value="total_value",
+                var_null="total_null",
+                ncore=1,
+                verbose=False,
+                flg_pro=False,
+            ),
             1,
             warmup=False,
         )
         start = time.perf_counter()
         ca_1e7 = ca.markov_model(
-            table, "path", "total_conversions", var_value="total_value", var_null="total_null",
-            nsim_start=1e7, max_step=10_000, nfold=1, seed=0, ncore=1, out_more=True, verbose=False, flg_pro=False,
+            table,
+            "path",
+            "total_conversions",
+            var_value="total_value",
+            var_null="total_null",
+            nsim_start=1e7,
+            max_step=10_000,
+            nfold=1,
+            seed=0,
+            ncore=1,
+            out_more=True,
+            verbose=False,
+            flg_pro=False,
         )
         ca_1e7_time = time.perf_counter() - start
         ca_default_result = ca.markov_model(
-            table, "path", "total_conversions", var_value="total_value", var_null="total_null", ncore=1, out_more=True, verbose=False, flg_pro=False,
+            table,
+            "path",
+            "total_conversions",
+            var_value="total_value",
+            var_null="total_null",
+            ncore=1,
+            out_more=True,
+            verbose=False,
+            flg_pro=False,
         )
     exact = removal_effects(aggregate_paths(mid), 1)
     re_exact = pd.Series(exact.conversions, index=mid.labels)
@@ -308,11 +393,28 @@ def main(argv: list[str] | None = None) -> None:
     credit_exact = run_model(markov, mid, {"order": 1})["conversions"]
     ca_default_credit = ca_default_result["result"].set_index("channel_name")["total_conversions"].reindex(mid.labels)
     off_default = ((ca_default_credit - credit_exact) / credit_exact).abs().max()
-    print(f"    roistory markov order 1 (exact): {order1:.3f} s; order 2: {order2:.3f} s ({order2 / order1:.2f}x order 1); order 3: {order3:.3f} s")
-    print(f"    ChannelAttribution defaults: {ca_default:.3f} s (largest per-channel credit difference to exact: {off_default:.1%})")
+    print(
+        f"    roistory markov order 1 (exact): {order1:.3f} s; order 2: {order2:.3f} s ({order2 / order1:.2f}x order "
+        f"1); order 3: {order3:.3f} s"
+    )
+    print(
+        f"    ChannelAttribution defaults: {ca_default:.3f} s (largest per-channel credit difference to exact: "
+        f"{off_default:.1%})"
+    )
     print(f"    ChannelAttribution 1e7 walks: {ca_1e7_time:.3f} s; max |z| vs exact removal effects: {z.max():.2f}")
-    results.append((f"markov order 1, {n_mid / 1e6:.1f}M journeys vs CA defaults", f"{order1:.3f} s vs {ca_default:.3f} s = {ca_default / order1:.1f}x faster (CA up to {off_default:.1%} off)"))
-    results.append(("markov order 1 vs CA 1e7 walks", f"{order1:.3f} s vs {ca_1e7_time:.3f} s = {ca_1e7_time / order1:.1f}x faster (max |z| {z.max():.2f})"))
+    results.append(
+        (
+            f"markov order 1, {n_mid / 1e6:.1f}M journeys vs CA defaults",
+            f"{order1:.3f} s vs {ca_default:.3f} s = {ca_default / order1:.1f}x faster (CA up to {off_default:.1%} "
+            "off)",
+        )
+    )
+    results.append(
+        (
+            "markov order 1 vs CA 1e7 walks",
+            f"{order1:.3f} s vs {ca_1e7_time:.3f} s = {ca_1e7_time / order1:.1f}x faster (max |z| {z.max():.2f})",
+        )
+    )
     results.append(("markov order 2 / order 1", f"{order2:.3f} s / {order1:.3f} s = {order2 / order1:.2f}x"))
 
     # ---------------------------------------------------------------- memory
@@ -331,9 +433,14 @@ def main(argv: list[str] | None = None) -> None:
         run_model(markov, journeys)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"\n[4] memory: touchpoints + conversions tables {input_bytes / 2**20:,.0f} MiB ({len(touchpoints):,} touchpoints)")
-        print(f"    build_journeys ({build_time:.2f} s, traced) + every heuristic + markov: peak {peak / 2**20:,.0f} MiB "
-              f"= {peak / input_bytes:.2f}x the input")
+        print(
+            f"\n[4] memory: touchpoints + conversions tables {input_bytes / 2**20:,.0f} MiB ({len(touchpoints):,} "
+            "touchpoints)"
+        )
+        print(
+            f"    build_journeys ({build_time:.2f} s, traced) + every heuristic + markov: peak {peak / 2**20:,.0f} MiB "
+            f"= {peak / input_bytes:.2f}x the input"
+        )
         try:
             import resource
 
@@ -341,7 +448,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"    process peak RSS so far (everything above included): {rss:,.0f} MiB")
         except ImportError:  # pragma: no cover
             pass
-        results.append((f"traced peak, {touches / 1e6:.1f}M touchpoints (journeys + models)", f"{peak / 2**20:,.0f} MiB = {peak / input_bytes:.2f}x input"))
+        results.append(
+            (
+                f"traced peak, {touches / 1e6:.1f}M touchpoints (journeys + models)",
+                f"{peak / 2**20:,.0f} MiB = {peak / input_bytes:.2f}x input",
+            )
+        )
 
     # ---------------------------------------------------------------- end to end
     if not args.skip_memory:
@@ -369,22 +481,45 @@ def main(argv: list[str] | None = None) -> None:
                 "sys.argv = ['roistory'] + sys.argv[1:]\n"
                 "main()\n"
             )
-            command = [sys.executable, "-c", wrapper, "attribute", str(tp_path), "--conversions", str(cv_path),
-                       "--model", models, "--format", "csv", "--no-progress"]
+            command = [
+                sys.executable,
+                "-c",
+                wrapper,
+                "attribute",
+                str(tp_path),
+                "--conversions",
+                str(cv_path),
+                "--model",
+                models,
+                "--format",
+                "csv",
+                "--no-progress",
+            ]
             start = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True)
             wall = time.perf_counter() - start
             reported = [line for line in done.stderr.splitlines() if line.startswith("VmHWM ")]
             child_rss = (
-                int(reported[-1].split()[1]) / 2**10 if reported else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**10
+                int(reported[-1].split()[1]) / 2**10
+                if reported
+                else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**10
             )
         status = "ok" if done.returncode == 0 else f"FAILED: {done.stderr.strip()[-300:]}"
-        print(f"\n[5] roistory attribute on the {touches:,}-touchpoint Parquet file, {len(models.split(','))} models: "
-              f"{wall:.2f} s wall, peak RSS {child_rss:,.0f} MiB ({status})")
-        results.append((f"roistory attribute, {touches / 1e6:.1f}M touchpoints Parquet, 8 models", f"{wall:.2f} s, peak RSS {child_rss / 1024:.2f} GiB"))
+        print(
+            f"\n[5] roistory attribute on the {touches:,}-touchpoint Parquet file, {len(models.split(','))} models: "
+            f"{wall:.2f} s wall, peak RSS {child_rss:,.0f} MiB ({status})"
+        )
+        results.append(
+            (
+                f"roistory attribute, {touches / 1e6:.1f}M touchpoints Parquet, 8 models",
+                f"{wall:.2f} s, peak RSS {child_rss / 1024:.2f} GiB",
+            )
+        )
 
     ours, theirs = whole_job(int(1_000_000 * args.scale), args.repeat)
-    results.append(("whole job: roistory attribute markov vs ChannelAttribution user, 1M journeys", f"{theirs / ours:.1f}x"))
+    results.append(
+        ("whole job: roistory attribute markov vs ChannelAttribution user, 1M journeys", f"{theirs / ours:.1f}x")
+    )
     print("\nsummary")
     for label, value in results:
         print(f"  {label:<66} {value}")

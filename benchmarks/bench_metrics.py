@@ -34,9 +34,7 @@ DIMENSIONS = ("channel", "campaign", "media_type", "audience", "market")
 
 def make_spend(n: int, rng: np.random.Generator) -> pd.DataFrame:
     days = (LAST - FIRST).days + 1
-    channels = np.array(
-        ["Paid Search", "Paid Social", "Display", "Video", "Email", "Affiliate", "Events", "Print"]
-    )
+    channels = np.array(["Paid Search", "Paid Social", "Display", "Video", "Email", "Affiliate", "Events", "Print"])
     channel_code = rng.integers(0, len(channels), n)
     has_clicks = channels[channel_code] != "Events"
     return pd.DataFrame(
@@ -44,19 +42,15 @@ def make_spend(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "date": FIRST + pd.to_timedelta(rng.integers(0, days, n), unit="D"),
             "channel": channels[channel_code],
             "campaign": np.char.add("campaign-", rng.integers(0, 300, n).astype(str)),
-            "media_type": np.array(["search", "social", "display", "video", "owned"])[
-                rng.integers(0, 5, n)
-            ],
+            "media_type": np.array(["search", "social", "display", "video", "owned"])[rng.integers(0, 5, n)],
             "audience": np.char.add("audience-", rng.integers(0, 12, n).astype(str)),
-            "market": np.array(
-                ["NA", "EMEA", "APAC", "LATAM", "UK", "DE", "FR", "JP", "AU", "BR", "IN", "SG"]
-            )[rng.integers(0, 12, n)],
+            "market": np.array(["NA", "EMEA", "APAC", "LATAM", "UK", "DE", "FR", "JP", "AU", "BR", "IN", "SG"])[
+                rng.integers(0, 12, n)
+            ],
             "cost": np.round(rng.uniform(1, 500, n), 2),
             "impressions": np.where(has_clicks, rng.integers(100, 50_000, n), np.nan),
             "clicks": np.where(has_clicks, rng.integers(0, 800, n), np.nan),
-            "impression_share": np.where(
-                channels[channel_code] == "Paid Search", rng.uniform(0.1, 0.95, n), np.nan
-            ),
+            "impression_share": np.where(channels[channel_code] == "Paid Search", rng.uniform(0.1, 0.95, n), np.nan),
         }
     )
 
@@ -79,9 +73,9 @@ def make_leads(n: int, rng: np.random.Generator) -> pd.DataFrame:
         {
             "lead_id": np.char.add("L", np.arange(n).astype(str)),
             "created_at": created,
-            "source_channel": np.array(
-                ["Paid Search", "Paid Social", "Display", "Email", "Organic", "Outbound"]
-            )[rng.integers(0, 6, n)],
+            "source_channel": np.array(["Paid Search", "Paid Social", "Display", "Email", "Organic", "Outbound"])[
+                rng.integers(0, 6, n)
+            ],
             "source_campaign": np.char.add("campaign-", rng.integers(0, 300, n).astype(str)),
             "market": np.array(["NA", "EMEA", "APAC", "LATAM"])[rng.integers(0, 4, n)],
             "mql_at": mql,
@@ -97,9 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spend-rows", type=int, default=1_000_000)
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="fresh reports timed (median reported)"
-    )
+    parser.add_argument("--repeat", type=int, default=3, help="fresh reports timed (median reported)")
     args = parser.parse_args()
 
     from roistory.config import config_from_dict
@@ -108,9 +100,7 @@ def main() -> None:
     rng = np.random.default_rng(5)
     started = time.perf_counter()
     spend, leads = make_spend(args.spend_rows, rng), make_leads(args.leads, rng)
-    print(
-        f"generated {len(spend):,} spend rows and {len(leads):,} leads in {time.perf_counter() - started:.1f} s"
-    )
+    print(f"generated {len(spend):,} spend rows and {len(leads):,} leads in {time.perf_counter() - started:.1f} s")
 
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
@@ -153,9 +143,7 @@ def main() -> None:
             groupby_times.append(time.perf_counter() - started)
             groupby_cpu.append(time.process_time() - cpu)
 
-    load, compute, groupby = (
-        statistics.median(t) for t in (load_times, compute_times, groupby_times)
-    )
+    load, compute, groupby = (statistics.median(t) for t in (load_times, compute_times, groupby_times))
     compute_cpu_s, groupby_cpu_s = statistics.median(compute_cpu), statistics.median(groupby_cpu)
     print(
         f"metrics: {len(metric_ids)} ids × {len(months)} months × {1 + len(DIMENSIONS)} (total + 5 dimensions) "
@@ -170,9 +158,7 @@ def main() -> None:
         f"pandas, one groupby-sum over the spend rows: {groupby:7.3f} s wall, {groupby_cpu_s:.3f} s CPU "
         f"(median of {len(groupby_times)})"
     )
-    print(
-        f"ratio: {compute / groupby:,.0f}× one groupby-sum (wall), {compute_cpu_s / groupby_cpu_s:,.0f}× (CPU)"
-    )
+    print(f"ratio: {compute / groupby:,.0f}× one groupby-sum (wall), {compute_cpu_s / groupby_cpu_s:,.0f}× (CPU)")
     print(
         f"pandas {pd.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, load average "
         f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"

@@ -40,7 +40,8 @@ if job == "floor":
     con = duckdb.connect(config={"memory_limit": "6GB", "threads": 2})
     con.execute("SET enable_progress_bar = false")
     extra["groups"] = con.execute(
-        f"SELECT count(*) FROM (SELECT person_id, count(*), max(timestamp) FROM read_parquet('{path}') GROUP BY person_id)"
+        f"SELECT count(*) FROM (SELECT person_id, count(*), max(timestamp) FROM read_parquet('{path}') GROUP BY "
+        "person_id)"
     ).fetchone()[0]
 else:
     from roistory.config import EngineConfig
@@ -79,7 +80,8 @@ def generate(path: Path, rows: int) -> float:
                  ['Paid Search','Paid Social','Display','Video','Email','Affiliate','Direct','Organic',
                   'Referral','Events','Print','Podcast'][1 + CAST(hash(i * 13 + 5) % 12 AS INTEGER)] AS channel,
                  CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN 1 ELSE 0 END AS conversion,
-                 CASE WHEN hash(i * 31 + 3) % 20 = 0 THEN CAST(hash(i * 17) % 50000 AS DOUBLE) / 100 ELSE NULL END AS revenue
+                 CASE WHEN hash(i * 31 + 3) % 20 = 0
+                      THEN CAST(hash(i * 17) % 50000 AS DOUBLE) / 100 ELSE NULL END AS revenue
           FROM range({rows}) AS t(i)
         ) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
     """)
@@ -120,15 +122,21 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"  {job:<7} FAILED: {result['error']}")
                     continue
                 detail = {k: v for k, v in result.items() if k not in ("seconds", "rss_gib")}
-                print(f"  {job:<7} {result['seconds']:8.1f} s  ({result['seconds'] * per10:6.1f} s per 10M)  "
-                      f"peak RSS {result['rss_gib']:.2f} GiB  {detail}")
+                print(
+                    f"  {job:<7} {result['seconds']:8.1f} s  ({result['seconds'] * per10:6.1f} s per 10M)  "
+                    f"peak RSS {result['rss_gib']:.2f} GiB  {detail}"
+                )
             duck, floor = results["duckdb"], results["floor"]
             if "error" not in duck and "error" not in floor:
-                line = (f"{size:g}M: duckdb {duck['seconds'] * per10:.1f} s/10M vs floor {floor['seconds'] * per10:.1f} s/10M "
-                        f"({duck['seconds'] / floor['seconds']:.1f}x), peak RSS {duck['rss_gib']:.2f} GiB")
+                line = (
+                    f"{size:g}M: duckdb {duck['seconds'] * per10:.1f} s/10M vs floor {floor['seconds'] * per10:.1f} "
+                    "s/10M "
+                    f"({duck['seconds'] / floor['seconds']:.1f}x), peak RSS {duck['rss_gib']:.2f} GiB"
+                )
                 spark = results.get("spark")
                 if spark and "error" not in spark:
-                    line += f"; spark {spark['seconds'] / duck['seconds']:.1f}x duckdb (peak RSS of the driver {spark['rss_gib']:.2f} GiB)"
+                    ratio = spark["seconds"] / duck["seconds"]
+                    line += f"; spark {ratio:.1f}x duckdb (peak RSS of the driver {spark['rss_gib']:.2f} GiB)"
                 summary.append(line)
     print("\nsummary")
     for line in summary:

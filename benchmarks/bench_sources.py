@@ -99,7 +99,14 @@ def main() -> None:
                         "type": "csv",
                         "path": str(spend_csv),
                         "table": "spend",
-                        "columns": {"Day": "date", "Campaign": "campaign", "Currency code": "currency", "Impressions": "impressions", "Clicks": "clicks", "Cost": "cost"},
+                        "columns": {
+                            "Day": "date",
+                            "Campaign": "campaign",
+                            "Currency code": "currency",
+                            "Impressions": "impressions",
+                            "Clicks": "clicks",
+                            "Cost": "cost",
+                        },
                         "values": {"channel": "Paid Search"},
                     },
                     {"name": "touchpoints", "type": "parquet", "path": str(touch_parquet), "table": "touchpoints"},
@@ -125,7 +132,10 @@ def main() -> None:
             arrow, ours = min(arrow_times), min(our_times)
             ratio = ours / arrow
             results.append((label, ratio, target))
-            print(f"{label}: roistory {ours:.3f} s, pyarrow alone {arrow:.3f} s, ratio {ratio:.2f} (target <= {target}), {rows:,} rows")
+            print(
+                f"{label}: roistory {ours:.3f} s, pyarrow alone {arrow:.3f} s, ratio {ratio:.2f} (target <= {target}), "
+                f"{rows:,} rows"
+            )
         print("ratios: " + ", ".join(f"{label.split(',')[0]} {ratio:.2f}" for label, ratio, _ in results))
 
 

@@ -48,7 +48,14 @@ def _summary(results: list[BatchResult]) -> None:
 
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs: OUT/<client>/.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="out",
+    show_default=True,
+    help="Folder for the outputs: OUT/<client>/.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1), default=2, show_default=True, help="Reports rendered at once.")
 @click.option("--period", help="Every client's report.period, e.g. 2026-11.")
 @click.option("--locale", help="Every client's report.locale.")
@@ -58,8 +65,16 @@ def _summary(results: list[BatchResult]) -> None:
 @click.option("--deliver", is_flag=True, help="Approve and deliver each client's outputs after it renders.")
 @click.option("--force", is_flag=True, help="With --deliver: send again what was already delivered.")
 def batch(
-    targets: tuple[str, ...], out: Path, jobs: int, period: str | None, locale: str | None,
-    formats: str | None, editions: str | None, draft: bool, deliver: bool, force: bool,
+    targets: tuple[str, ...],
+    out: Path,
+    jobs: int,
+    period: str | None,
+    locale: str | None,
+    formats: str | None,
+    editions: str | None,
+    draft: bool,
+    deliver: bool,
+    force: bool,
 ) -> None:
     """Render many reports (one per client) in parallel, each into OUT/<client>/.
 
@@ -70,8 +85,13 @@ def batch(
     """
     configs = expand_targets(list(targets))
     options = BatchOptions(
-        period=period, locale=locale, formats=_list_option(formats, FORMATS, "--format"),
-        editions=_list_option(editions), draft=draft, deliver=deliver, force=force,
+        period=period,
+        locale=locale,
+        formats=_list_option(formats, FORMATS, "--format"),
+        editions=_list_option(editions),
+        draft=draft,
+        deliver=deliver,
+        force=force,
     )
     console = Console(stderr=True)
     if console.is_terminal:
@@ -147,7 +167,13 @@ def deliver(run: Path, force: bool, dry_run: bool) -> None:
 @click.command()
 @click.argument("run_a", type=click.Path(path_type=Path))
 @click.argument("run_b", type=click.Path(path_type=Path))
-@click.option("--threshold", type=click.FloatRange(0), default=DEFAULT_THRESHOLD, show_default=True, help="Relative change below which a metric has not moved.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Relative change below which a metric has not moved.",
+)
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def diff(run_a: Path, run_b: Path, threshold: float, output: str) -> None:
     """Explain what changed from RUN_A to RUN_B (output folders or manifests): metrics, inputs, config, versions."""

@@ -97,7 +97,13 @@ def _source_type(path: Path) -> str:
 
 def _source(path: Path, table: str) -> dict[str, Any]:
     options = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-    return {"name": path.stem or table, "type": _source_type(path), "table": table, "path": str(path.resolve()), "options": options}
+    return {
+        "name": path.stem or table,
+        "type": _source_type(path),
+        "table": table,
+        "path": str(path.resolve()),
+        "options": options,
+    }
 
 
 def _read_table(config: Config, index: int, registry: Registry) -> pd.DataFrame:
@@ -121,8 +127,12 @@ def _table(results: dict[str, Any], labels: dict[str, str], dimension: str) -> s
         lines.append(f"{model_id} — {labels[model_id]}")
         lines.append(f"  {dimension:<{width}}  {'conversions':>12}  {'revenue':>16}  {'share':>7}")
         for segment, row in credits.sort_values("revenue", ascending=False).iterrows():
-            share = row["revenue"] / total_rev if total_rev else (row["conversions"] / total_conv if total_conv else 0.0)
-            lines.append(f"  {str(segment):<{width}}  {row['conversions']:>12,.2f}  {row['revenue']:>16,.2f}  {share:>7.1%}")
+            share = (
+                row["revenue"] / total_rev if total_rev else (row["conversions"] / total_conv if total_conv else 0.0)
+            )
+            lines.append(
+                f"  {str(segment):<{width}}  {row['conversions']:>12,.2f}  {row['revenue']:>16,.2f}  {share:>7.1%}"
+            )
         lines.append(f"  {'total':<{width}}  {total_conv:>12,.2f}  {total_rev:>16,.2f}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
@@ -134,7 +144,14 @@ def _csv(records: list[dict[str, Any]], dimension: str) -> str:
     writer.writerow(["model", dimension, "conversions", "revenue"])
     for record in records:
         # segment names come from the data: a name like =HYPERLINK(...) must not run in a spreadsheet
-        writer.writerow([record["model"], csv_safe(record["segment"][dimension]), repr(record["conversions"]), repr(record["revenue"])])
+        writer.writerow(
+            [
+                record["model"],
+                csv_safe(record["segment"][dimension]),
+                repr(record["conversions"]),
+                repr(record["revenue"]),
+            ]
+        )
     return out.getvalue()
 
 
@@ -189,13 +206,17 @@ def run_attribute(
 
     registry = build_registry()
     names = settings.models or []
-    models = check_models(names, {m: p for m, p in settings.params.items() if m in names}, registry, key=lambda i: "--model")
+    models = check_models(
+        names, {m: p for m, p in settings.params.items() if m in names}, registry, key=lambda i: "--model"
+    )
     for name in settings.params:
         if name not in names:
             raise ConfigError(f"parameters for '{name}', which is not in --model", key=f"attribution.params.{name}")
     dimensions = [c for c, (kind, _) in TABLE_COLUMNS["touchpoints"].items() if kind == "str" and c != "person_id"]
     if dimension not in dimensions:
-        raise ConfigError(f"'{dimension}' is not a touchpoints dimension; use one of {', '.join(dimensions)}", key="--dimension")
+        raise ConfigError(
+            f"'{dimension}' is not a touchpoints dimension; use one of {', '.join(dimensions)}", key="--dimension"
+        )
     engine_settings = engine_from_option(engine)
     size = 0
     if sql_input is None:
@@ -229,7 +250,12 @@ def run_attribute(
             raise ConfigError(exc.message, key="--timezone") from None
         raise
 
-    steps = ["read touchpoints", *(["read conversions"] if conversions_path else []), "build journeys", *(m.id for m in models)]
+    steps = [
+        "read touchpoints",
+        *(["read conversions"] if conversions_path else []),
+        "build journeys",
+        *(m.id for m in models),
+    ]
     with _progress(steps, progress if progress is not None else size >= LARGE_INPUT_BYTES) as step:
         touchpoints = _read_table(config, 0, registry)
         step("read conversions" if conversions_path else "build journeys")
@@ -243,7 +269,9 @@ def run_attribute(
                 file=str(touchpoints_path),
             )
         if dimension not in touchpoints:
-            raise DataError(f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension)
+            raise DataError(
+                f"has no '{dimension}' column to attribute by", file=str(touchpoints_path), column=dimension
+            )
         touchpoints = _in_range(touchpoints, since, until)
         conversions = _in_range(conversions, since, until)
         events = conversion_events(touchpoints, conversions)
@@ -296,19 +324,47 @@ def _noted(results: dict[str, Any], stats: Any, settings: AttributionConfig) -> 
 
 @click.command("attribute")
 @click.argument("touchpoints")
-@click.option("--conversions", "conversions", type=click.Path(path_type=Path, dir_okay=False), help="Conversions file (CSV or Parquet).")
-@click.option("--model", "model", required=True, help="Comma-separated model ids, e.g. markov,linear (see `roistory models`).")
+@click.option(
+    "--conversions",
+    "conversions",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Conversions file (CSV or Parquet).",
+)
+@click.option(
+    "--model", "model", required=True, help="Comma-separated model ids, e.g. markov,linear (see `roistory models`)."
+)
 @click.option("--format", "fmt", default="table", show_default=True, help="table, csv or json.")
-@click.option("--lookback-days", type=int, default=LOOKBACK_DAYS, show_default=True, help="Touches this long before a conversion still count.")
-@click.option("--dormancy-days", type=int, default=DORMANCY_DAYS, show_default=True, help="A gap this long starts a new journey.")
-@click.option("--dimension", default="channel", show_default=True, help="Touchpoints column to credit: channel, campaign, ...")
-@click.option("--param", "param", multiple=True, help="Model parameter as model.param=value, e.g. markov.order=2 (repeatable).")
-@click.option("--timezone", default="UTC", show_default=True, help="Time zone of timestamps without one; zoned ones are converted to it.")
+@click.option(
+    "--lookback-days",
+    type=int,
+    default=LOOKBACK_DAYS,
+    show_default=True,
+    help="Touches this long before a conversion still count.",
+)
+@click.option(
+    "--dormancy-days", type=int, default=DORMANCY_DAYS, show_default=True, help="A gap this long starts a new journey."
+)
+@click.option(
+    "--dimension", default="channel", show_default=True, help="Touchpoints column to credit: channel, campaign, ..."
+)
+@click.option(
+    "--param", "param", multiple=True, help="Model parameter as model.param=value, e.g. markov.order=2 (repeatable)."
+)
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    help="Time zone of timestamps without one; zoned ones are converted to it.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress on stderr (default: for inputs over 50 MB).")
 @click.option("--engine", help="memory, duckdb, spark or a Spark master URL (default: DuckDB for files over 512 MiB).")
-@click.option("--since", help="Keep events at or after this date (YYYY-MM-DD[THH:MM]); DuckDB and Spark read only those.")
+@click.option(
+    "--since", help="Keep events at or after this date (YYYY-MM-DD[THH:MM]); DuckDB and Spark read only those."
+)
 @click.option("--until", help="Keep events before this date (exclusive).")
-@click.option("--query", "query", help="With a database URL as TOUCHPOINTS: the touchpoints query (or table) run there.")
+@click.option(
+    "--query", "query", help="With a database URL as TOUCHPOINTS: the touchpoints query (or table) run there."
+)
 @click.option("--conversions-query", help="With a database URL as TOUCHPOINTS: the conversions query (or table).")
 def attribute(
     touchpoints: str,
@@ -337,10 +393,14 @@ def attribute(
             from roistory.engines import SqlInput
 
             if not query:
-                raise ConfigError("a database URL as TOUCHPOINTS needs --query (the touchpoints query or table)", key="--query")
+                raise ConfigError(
+                    "a database URL as TOUCHPOINTS needs --query (the touchpoints query or table)", key="--query"
+                )
             sql_input = SqlInput(touchpoints, query, conversions_query)
             if since or until:
-                raise ConfigError("--since/--until filter files; with a database, put the date range in --query", key="--since")
+                raise ConfigError(
+                    "--since/--until filter files; with a database, put the date range in --query", key="--since"
+                )
         if fmt not in FORMATS:
             raise ConfigError(f"unknown format '{fmt}'; use table, csv or json", key="--format")
         params: dict[str, dict[str, Any]] = {}

@@ -118,9 +118,7 @@ class JourneyStats:
     reengaged_journeys: int = 0
 
 
-def conversion_events(
-    touchpoints: pd.DataFrame, conversions: pd.DataFrame | None
-) -> pd.DataFrame:
+def conversion_events(touchpoints: pd.DataFrame, conversions: pd.DataFrame | None) -> pd.DataFrame:
     """Conversions as (person_id, timestamp, revenue, same_row): from the table, or session rows."""
     if conversions is not None:
         revenue = conversions["revenue"] if "revenue" in conversions else 0.0
@@ -183,7 +181,9 @@ def _factorize(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     codes = np.concatenate(
         [pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
     ).astype(np.int64)
-    uniques = pd.Index(dictionary.to_pylist() if len(dictionary) < 1_000_000 else dictionary.to_numpy(zero_copy_only=False))
+    uniques = pd.Index(
+        dictionary.to_pylist() if len(dictionary) < 1_000_000 else dictionary.to_numpy(zero_copy_only=False)
+    )
     del encoded, dictionary
     import pyarrow as pa
 
@@ -487,7 +487,9 @@ def run_model(model: AttributionModel, journeys: Journeys, params: dict[str, Any
         raise ConfigError(str(exc), key=f"attribution.params.{model.id}.{exc.param}") from None
     if isinstance(result, np.ndarray):
         if result.shape != journeys.codes.shape:
-            raise AttributionError(f"model '{model.id}' returned {result.shape} weights for {journeys.codes.shape} touches")
+            raise AttributionError(
+                f"model '{model.id}' returned {result.shape} weights for {journeys.codes.shape} touches"
+            )
         result = credit_from_weights(journeys, result.astype(float))
     expected_conversions = float(journeys.converted.sum())
     expected_revenue = float((journeys.converted * journeys.revenue).sum())

@@ -128,7 +128,11 @@ def journey_findings(
     if len(orphans):
         in_window = _in_window(orphans, window)
         revenue = money(float(in_window["revenue"].sum()))
-        scope = Phrase(N_("{count} in this period, {revenue}"), count=len(in_window), revenue=revenue) if window is not None else revenue
+        scope = (
+            Phrase(N_("{count} in this period, {revenue}"), count=len(in_window), revenue=revenue)
+            if window is not None
+            else revenue
+        )
         findings.append(
             Finding.of(
                 "warning",

@@ -29,8 +29,20 @@ if TYPE_CHECKING:
 MANIFEST_SUFFIX = ".manifest.json"
 # the libraries whose versions can change a number or a page
 LIBRARIES = (
-    "pandas", "numpy", "pyarrow", "scipy", "duckdb", "pluggy", "pydantic", "jinja2", "babel",
-    "weasyprint", "pydyf", "matplotlib", "pyyaml", "click",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "duckdb",
+    "pluggy",
+    "pydantic",
+    "jinja2",
+    "babel",
+    "weasyprint",
+    "pydyf",
+    "matplotlib",
+    "pyyaml",
+    "click",
 )
 
 

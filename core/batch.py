@@ -150,9 +150,16 @@ def render_client(config: Path, out: Path, options: BatchOptions) -> dict[str, A
     outcome: dict[str, Any] = {"ok": False}
     try:
         paths, records = render_and_deliver(
-            config, out, period=options.period, locale=options.locale, formats=options.formats,
-            editions=options.editions, draft=options.draft, deliver=options.deliver,
-            force=options.force, approved_by="roistory batch --deliver",
+            config,
+            out,
+            period=options.period,
+            locale=options.locale,
+            formats=options.formats,
+            editions=options.editions,
+            draft=options.draft,
+            deliver=options.deliver,
+            force=options.force,
+            approved_by="roistory batch --deliver",
         )
         outcome.update(
             ok=True,

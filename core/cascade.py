@@ -27,7 +27,14 @@ import yaml
 
 from roistory.errors import ConfigError
 
-KEYED_LISTS = {"sources": ("name",), "goals": ("id",), "custom_metrics": ("id",), "incrementality": ("name",), "company_goals": ("id",), "delivery": ("name", "type")}
+KEYED_LISTS = {
+    "sources": ("name",),
+    "goals": ("id",),
+    "custom_metrics": ("id",),
+    "incrementality": ("name",),
+    "company_goals": ("id",),
+    "delivery": ("name", "type"),
+}
 MAX_DEPTH = 20
 
 

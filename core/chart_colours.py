@@ -21,7 +21,7 @@ PALETTE = ("#1f4e79", "#2e86c1", *OKABE_ITO)  # the default theme's primary and 
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
-    return tuple(int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
 
 
 def _close(a: str, b: str) -> bool:

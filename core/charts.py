@@ -58,8 +58,16 @@ def _figure(width: float, height: float) -> Figure:
 def _legend_above(ax, handles=None, columns: int = 4) -> None:
     """The legend in a row above the plot: never on top of a bar or a line."""
     kwargs = {"handles": handles} if handles is not None else {}
-    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=columns, fontsize=8,
-              borderaxespad=0.2, handlelength=1.2, **kwargs)
+    ax.legend(
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=columns,
+        fontsize=8,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        **kwargs,
+    )
 
 
 def _tick_step(labels: Sequence[str], width: float, font_size: float = 9) -> int:
@@ -175,12 +183,26 @@ def range_chart(
         matrix = [[(v if v == v else 0.0) for v in values] for values in series.values()]
         for row, label in enumerate(labels):
             column = [values[row] for values in matrix]
-            ax.plot([min(column), max(column)], [row, row], color=tint(style.color(str(label)), 0.45), linewidth=7,
-                    solid_capstyle="round", zorder=1)
+            ax.plot(
+                [min(column), max(column)],
+                [row, row],
+                color=tint(style.color(str(label)), 0.45),
+                linewidth=7,
+                solid_capstyle="round",
+                zorder=1,
+            )
         markers = "oDs^vP*X"
         for i, (name, values) in enumerate(zip(series, matrix, strict=True)):
-            ax.scatter(values, range(len(labels)), s=22, color=colors[i % len(colors)] if colors else "#2c3e50",
-                       marker=markers[i % len(markers)], label=name, zorder=2, linewidths=0)
+            ax.scatter(
+                values,
+                range(len(labels)),
+                s=22,
+                color=colors[i % len(colors)] if colors else "#2c3e50",
+                marker=markers[i % len(markers)],
+                label=name,
+                zorder=2,
+                linewidths=0,
+            )
         ax.set_yticks(range(len(labels)), labels)
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
@@ -188,4 +210,3 @@ def range_chart(
         ax.set_axisbelow(True)
         _legend_above(ax, columns=min(4, len(series)))
         return svg_data_uri(fig)
-

@@ -74,18 +74,45 @@ def _print_outputs(paths: dict[str, Path]) -> None:
 @cli.command()
 @click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--period", help="Override report.period, e.g. 2026-10, 2026-Q3, 2026-01-01..2026-03-31.")
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="out",
+    show_default=True,
+    help="Folder for the outputs.",
+)
 @click.option("--format", "formats", help="Comma-separated: html,pdf,json (default: the config's formats).")
 @click.option("--locale", help="Override report.locale, e.g. es, id, zh_Hant.")
-@click.option("--edition", "editions", help="Comma-separated editions (board, cfo, cmo, sales or a plugin's): one document each, <name>-<edition>.<ext>.")
+@click.option(
+    "--edition",
+    "editions",
+    help="Comma-separated editions (board, cfo, cmo, sales or a plugin's): one document each, <name>-<edition>.<ext>.",
+)
 @click.option("--draft", is_flag=True, help="Watermark every page DRAFT; a draft is never delivered.")
 @click.option("--deliver", is_flag=True, help="Approve and send the outputs to the config's delivery: entries.")
-@click.option("--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs.")
-@click.option("--engine", help="Where journeys are built: memory, duckdb, spark or a Spark master URL (overrides engine:).")
-@click.option("--time-limit", type=click.FloatRange(1, 86_400), help="Seconds the whole report may take (default: report.time_limit, 900).")
+@click.option(
+    "--force", is_flag=True, help="With --deliver: send again to destinations that already got these outputs."
+)
+@click.option(
+    "--engine", help="Where journeys are built: memory, duckdb, spark or a Spark master URL (overrides engine:)."
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(1, 86_400),
+    help="Seconds the whole report may take (default: report.time_limit, 900).",
+)
 def run(
-    config: Path, period: str | None, out: Path, formats: str | None, locale: str | None,
-    editions: str | None, draft: bool, deliver: bool, force: bool, engine: str | None,
+    config: Path,
+    period: str | None,
+    out: Path,
+    formats: str | None,
+    locale: str | None,
+    editions: str | None,
+    draft: bool,
+    deliver: bool,
+    force: bool,
+    engine: str | None,
     time_limit: float | None,
 ) -> None:
     """Render the report described by CONFIG (a report.yaml) and print the output paths."""
@@ -93,8 +120,17 @@ def run(
     from roistory.runs import render_and_deliver
 
     paths, records = render_and_deliver(
-        config, out, period=period, locale=locale, formats=_formats(formats), editions=_editions(editions),
-        draft=draft, deliver=deliver, force=force, engine=engine, time_limit=time_limit,
+        config,
+        out,
+        period=period,
+        locale=locale,
+        formats=_formats(formats),
+        editions=_editions(editions),
+        draft=draft,
+        deliver=deliver,
+        force=force,
+        engine=engine,
+        time_limit=time_limit,
     )
     _print_outputs(paths)
     if deliver and draft:
@@ -111,7 +147,14 @@ def _bundled_example():
 
 
 @cli.command()
-@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default="out", show_default=True, help="Folder for the outputs.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="out",
+    show_default=True,
+    help="Folder for the outputs.",
+)
 def demo(out: Path) -> None:
     """Render the bundled example report (HTML, PDF, JSON) and print the paths."""
     from roistory.runs import render_config  # loads pandas: not for `roistory --help`
@@ -161,8 +204,10 @@ def source_summary(source: Any) -> str:
     warnings = sum(f.severity == "warning" for f in source.findings)
     notes = len(source.findings) - warnings
     return (
-        f"{'ok' if not warnings else 'check':<7} {source.name} ({source.type} -> {source.table}): {source.rows:,} rows, "
-        f"{span}, {totals}, {warnings} {'warning' if warnings == 1 else 'warnings'}, {notes} {'note' if notes == 1 else 'notes'}"
+        f"{'ok' if not warnings else 'check':<7} {source.name} ({source.type} -> {source.table}): {source.rows:,} "
+        "rows, "
+        f"{span}, {totals}, {warnings} {'warning' if warnings == 1 else 'warnings'}, {notes} "
+        f"{'note' if notes == 1 else 'notes'}"
     )
 
 
@@ -173,7 +218,12 @@ def init(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise ReportFailed(f"{directory}: exists and is not empty", 2)
     with _bundled_example() as folder:
-        shutil.copytree(folder, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__init__.py", "__pycache__", "generate.py"))
+        shutil.copytree(
+            folder,
+            directory,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__init__.py", "__pycache__", "generate.py"),
+        )
     click.echo(f"Created {directory}. Next: roistory run {directory / 'report.yaml'}")
 
 
@@ -321,7 +371,10 @@ def main() -> None:
         if blame:
             click.echo(f"Error: {blame} (run with --verbose for the traceback)", err=True)
         else:
-            click.echo(f"Error: internal error {type(exc).__name__}: {_one_line(exc)} (run with --verbose for details)", err=True)
+            click.echo(
+                f"Error: internal error {type(exc).__name__}: {_one_line(exc)} (run with --verbose for details)",
+                err=True,
+            )
         sys.exit(code)
     sys.exit(code if isinstance(code, int) else 0)
 

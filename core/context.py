@@ -69,7 +69,9 @@ class ReportContext:
     journeys: Mapping[str, tuple[Journeys, JourneyStats]] = field(default_factory=dict)
     data_quality: tuple[Finding, ...] = ()
     # measured lift / MMM results (roistory.incrementality), one row per measured channel
-    incrementality: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=[*INCREMENTALITY_COLUMNS, "source"]))
+    incrementality: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*INCREMENTALITY_COLUMNS, "source"])
+    )
     pm: pluggy.PluginManager | None = None  # the manager the report was built with (None: the process-wide one)
     pending_history: PendingHistory | None = None  # this run's history rows, committed once the outputs are written
     edition: Edition = FULL  # the audience being rendered for; see for_edition()

@@ -39,7 +39,12 @@ class Receipt:
 
 
 def _deliver_one(
-    pm: pluggy.PluginManager, destination: DeliveryConfig, run: Run | None, *, dry_run: bool, where: str,
+    pm: pluggy.PluginManager,
+    destination: DeliveryConfig,
+    run: Run | None,
+    *,
+    dry_run: bool,
+    where: str,
     file: str | None = None,
 ) -> Receipt:
     try:

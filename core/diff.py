@@ -36,9 +36,7 @@ def flatten(value: Any, key: str = "", list_name: str = "") -> dict[str, Any]:
 
 def _changed_keys(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"key": key, "a": a.get(key), "b": b.get(key)}
-        for key in sorted(set(a) | set(b))
-        if a.get(key) != b.get(key)
+        {"key": key, "a": a.get(key), "b": b.get(key)} for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)
     ]
 
 
@@ -66,8 +64,14 @@ def _input_changes(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dic
             continue
         what = [k for k in ("rows", "sha256", "path", "type") if old.get(k) != new.get(k)]
         if what:
-            changes.append({"source": source, "change": ", ".join(what),
-                            "a": {k: old.get(k) for k in what}, "b": {k: new.get(k) for k in what}})
+            changes.append(
+                {
+                    "source": source,
+                    "change": ", ".join(what),
+                    "a": {k: old.get(k) for k in what},
+                    "b": {k: new.get(k) for k in what},
+                }
+            )
     return changes
 
 
@@ -123,8 +127,9 @@ def diff_text(diff: dict[str, Any]) -> str:
         for change in diff["inputs"]:
             detail = ""
             if "a" in change:
-                detail = "  " + ", ".join(f"{k} {_number(change['a'][k])} -> {_number(change['b'][k])}"
-                                          for k in change["a"] if k != "sha256")
+                detail = "  " + ", ".join(
+                    f"{k} {_number(change['a'][k])} -> {_number(change['b'][k])}" for k in change["a"] if k != "sha256"
+                )
             lines.append(f"  {change['source']}: {change['change']}{detail}")
     if diff["metrics"]:
         lines.append(f"metrics (moved more than {diff['threshold']:.1%}):")

@@ -69,8 +69,9 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def additive_contributions(before: Mapping[str, float], after: Mapping[str, float], total_before: float,
-                           total_after: float) -> dict[str, float]:
+def additive_contributions(
+    before: Mapping[str, float], after: Mapping[str, float], total_before: float, total_after: float
+) -> dict[str, float]:
     """Each segment's change; the rest of the total's change goes to ``UNEXPLAINED`` (when not zero)."""
     segments = sorted(set(before) | set(after))
     parts = {s: float(after.get(s, 0.0)) - float(before.get(s, 0.0)) for s in segments}
@@ -155,12 +156,19 @@ def driver_contributions(report: ReportContext, dimension: str = "channel") -> l
         (r0, r1), (s0, s1) = totals["revenue"], totals["spend"]
         if all(_finite(v) for v in (r0, r1, s0, s1)) and s0 > 0 and s1 > 0:
             ratio_parts = ratio_contributions(
-                segments["revenue"][0], segments["spend"][0], segments["revenue"][1], segments["spend"][1],
-                (r0, r1), (s0, s1),
+                segments["revenue"][0],
+                segments["spend"][0],
+                segments["revenue"][1],
+                segments["spend"][1],
+                (r0, r1),
+                (s0, s1),
             )
             for segment, (value, mix, rate) in ratio_parts.items():  # roi = margin x roas - 1: parts scale by margin
-                out.append(Contribution("roi", comparison, dimension, segment, margin * value,
-                                        _times(margin, mix), _times(margin, rate)))
+                out.append(
+                    Contribution(
+                        "roi", comparison, dimension, segment, margin * value, _times(margin, mix), _times(margin, rate)
+                    )
+                )
     return out
 
 

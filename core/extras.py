@@ -17,6 +17,4 @@ def require_extra(module: str, extra: str, *, needed_for: str, key: str | None =
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ConfigError(
-            f"{needed_for} needs the '{extra}' extra: pip install 'roistory[{extra}]'", key=key
-        ) from None
+        raise ConfigError(f"{needed_for} needs the '{extra}' extra: pip install 'roistory[{extra}]'", key=key) from None

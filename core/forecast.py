@@ -78,7 +78,9 @@ class Forecast:
         return METHOD.format(**self.method_params)
 
     def as_json(self) -> list[dict[str, Any]]:
-        return [{"period": month, "expected_revenue": value, "method": self.method_text} for month, value in self.months]
+        return [
+            {"period": month, "expected_revenue": value, "method": self.method_text} for month, value in self.months
+        ]
 
 
 def _stage_at(leads: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
@@ -93,7 +95,9 @@ def _stage_at(leads: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
 def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> Forecast | None:
     """The forecast after ``period`` from the leads table, or None when the data cannot support one."""
     leads = tables.get("leads")
-    if leads is None or not all(column in leads and leads[column].notna().any() for column in ("amount", "lost_at", "won_at")):
+    if leads is None or not all(
+        column in leads and leads[column].notna().any() for column in ("amount", "lost_at", "won_at")
+    ):
         return None
     end = pd.Timestamp(period.end) + pd.Timedelta(days=1)  # exclusive
     history_start = pd.Timestamp(period.end).to_period("M").to_timestamp() - pd.DateOffset(months=HISTORY_MONTHS - 1)
@@ -102,7 +106,9 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
     lost_by_end = leads["lost_at"].notna() & (leads["lost_at"] < end)
     stage = _stage_at(leads, end)
     is_open = stage.notna() & ~won_by_end & ~lost_by_end
-    resolved_in_history = (won_by_end & (leads["won_at"] >= history_start)) | (lost_by_end & (leads["lost_at"] >= history_start))
+    resolved_in_history = (won_by_end & (leads["won_at"] >= history_start)) | (
+        lost_by_end & (leads["lost_at"] >= history_start)
+    )
     first_month = (pd.Timestamp(period.end) + pd.Timedelta(days=1)).to_period("M")
     expected_by_month: dict[pd.Period, float] = {}
     stages, unrated, overdue = [], 0.0, 0
@@ -130,7 +136,9 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
                 expected_by_month[month] = expected_by_month.get(month, 0.0) + float(amount)
             expected = float(open_here["amount"].sum() * rate)
         stages.append(
-            StageForecast(name, len(open_here), float(open_here["amount"].sum()), won, resolved, rate, median_days, expected)
+            StageForecast(
+                name, len(open_here), float(open_here["amount"].sum()), won, resolved, rate, median_days, expected
+            )
         )
     if not any(s.open_leads for s in stages):
         return None
@@ -138,4 +146,3 @@ def pipeline_forecast(tables: Mapping[str, pd.DataFrame], period: Period) -> For
     months = [(str(month), value) for month, value in sorted(expected_by_month.items()) if not math.isclose(value, 0.0)]
     params = {"months": HISTORY_MONTHS, "end": period.end.strftime("%Y-%m")}
     return Forecast(months, stages, history, unrated, overdue, params)
-

@@ -58,7 +58,9 @@ class Formatter:
         if self._missing(value):
             return NOT_MEASURABLE
         return format_decimal(
-            round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}", locale=self.locale,
+            round(value, digits),
+            format=f"#,##0{'.' + '0' * digits if digits else ''}",
+            locale=self.locale,
             group_separator=self._group(value, digits),
         )
 

@@ -61,10 +61,12 @@ def _parse_formula(text: str) -> Formula:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             names.add(node.id)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        elif (
+            isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool)
+        ):
             if not math.isfinite(float(node.value)) or abs(node.value) > MAX_FORMULA_NUMBER:  # 1e999 is inf
                 raise FormulaError(
-                    f"the number {normalised[node.col_offset:node.end_col_offset]} is out of range "
+                    f"the number {normalised[node.col_offset : node.end_col_offset]} is out of range "
                     f"(at most {MAX_FORMULA_NUMBER:g})",
                     formula=text,
                     position=node.col_offset,

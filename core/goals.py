@@ -56,6 +56,7 @@ class Report(Protocol):
 
     def trend_periods(self, months: int = ...) -> list[Period]: ...
 
+
 AT_RISK_MARGIN = 0.10
 TREND_MONTHS = 6
 # "not attainable on history": the required pace is more than 1.5 × the best pace in the history
@@ -73,7 +74,8 @@ def parse_target(goal: GoalConfig, metric: Metric, key: str) -> float:
         if text.endswith("%"):
             if not percent_metric:
                 raise ConfigError(
-                    f"goal '{goal.id}' gives a percentage target '{target}' but {metric.id} is measured in {metric.unit}",
+                    f"goal '{goal.id}' gives a percentage target '{target}' but {metric.id} is measured in "
+                    f"{metric.unit}",
                     key=f"{key}.target",
                 )
             text, written_as_percent = text[:-1], True
@@ -119,7 +121,9 @@ def check_goals(config: Config, metrics: dict[str, Metric], period: Period) -> N
         if not goal.metric:
             raise ConfigError(f"goal '{goal.id}' is not Measurable: it names no metric", key=f"{key}.metric")
         if goal.metric not in metrics:
-            raise ConfigError(f"goal '{goal.id}' is not Measurable: unknown metric '{goal.metric}'", key=f"{key}.metric")
+            raise ConfigError(
+                f"goal '{goal.id}' is not Measurable: unknown metric '{goal.metric}'", key=f"{key}.metric"
+            )
         if goal.target is None:
             raise ConfigError(f"goal '{goal.id}' is not Measurable: it has no numeric target", key=f"{key}.target")
         parse_target(goal, metrics[goal.metric], key)
@@ -170,7 +174,10 @@ class GoalResult:
         """``not_attainable_on_history`` and ``relevance_not_stated``, when they apply."""
         return [
             flag
-            for flag, applies in (("not_attainable_on_history", self.attainable is False), ("relevance_not_stated", not self.goal))
+            for flag, applies in (
+                ("not_attainable_on_history", self.attainable is False),
+                ("relevance_not_stated", not self.goal),
+            )
             if applies
         ]
 
@@ -205,7 +212,7 @@ def _value(report: Report, metric_id: str, period: Period, segment: dict[str, st
     if not segment:
         value = engine.value(metric_id)
     else:
-        (dimension, wanted), = segment.items()
+        ((dimension, wanted),) = segment.items()
         series = engine.value(metric_id, dimension)
         value = None if series is None else series.get(wanted, float("nan"))
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -274,9 +281,26 @@ def evaluate_goal(report: Report, goal: GoalConfig, index: int) -> GoalResult:
     since = max(as_of, start - timedelta(days=1))
     required, best, attainable = attainability(metric, target, actual, since, goal.deadline, trend)
     return GoalResult(
-        goal.id, goal.objective, metric.id, dict(goal.segment), goal.baseline, target, actual, forecast,
-        progress, status, method, goal.owner or "", goal.deadline, trend, method_params,
-        goal.goal, goal.team, required, best, attainable,
+        goal.id,
+        goal.objective,
+        metric.id,
+        dict(goal.segment),
+        goal.baseline,
+        target,
+        actual,
+        forecast,
+        progress,
+        status,
+        method,
+        goal.owner or "",
+        goal.deadline,
+        trend,
+        method_params,
+        goal.goal,
+        goal.team,
+        required,
+        best,
+        attainable,
     )
 
 
@@ -311,5 +335,3 @@ def met_at_baseline(goal: GoalConfig, metric: Metric, target: float) -> bool:
     if goal.baseline is None:
         return False
     return goal.baseline <= target if metric.direction == "lower" else goal.baseline >= target
-
-

@@ -63,7 +63,14 @@ if TYPE_CHECKING:
     from roistory.config import Config
 
 SCHEMA_VERSION = "1"
-_SQL_TYPES = {"str": "VARCHAR", "date": "TIMESTAMP", "timestamp": "TIMESTAMP", "number": "DOUBLE", "signed": "DOUBLE", "flag": "DOUBLE"}
+_SQL_TYPES = {
+    "str": "VARCHAR",
+    "date": "TIMESTAMP",
+    "timestamp": "TIMESTAMP",
+    "number": "DOUBLE",
+    "signed": "DOUBLE",
+    "flag": "DOUBLE",
+}
 
 
 def history_settings(config: Config) -> HistoryConfig | None:
@@ -118,12 +125,18 @@ def identify(path: Path, *, key: str | None = "history.path") -> bool:
         with path.open("rb") as handle:
             head = handle.read(12)
     except DataError as exc:
-        raise _reject(path, str(exc).split(": ", 1)[-1] + "; history.path must name a roistory history store", key) from None
+        raise _reject(
+            path, str(exc).split(": ", 1)[-1] + "; history.path must name a roistory history store", key
+        ) from None
     except OSError as exc:
         raise _reject(path, f"cannot read: {exc.strerror}", key) from None
     if head[8:12] != DUCKDB_MAGIC:
         what = "an empty file" if not head else "not a DuckDB file"
-        raise _reject(path, f"is {what}, not a roistory history store; history.path must name a new file or an existing store", key)
+        raise _reject(
+            path,
+            f"is {what}, not a roistory history store; history.path must name a new file or an existing store",
+            key,
+        )
     return True
 
 
@@ -141,14 +154,18 @@ def _connect(path: Path, *, read_only: bool, wait: float, key: str | None) -> An
                 if time.monotonic() < deadline:
                     time.sleep(0.2)
                     continue
-                raise HistoryBusy("the history store is in use by another roistory process; try again when it ends", file=str(path)) from None
+                raise HistoryBusy(
+                    "the history store is in use by another roistory process; try again when it ends", file=str(path)
+                ) from None
             if _is_damage(exc):
                 raise HistoryUnreadable(f"the history store is damaged: {message}", file=str(path)) from None
             raise _reject(path, f"cannot open the history store: {message}", key) from None
 
 
 @contextmanager
-def open_store(path: Path, *, read_only: bool = False, wait: float = 5.0, key: str | None = "history.path") -> Iterator[Any]:
+def open_store(
+    path: Path, *, read_only: bool = False, wait: float = 5.0, key: str | None = "history.path"
+) -> Iterator[Any]:
     """A connection to an existing roistory store (see :func:`identify`; nothing is created)."""
     import duckdb
 
@@ -176,7 +193,9 @@ def _is_damage(exc: Exception) -> bool:
     import duckdb
 
     message = str(exc).lower()
-    return isinstance(exc, (duckdb.InternalException, duckdb.SerializationException)) or any(w in message for w in _DAMAGE)
+    return isinstance(exc, (duckdb.InternalException, duckdb.SerializationException)) or any(
+        w in message for w in _DAMAGE
+    )
 
 
 def _first_line(message: str) -> str:
@@ -188,12 +207,18 @@ def _ensure_schema(con: Any) -> None:
     con.execute("INSERT OR IGNORE INTO _meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute(
         "CREATE TABLE IF NOT EXISTS _loads (source VARCHAR, table_name VARCHAR, month DATE, rows BIGINT, "
-        "columns VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, roistory_version VARCHAR, PRIMARY KEY (source, table_name, month))"
+        "columns VARCHAR, sha256 VARCHAR, loaded_at TIMESTAMP, roistory_version VARCHAR, PRIMARY KEY (source, "
+        "table_name, month))"
     )
     for table, spec in TABLE_COLUMNS.items():
         columns = ", ".join(f'"{name}" {_SQL_TYPES[kind]}' for name, (kind, _) in spec.items())
         con.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({columns}, _source VARCHAR, _month DATE, _seq BIGINT)')
-        present = {row[0] for row in con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'").fetchall()}
+        present = {
+            row[0]
+            for row in con.execute(
+                f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'"
+            ).fetchall()
+        }
         for name, (kind, _) in spec.items():
             if name not in present:  # a column added to the canonical table since the store was made
                 con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {_SQL_TYPES[kind]}')
@@ -215,7 +240,9 @@ def _check_schema(con: Any, path: Path, key: str | None = "history.path") -> Non
 # --------------------------------------------------------------------------
 
 
-def _source_frames(tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]) -> list[tuple[LoadedSource, pd.DataFrame]]:
+def _source_frames(
+    tables: dict[str, pd.DataFrame], inputs: list[LoadedSource]
+) -> list[tuple[LoadedSource, pd.DataFrame]]:
     """Split the stacked tables back into their sources (load_sources keeps config order)."""
     offsets: dict[str, int] = {}
     out = []
@@ -254,7 +281,10 @@ def write_rows(con: Any, tables: dict[str, pd.DataFrame], inputs: list[LoadedSou
             "DELETE FROM _loads WHERE source = ? AND table_name = ? AND month IN (SELECT UNNEST(?::DATE[]))",
             [source.name, table, [m.date() for m in distinct]],
         )
-        payload = {name: frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=_dtype(kind)) for name, (kind, _) in spec.items()}
+        payload = {
+            name: frame[name] if name in frame else pd.Series(None, index=frame.index, dtype=_dtype(kind))
+            for name, (kind, _) in spec.items()
+        }
         arrow = pa.table(
             {
                 **{name: _to_arrow(series, spec[name][0]) for name, series in payload.items()},
@@ -294,7 +324,9 @@ def _to_arrow(series: pd.Series, kind: str) -> pa.Array:
 # --------------------------------------------------------------------------
 
 
-def read_history(con: Any, config: Config, *, exclude: dict[str, list[pd.Timestamp]] | None = None) -> dict[str, pd.DataFrame]:
+def read_history(
+    con: Any, config: Config, *, exclude: dict[str, list[pd.Timestamp]] | None = None
+) -> dict[str, pd.DataFrame]:
     """The stored rows of the report's sources, per table (minus ``exclude``: source -> months)."""
     exclude = exclude or {}
     out: dict[str, pd.DataFrame] = {}
@@ -312,10 +344,14 @@ def read_history(con: Any, config: Config, *, exclude: dict[str, list[pd.Timesta
         present = {c for _, columns in loads for c in json.loads(columns)}
         columns = [c for c in spec if c in present or spec[c][1]]
         skip = [(name, m.date()) for name in names for m in exclude.get(name, [])]
-        query = f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)}, _source FROM "{table}" WHERE _source IN (SELECT UNNEST(?::VARCHAR[]))'
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        query = f'SELECT {quoted}, _source FROM "{table}" WHERE _source IN (SELECT UNNEST(?::VARCHAR[]))'
         params: list[Any] = [names]
         if skip:
-            query += " AND NOT EXISTS (SELECT 1 FROM (SELECT UNNEST(?::VARCHAR[]) AS s, UNNEST(?::DATE[]) AS m) x WHERE x.s = _source AND x.m = _month)"
+            query += (
+                " AND NOT EXISTS (SELECT 1 FROM (SELECT UNNEST(?::VARCHAR[]) AS s, UNNEST(?::DATE[]) AS m) x"
+                " WHERE x.s = _source AND x.m = _month)"
+            )
             params += [[s for s, _ in skip], [m for _, m in skip]]
         order = " ".join(f"WHEN '{n.replace(chr(39), chr(39) * 2)}' THEN {i}" for i, n in enumerate(names))
         query += f" ORDER BY CASE _source {order} END, _month, _seq"
@@ -352,7 +388,9 @@ class StoredMonth:
 def list_stored(path: Path, *, key: str | None = None) -> list[StoredMonth]:
     """What the store holds, per source and month."""
     with open_store(path, read_only=True, key=key) as con:
-        rows = con.execute("SELECT source, table_name, month, rows, loaded_at, sha256 FROM _loads ORDER BY source, month").fetchall()
+        rows = con.execute(
+            "SELECT source, table_name, month, rows, loaded_at, sha256 FROM _loads ORDER BY source, month"
+        ).fetchall()
     return [StoredMonth(s, t, f"{m:%Y-%m}", int(n), at, sha) for s, t, m, n, at, sha in rows]
 
 
@@ -394,7 +432,11 @@ def store_location(config: Config) -> Path | None:
     taken = [config.path] if config.path else []
     taken += [config.resolve(s.path) for s in config.sources if s.path]
     if any(os.path.realpath(path) == os.path.realpath(other) for other in taken):
-        raise ConfigError(f"'{settings.path}' is the report's config or a data file, not a history store", file=file, key="history.path")
+        raise ConfigError(
+            f"'{settings.path}' is the report's config or a data file, not a history store",
+            file=file,
+            key="history.path",
+        )
     identify(path)
     return path
 
@@ -522,7 +564,8 @@ def merge_history(
         return tables, [], None
     findings: list[Finding] = []
     current_months = {
-        source.name: sorted(_months(frame, source.table).dropna().unique()) for source, frame in _source_frames(tables, inputs)
+        source.name: sorted(_months(frame, source.table).dropna().unique())
+        for source, frame in _source_frames(tables, inputs)
     }
     if not write:
         if not path.exists():
@@ -531,7 +574,13 @@ def merge_history(
             with open_store(path, read_only=True) as con:
                 stored = read_history(con, config, exclude=current_months)
         except HistoryUnreadable as exc:
-            unreadable = Finding.of("warning", "history_unreadable", 0, N_("{problem}; a run would set it aside and rebuild it"), problem=str(exc))
+            unreadable = Finding.of(
+                "warning",
+                "history_unreadable",
+                0,
+                N_("{problem}; a run would set it aside and rebuild it"),
+                problem=str(exc),
+            )
             return tables, [unreadable], None
         return _union(tables, stored, findings), findings, None
     import duckdb
@@ -615,7 +664,9 @@ def store_and_merge(
     return merged, findings
 
 
-def _union(tables: dict[str, pd.DataFrame], stored: dict[str, pd.DataFrame], findings: list[Finding]) -> dict[str, pd.DataFrame]:
+def _union(
+    tables: dict[str, pd.DataFrame], stored: dict[str, pd.DataFrame], findings: list[Finding]
+) -> dict[str, pd.DataFrame]:
     out = dict(tables)
     added = 0
     for table, frame in stored.items():
@@ -629,7 +680,10 @@ def _union(tables: dict[str, pd.DataFrame], stored: dict[str, pd.DataFrame], fin
                 "info",
                 "history_rows",
                 added,
-                Nn_("{count} row of earlier months read from the history store", "{count} rows of earlier months read from the history store"),
+                Nn_(
+                    "{count} row of earlier months read from the history store",
+                    "{count} rows of earlier months read from the history store",
+                ),
             )
         )
     return out

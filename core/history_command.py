@@ -35,8 +35,12 @@ def _store_path(target: Path) -> tuple[Path, set[str] | None]:
 
 @click.command("history")
 @click.argument("target", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format.")
-@click.option("--drop", "drop_spec", metavar="SOURCE[:YYYY-MM]", help="Remove a source, or one month of it, from the store.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format."
+)
+@click.option(
+    "--drop", "drop_spec", metavar="SOURCE[:YYYY-MM]", help="Remove a source, or one month of it, from the store."
+)
 def history(target: Path, fmt: str, drop_spec: str | None) -> None:
     """List what the history store of TARGET (a report.yaml or a .duckdb file) holds, per source and month."""
     from roistory.history import drop, list_stored
@@ -76,7 +80,9 @@ def history(target: Path, fmt: str, drop_spec: str | None) -> None:
     click.echo(f"{path}")
     click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in lines:
-        cells = [str(c).rjust(w) if i == 3 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            str(c).rjust(w) if i == 3 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         click.echo("  ".join(cells).rstrip())
     sources = sorted({m.source for m in stored})
     click.echo(f"{len(stored)} source-months, {sum(m.rows for m in stored):,} rows, {len(sources)} sources.")

@@ -253,8 +253,6 @@ def register_commands(cli: click.Group) -> None:
     """
 
 
-HOOK_NAMES: tuple[str, ...] = tuple(
-    name for name, value in list(globals().items()) if hasattr(value, "roistory_spec")
-)
+HOOK_NAMES: tuple[str, ...] = tuple(name for name, value in list(globals().items()) if hasattr(value, "roistory_spec"))
 
 __all__ = ["hookspec", "hookimpl", "HOOK_NAMES"]

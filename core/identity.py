@@ -82,7 +82,9 @@ def read_mapping(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     else:
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", sep=None, engine="python")
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", sep=None, engine="python"
+            )
         except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read the identity mapping: {exc}", file=file) from None
     if frame.shape[1] < 2:
@@ -111,7 +113,9 @@ def _components(left: np.ndarray, right: np.ndarray, n: int) -> np.ndarray:
             return labels
 
 
-def _person_ids(tables: dict[str, pd.DataFrame], mapping: pd.DataFrame | None) -> tuple[tuple[pd.Index, np.ndarray], dict[str, Any]]:
+def _person_ids(
+    tables: dict[str, pd.DataFrame], mapping: pd.DataFrame | None
+) -> tuple[tuple[pd.Index, np.ndarray], dict[str, Any]]:
     """Each identifier -> the person id of its person; plus counts for the findings."""
     pairs: list[tuple[pd.Series, pd.Series]] = []
     # rank of an identifier as the person's id: CRM person id, lead email, lead id, analytics id
@@ -217,17 +221,27 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         if column in frame:
             merged[column] = dup_groups[column].min()
     if "lost_at" in frame:
-        any_won = dup_groups["won_at"].apply(lambda s: s.notna().any()) if "won_at" in frame else pd.Series(False, index=merged.index)
+        any_won = (
+            dup_groups["won_at"].apply(lambda s: s.notna().any())
+            if "won_at" in frame
+            else pd.Series(False, index=merged.index)
+        )
         all_lost = dup_groups["lost_at"].apply(lambda s: s.notna().all())
         merged["lost_at"] = dup_groups["lost_at"].max().where(all_lost & ~any_won)
     if "amount" in frame:
         if "won_at" in frame:
-            won_amount = duplicates.assign(_won=duplicates["amount"].where(duplicates["won_at"].notna())).groupby("_key", sort=False)["_won"].sum(min_count=1)
+            won_amount = (
+                duplicates.assign(_won=duplicates["amount"].where(duplicates["won_at"].notna()))
+                .groupby("_key", sort=False)["_won"]
+                .sum(min_count=1)
+            )
         else:
             won_amount = pd.Series(np.nan, index=merged.index)
         merged["amount"] = won_amount.where(won_amount.notna(), dup_groups["amount"].max())
     if "company" in frame:
-        merged["company"] = dup_groups["company"].agg(lambda s: s.dropna().iloc[-1] if s.notna().any() else None).astype("str")
+        merged["company"] = (
+            dup_groups["company"].agg(lambda s: s.dropna().iloc[-1] if s.notna().any() else None).astype("str")
+        )
     for column in _FIRST_VALUE:
         if column in frame:
             merged[column] = dup_groups[column].first().astype("str")
@@ -237,7 +251,12 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         label = group["email"].dropna().iloc[0] if "email" in group and group["email"].notna().any() else person
         companies = sorted({str(c) for c in group.get("company", pd.Series(dtype=str)).dropna()})
         if len(companies) > 1:
-            example = Phrase(N_("{person} ({leads} leads, companies: {companies})"), companies=Joined(companies, " / "), person=str(label), leads=len(group))
+            example = Phrase(
+                N_("{person} ({leads} leads, companies: {companies})"),
+                companies=Joined(companies, " / "),
+                person=str(label),
+                leads=len(group),
+            )
         else:
             example = Phrase(N_("{person} ({leads} leads)"), person=str(label), leads=len(group))
         examples.append(example)
@@ -263,7 +282,9 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         people=len(merged),
         examples=Joined(examples, N_("; ")),
     )
-    return result[[c for c in leads.columns if c in result] + [c for c in result.columns if c not in leads.columns]], finding
+    return result[
+        [c for c in leads.columns if c in result] + [c for c in result.columns if c not in leads.columns]
+    ], finding
 
 
 # --------------------------------------------------------------------------

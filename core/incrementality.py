@@ -84,14 +84,18 @@ def check_results(frame: pd.DataFrame, *, file: str, name: str) -> pd.DataFrame:
         if empty.any():
             raise _bad("a value is required", file, empty.idxmax(), column)
         out[column] = text.astype(object)
-    out["name"] = frame["name"].astype("string").str.strip().fillna(name).replace({"": name}) if "name" in frame else name
+    out["name"] = (
+        frame["name"].astype("string").str.strip().fillna(name).replace({"": name}) if "name" in frame else name
+    )
     out["name"] = out["name"].astype(object)
     default_kind = out["method"].str.lower().map(lambda m: "mmm" if m == "mmm" else "experiment")
     if "kind" in frame:
         kind = frame["kind"].astype("string").str.strip().str.lower().fillna("")
         bad = ~kind.isin(["", *KINDS])
         if bad.any():
-            raise _bad(f"'{frame['kind'].loc[bad.idxmax()]}' is not one of {', '.join(KINDS)}", file, bad.idxmax(), "kind")
+            raise _bad(
+                f"'{frame['kind'].loc[bad.idxmax()]}' is not one of {', '.join(KINDS)}", file, bad.idxmax(), "kind"
+            )
         out["kind"] = kind.where(kind != "", default_kind).astype(object)
     else:
         out["kind"] = default_kind
@@ -123,7 +127,9 @@ def load_incrementality(config: Config, readers: dict[str, IncrementalityReader]
             raise unknown_name("incrementality type", item.type, list(readers), f"incrementality[{i}].type")
         path = config.resolve(item.path)
         if not path.is_file():
-            raise ConfigError(f"file not found: {path}", file=str(config.path or "report.yaml"), key=f"incrementality[{i}].path")
+            raise ConfigError(
+                f"file not found: {path}", file=str(config.path or "report.yaml"), key=f"incrementality[{i}].path"
+            )
         frame = readers[item.type].read(item, config)
         checked = check_results(frame, file=str(path), name=item.name)
         frames.append(checked.assign(source=item.name))

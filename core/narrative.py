@@ -80,13 +80,15 @@ class Sentence:
 
     def as_template_data(self) -> list[dict[str, Any]]:
         """Plain data for a template: ``{"text": ...}`` and ``{"text": ..., "attrs": {...}}`` items."""
-        return [
-            {"text": p.text, "attrs": p.attributes} if isinstance(p, Figure) else {"text": p}
-            for p in self.parts
-        ]
+        return [{"text": p.text, "attrs": p.attributes} if isinstance(p, Figure) else {"text": p} for p in self.parts]
 
     def as_json(self, *, edition: str, section: str) -> dict[str, Any]:
-        return {"edition": edition, "section": section, "text": self.text, "numbers": [f.as_json() for f in self.figures]}
+        return {
+            "edition": edition,
+            "section": section,
+            "text": self.text,
+            "numbers": [f.as_json() for f in self.figures],
+        }
 
 
 def compose(template: str, topic: str = "", **fields: str | Figure) -> Sentence:
@@ -130,7 +132,7 @@ def metric_figure(
     """
     segment = dict(segment or {})
     if segment:
-        (dimension, name), = segment.items()
+        ((dimension, name),) = segment.items()
         series = report.value(metric_id, period, dimension)
         value = None if series is None or name not in series.index else series[name]
     else:

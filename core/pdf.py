@@ -25,7 +25,12 @@ WEASYPRINT_VARIANTS = {"pdf/a-3b": "pdf/a-3b", "pdf/ua-1": "pdf/ua-1", "none": N
 RESULTS_ATTACHMENT = "roistory-results.json"
 
 __all__ = [
-    "RENDER_TIMEOUT_SECONDS", "RESULTS_ATTACHMENT", "inside", "make_url_fetcher", "pdf_bytes", "time_limit",
+    "RENDER_TIMEOUT_SECONDS",
+    "RESULTS_ATTACHMENT",
+    "inside",
+    "make_url_fetcher",
+    "pdf_bytes",
+    "time_limit",
 ]
 
 
@@ -58,14 +63,23 @@ def _results_attachment(json_text: str, created: str):
 
     when = datetime.fromisoformat(created.replace("Z", "+00:00")).astimezone(UTC)
     return Attachment(
-        string=json_text, name=RESULTS_ATTACHMENT, description="roistory results (JSON)",
-        created=when, modified=when, relationship="Data",
+        string=json_text,
+        name=RESULTS_ATTACHMENT,
+        description="roistory results (JSON)",
+        created=when,
+        modified=when,
+        relationship="Data",
     )
 
 
 def pdf_bytes(
-    html: str, base_url: str, roots: list[str], private: list[str] = (), *,
-    variant: str = "pdf/a-3b", results_json: str | Callable[[], str] | None = None,
+    html: str,
+    base_url: str,
+    roots: list[str],
+    private: list[str] = (),
+    *,
+    variant: str = "pdf/a-3b",
+    results_json: str | Callable[[], str] | None = None,
     created: str = "2000-01-01T00:00:00Z",
 ) -> bytes:
     """HTML to PDF in ``variant`` with the restricted fetcher; may run in the worker.

@@ -42,10 +42,12 @@ def _warm_up() -> None:
     from weasyprint import HTML
 
     try:
-        HTML(string=(
-            '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
-            '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
-        )).render()
+        HTML(
+            string=(
+                '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
+                '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
+            )
+        ).render()
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
 
@@ -85,8 +87,16 @@ class PdfWorker:
         self.start(html, base_url, roots, private, **options)
         return self.finish()
 
-    def start(self, html: str, base_url: str, roots: list[str], private: list[str] = (), *,
-              results_json_follows: bool = False, **options) -> None:
+    def start(
+        self,
+        html: str,
+        base_url: str,
+        roots: list[str],
+        private: list[str] = (),
+        *,
+        results_json_follows: bool = False,
+        **options,
+    ) -> None:
         """Send the job and return at once; with ``results_json_follows`` the PDF/A-3b's JSON
         attachment is sent by :meth:`finish` (the child asks for it after laying out the pages)."""
         options["results_json_follows"] = results_json_follows

@@ -99,16 +99,12 @@ def parse_period(text: str) -> Period:
     except ValueError as exc:
         if "ends before" in str(exc):
             raise
-    raise ValueError(
-        f"'{text}' is not a period; use YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or YYYY-MM-DD..YYYY-MM-DD"
-    )
+    raise ValueError(f"'{text}' is not a period; use YYYY-MM, YYYY-Qn, YYYY-Hn, YYYY or YYYY-MM-DD..YYYY-MM-DD")
 
 
 def _calendar(year: int, month: int, months: int) -> Period:
     start = date(year, month, 1)  # raises ValueError for month 13
-    return Period(
-        start, _add_months(start, months) - timedelta(days=1), _calendar_label(start, months), months
-    )
+    return Period(start, _add_months(start, months) - timedelta(days=1), _calendar_label(start, months), months)
 
 
 # The days a table can hold: pandas' nanosecond timestamps run from 1677-09-21 00:12 to

@@ -104,13 +104,13 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         for i, goal in enumerate(config.goals):
             if goal.metric and goal.metric not in metrics:
                 error = unknown_name("metric", goal.metric, list(metrics), f"goals[{i}].metric")
-                raise ConfigError(f"goal '{goal.id}' is not Measurable: {error.args[0].split(': ', 1)[1]}", key=f"goals[{i}].metric")
+                raise ConfigError(
+                    f"goal '{goal.id}' is not Measurable: {error.args[0].split(': ', 1)[1]}", key=f"goals[{i}].metric"
+                )
         attribution = config.attribution
         check_models(attribution.models or [], attribution.params, registry)
         if attribution.primary and attribution.primary not in (attribution.models or []):
-            raise ConfigError(
-                f"'{attribution.primary}' must be one of attribution.models", key="attribution.primary"
-            )
+            raise ConfigError(f"'{attribution.primary}' must be one of attribution.models", key="attribution.primary")
         for i, section in enumerate(config.sections or []):
             if section not in registry.sections:
                 raise unknown_name("section", section, list(registry.sections), f"sections[{i}]")
@@ -121,7 +121,9 @@ def check_config_against_registry(config: Config, registry: Registry) -> dict[st
         check_company_goals(config)
         for i, item in enumerate(config.incrementality):
             if item.type not in registry.incrementality_readers:
-                raise unknown_name("incrementality type", item.type, list(registry.incrementality_readers), f"incrementality[{i}].type")
+                raise unknown_name(
+                    "incrementality type", item.type, list(registry.incrementality_readers), f"incrementality[{i}].type"
+                )
         names = [item.name for item in config.incrementality]
         for i, name in enumerate(names):
             if names.index(name) != i:
@@ -167,10 +169,14 @@ def _check_period_has_data(tables: dict[str, pd.DataFrame], period: Period, file
         lows.append(values.min())
         highs.append(values.max())
     covered = f" (the data covers {min(lows):%Y-%m-%d} to {max(highs):%Y-%m-%d})" if lows else ""
-    raise ConfigError(f"no data for the report period {period.label} in any source{covered}", file=file, key="report.period")
+    raise ConfigError(
+        f"no data for the report period {period.label} in any source{covered}", file=file, key="report.period"
+    )
 
 
-def resolve_config(config: Config, registry: Registry, *, period: str | None = None, locale: str | None = None) -> Config:
+def resolve_config(
+    config: Config, registry: Registry, *, period: str | None = None, locale: str | None = None
+) -> Config:
     """The config with command-line overrides applied and unset defaults taken from the
     plugins (``attribution.models``: the models registered with ``default=True``)."""
     if period or locale:
@@ -214,7 +220,9 @@ def build_report(
         raise
 
     dimensions = [
-        d for d in DIMENSIONS if any(col in frame for frame in tables.values() for col in [d, f"source_{d}", f"acquisition_{d}"])
+        d
+        for d in DIMENSIONS
+        if any(col in frame for frame in tables.values() for col in [d, f"source_{d}", f"acquisition_{d}"])
     ]
     journeys = _journeys(tables, dimensions, config)
     measures = Measures(config, registry, metrics, tables, journeys)
@@ -272,18 +280,33 @@ def _data_quality(
     start, end = period_bounds(period)
     for source in inputs:
         if source.rows == 0:
-            findings.append(Finding.of("warning", "empty_source", 0, N_("source '{source}' has no rows"), source=source.name))
+            findings.append(
+                Finding.of("warning", "empty_source", 0, N_("source '{source}' has no rows"), source=source.name)
+            )
     for name, frame in tables.items():
         values = frame[PERIOD_COLUMN[name]]
         if not ((values >= start) & (values < end)).any():
             findings.append(
-                Finding.of("warning", "table_missing_for_period", 0, N_("table '{table}' has no rows in {period}"), table=name, period=period.label)
+                Finding.of(
+                    "warning",
+                    "table_missing_for_period",
+                    0,
+                    N_("table '{table}' has no rows in {period}"),
+                    table=name,
+                    period=period.label,
+                )
             )
     for i, goal in enumerate(config.goals):
         metric = metrics[goal.metric]
         if met_at_baseline(goal, metric, parse_target(goal, metric, f"goals[{i}]")):
             findings.append(
-                Finding.of("warning", "goal_met_at_baseline", 1, N_("goal '{goal}': the target is already met at the baseline"), goal=goal.id)
+                Finding.of(
+                    "warning",
+                    "goal_met_at_baseline",
+                    1,
+                    N_("goal '{goal}': the target is already met at the baseline"),
+                    goal=goal.id,
+                )
             )
     if finding := rows_outside_period(tables, start, end):
         findings.append(finding)

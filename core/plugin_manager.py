@@ -223,8 +223,7 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
                 if name in registry.items[_kind]:
                     other = registry.providers[(_kind, name)]
                     raise PluginError(
-                        f"plugin '{_plugin}' registers {_kind} '{name}', "
-                        f"already registered by plugin '{other}'"
+                        f"plugin '{_plugin}' registers {_kind} '{name}', already registered by plugin '{other}'"
                     )
                 registry.items[_kind][name] = item
                 registry.providers[(_kind, name)] = _plugin
@@ -236,7 +235,5 @@ def build_registry(pm: pluggy.PluginManager | None = None) -> Registry:
             except PluginError:
                 raise
             except Exception as exc:
-                raise PluginError(
-                    f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}"
-                ) from exc
+                raise PluginError(f"plugin '{plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
     return registry

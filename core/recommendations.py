@@ -148,8 +148,7 @@ def recommend(
     gaps = [b - a for a, b in pair.values()]
     conversions = report.value("conversions", "current", dimension)
     events = (
-        (float(conversions.get(source, 0.0)), float(conversions.get(target, 0.0)))
-        if conversions is not None else None
+        (float(conversions.get(source, 0.0)), float(conversions.get(target, 0.0))) if conversions is not None else None
     )
     amount = round(SHIFT_SHARE * float(spend[source]), 2)
     low, high = round(amount * min(gaps), 2), round(amount * max(gaps), 2)
@@ -185,6 +184,8 @@ def basis(recommendation: Recommendation, primary: str) -> str:
     return line
 
 
-def recommendation_records(report: ReportContext, lift_share: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+def recommendation_records(
+    report: ReportContext, lift_share: Mapping[str, float] | None = None
+) -> list[dict[str, Any]]:
     """The JSON ``recommendations`` list."""
     return [rec.as_json(basis(rec, report.primary_model)) for rec in recommend(report, lift_share)]

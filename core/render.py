@@ -140,7 +140,13 @@ def build_sections(report: ReportContext) -> list[dict[str, Any]]:
                 shown = context.pop("shown_metrics", [])
                 title = report.gettext(context.pop("title", section.title))
                 sections.append(
-                    {"id": section.id, "title": title, "template": section.template, "data": context, "shown_metrics": shown}
+                    {
+                        "id": section.id,
+                        "title": title,
+                        "template": section.template,
+                        "data": context,
+                        "shown_metrics": shown,
+                    }
                 )
     return sections
 
@@ -150,7 +156,9 @@ def section_narrative(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [entry for section in sections for entry in section["data"].get("narrative", [])]
 
 
-def report_context(report: ReportContext, themes: list[Theme], sections: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def report_context(
+    report: ReportContext, themes: list[Theme], sections: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """What the page template sees: plain strings, numbers, lists and dicts only."""
     settings = report.config.report
     if sections is None:

@@ -79,7 +79,9 @@ def logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
     path = report.config.resolve(str(logo))
     folders = [report.config.base_dir / ASSETS, *filter(None, [theme_folder(report)])]
     if not any(inside(path, folder) for folder in folders) or not path.is_file():
-        raise TemplateError(f"brand.logo '{logo}' must be an image file in the project's {ASSETS}/ folder or the theme folder")
+        raise TemplateError(
+            f"brand.logo '{logo}' must be an image file in the project's {ASSETS}/ folder or the theme folder"
+        )
     if not may_read(path, folders, private_files(report)):
         raise TemplateError(f"brand.logo '{logo}' is one of the report's data files, not an image")
     if path.stat().st_size > MAX_LOGO_BYTES:

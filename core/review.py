@@ -107,9 +107,7 @@ def _user() -> str:
 def approve(run: Run, *, by: str | None = None, note: str | None = None) -> dict[str, Any]:
     """Mark a reviewed, final run as approved for delivery; returns the approval record."""
     if run.draft:
-        raise BadInputError(
-            f"{run.manifest_path}: a draft cannot be approved; render it again without --draft"
-        )
+        raise BadInputError(f"{run.manifest_path}: a draft cannot be approved; render it again without --draft")
     run.check_outputs_unchanged(run.recorded_sha256)
     record = {
         "approved_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -47,6 +47,7 @@ def render_config(
             if report.pending_history is not None:  # committed by write_report unless it failed
                 report.pending_history.discard()
 
+
 def render_and_deliver(
     config_path: Path,
     out: Path,

@@ -47,16 +47,22 @@ def require_regular_file(path: str | os.PathLike[str], *, file: str | None = Non
     if stat.S_ISREG(mode):
         return
     kind = (
-        "a folder" if stat.S_ISDIR(mode)
-        else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket" if stat.S_ISSOCK(mode)
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
         else "not a regular file"
     )
     raise DataError(f"is {kind}, not a regular file; roistory reads only regular files", file=file or str(path))
 
 
-def without_outside_values(error: DataError, path: str | os.PathLike[str] | None, project: str | os.PathLike[str]) -> DataError:
+def without_outside_values(
+    error: DataError, path: str | os.PathLike[str] | None, project: str | os.PathLike[str]
+) -> DataError:
     """``error``, or when ``path`` lies outside ``project`` and the message may quote the
     file's contents (a row's value, a malformed line), the same error without them."""
     if path is None or inside(path, project):
@@ -65,11 +71,15 @@ def without_outside_values(error: DataError, path: str | os.PathLike[str] | None
         return error  # about the file's structure (a missing column), not its contents
     return DataError(
         "cannot be read (values are not quoted: the file is outside the report project)",
-        file=error.file, row=error.row, column=error.column,
+        file=error.file,
+        row=error.row,
+        column=error.column,
     )
 
 
-_SVG = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?<svg[\s>]", re.DOTALL)
+_SVG = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^>]*>\s*)?<svg[\s>]", re.DOTALL
+)
 
 
 def image_type(head: bytes) -> str | None:
@@ -99,4 +109,3 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-

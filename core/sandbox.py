@@ -62,7 +62,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if wrapped is not None and (_WIDE_FORMAT.search(value.__self__) or _NESTED_FORMAT.search(value.__self__)):
 
             def refuse(*args: Any, **kwargs: Any) -> str:
-                raise SecurityError(f"a format field wider than {MAX_WIDTH:,} characters, or with a computed width, is not allowed")
+                raise SecurityError(
+                    f"a format field wider than {MAX_WIDTH:,} characters, or with a computed width, is not allowed"
+                )
 
             return refuse
         return wrapped

@@ -63,6 +63,8 @@ def metric_change(report: ReportContext, metric: Metric, value: float, key: str)
     if not text:
         return None
     printed = round((value - before) * 100, 1) if rate else round((value - before) / abs(before), 3)
-    better = (value > before) if metric.direction == "higher" else (value < before) if metric.direction == "lower" else None
+    better = (
+        (value > before) if metric.direction == "higher" else (value < before) if metric.direction == "lower" else None
+    )
     tone = "neutral" if better is None or printed == 0 else ("good" if better else "bad")
     return {"label": _("vs {period}").format(period=fmt.period(report.periods[key])), "text": text, "tone": tone}

@@ -77,9 +77,7 @@ def roistory_pm() -> pluggy.PluginManager:
 
 
 @contextmanager
-def register_plugin(
-    pm: pluggy.PluginManager, plugin: object, name: str | None = None
-) -> Iterator[object]:
+def register_plugin(pm: pluggy.PluginManager, plugin: object, name: str | None = None) -> Iterator[object]:
     """Register ``plugin`` on ``pm`` inside a ``with`` block; always unregister it after.
 
     ``plugin`` is a module, class instance or any object with ``@hookimpl``
@@ -131,9 +129,7 @@ def _frame(defaults: dict[str, list[Any]], overrides: dict[str, Any]) -> pd.Data
             columns[name] = lists[name]
         else:
             columns[name] = [value] * rows
-    fitted = {
-        name: [values[i % len(values)] for i in range(rows)] for name, values in columns.items()
-    }
+    fitted = {name: [values[i % len(values)] for i in range(rows)] for name, values in columns.items()}
     return pd.DataFrame(fitted)
 
 
@@ -304,11 +300,7 @@ class RenderedReport:
         """A value from the JSON ``metrics`` list, or ``None`` when it is not measurable."""
         assert self.json is not None, "render with 'json' in formats to read metrics"
         for record in self.json["metrics"]:
-            if (
-                record["id"] == metric_id
-                and record["period"] == period
-                and record["segment"] == dict(segment or {})
-            ):
+            if record["id"] == metric_id and record["period"] == period and record["segment"] == dict(segment or {}):
                 return record["value"]
         return None
 
@@ -337,9 +329,7 @@ def render_report(
 
     config_path = Path(config_path)
     report = build_report(load_config(config_path), pm=pm)
-    paths = write_report(
-        report, Path(out_dir) if out_dir else config_path.parent / "out", list(formats)
-    )
+    paths = write_report(report, Path(out_dir) if out_dir else config_path.parent / "out", list(formats))
     return RenderedReport(
         report=report,
         paths=paths,

@@ -59,7 +59,7 @@ def check_brand(brand: dict[str, Any], *, where: str) -> None:
         if key == "font_family" and not (isinstance(value, str) and _FONT_FAMILY.fullmatch(value)):
             raise ConfigError(
                 "font_family must be font names separated by commas, each bare or in matching quotes "
-                "(e.g. \"Open Sans\", Arial)",
+                '(e.g. "Open Sans", Arial)',
                 key=f"{where}.{key}",
             )
 

@@ -71,8 +71,10 @@ def date_format_problem(fmt: Any) -> str | None:
     with strptime directives and read back the date it writes."""
     if not isinstance(fmt, str) or not fmt.strip():
         return f"must be a strptime format such as '%d/%m/%Y', got {fmt!r}"
-    has = {part: any(f"%{d}" in fmt for d in directives) for part, directives in
-           (("year", "Yy"), ("month", "mbB"), ("day", "d"))}
+    has = {
+        part: any(f"%{d}" in fmt for d in directives)
+        for part, directives in (("year", "Yy"), ("month", "mbB"), ("day", "d"))
+    }
     if not all(has.values()):
         missing = ", ".join(part for part, present in has.items() if not present)
         return f"'{fmt}' does not give the {missing} (use e.g. %Y, %m, %d)"

@@ -72,53 +72,105 @@ GOOGLE_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "market": ("Country/Territory (User location)", "Country/Territory", "Country"),
     },
     "es": {  # one (fixture: Día, Campaña, Coste, Impr., Clics); es-419 Costo: doc
-        "date": ("Día", "Semana", "Mes"), "campaign": ("Campaña",), "media_type": ("Tipo de campaña",),
-        "currency": ("Código de moneda",), "impressions": ("Impr.", "Impresiones"), "clicks": ("Clics",),
-        "cost": ("Coste",), "platform_conversions": ("Conversiones",),
+        "date": ("Día", "Semana", "Mes"),
+        "campaign": ("Campaña",),
+        "media_type": ("Tipo de campaña",),
+        "currency": ("Código de moneda",),
+        "impressions": ("Impr.", "Impresiones"),
+        "clicks": ("Clics",),
+        "cost": ("Coste",),
+        "platform_conversions": ("Conversiones",),
         "impression_share": ("Cuota de impr. de búsqueda",),  # seen (several projects reading es downloads)
     },
     "es_419": {"cost": ("Costo",)},  # doc (help 2454071 es-419)
     "id": {  # ui (help 2454071 id, an Indonesian agency's walkthrough: Klik, Tayangan/Tygn., Biaya)
-        "date": ("Hari", "Tanggal"), "campaign": ("Kampanye",), "media_type": ("Jenis kampanye",),
-        "impressions": ("Tayangan", "Tygn."), "clicks": ("Klik",), "cost": ("Biaya",),
+        "date": ("Hari", "Tanggal"),
+        "campaign": ("Kampanye",),
+        "media_type": ("Jenis kampanye",),
+        "impressions": ("Tayangan", "Tygn."),
+        "clicks": ("Klik",),
+        "cost": ("Biaya",),
         "platform_conversions": ("Konversi",),
     },
-    "zh_Hant": {  # one (a script reading real zh-TW downloads: 日期, 廣告活動, 廣告活動類型, 貨幣代碼, 曝光, 點擊, 費用)
-        "date": ("日期", "日"), "campaign": ("廣告活動",), "media_type": ("廣告活動類型",), "currency": ("貨幣代碼",),
-        "impressions": ("曝光", "曝光次數"), "clicks": ("點擊", "點擊次數"), "cost": ("費用",), "platform_conversions": ("轉換",),
+    # one (a script reading real zh-TW downloads: 日期, 廣告活動, 廣告活動類型, 貨幣代碼, 曝光, 點擊, 費用)
+    "zh_Hant": {
+        "date": ("日期", "日"),
+        "campaign": ("廣告活動",),
+        "media_type": ("廣告活動類型",),
+        "currency": ("貨幣代碼",),
+        "impressions": ("曝光", "曝光次數"),
+        "clicks": ("點擊", "點擊次數"),
+        "cost": ("費用",),
+        "platform_conversions": ("轉換",),
     },
     "zh_Hans": {  # seen (scripts reading the zh-CN UI and downloads: 广告系列, 费用, 展示次数, 点击次数, 转化价值)
-        "date": ("日期", "天"), "campaign": ("广告系列",), "media_type": ("广告系列类型",), "currency": ("货币代码",),
-        "impressions": ("展示次数",), "clicks": ("点击次数",), "cost": ("费用",), "platform_conversions": ("转化次数",),
+        "date": ("日期", "天"),
+        "campaign": ("广告系列",),
+        "media_type": ("广告系列类型",),
+        "currency": ("货币代码",),
+        "impressions": ("展示次数",),
+        "clicks": ("点击次数",),
+        "cost": ("费用",),
+        "platform_conversions": ("转化次数",),
     },
     "nl": {  # seen (Kosten, Conversies in a real account's notes); one (Klikken, Verton.); ui (Dag, Campagne)
-        "date": ("Dag", "Week", "Maand"), "campaign": ("Campagne",), "media_type": ("Campagnetype",),
-        "currency": ("Valutacode",), "impressions": ("Verton.", "Vertoningen"), "clicks": ("Klikken",),
-        "cost": ("Kosten",), "platform_conversions": ("Conversies",),
+        "date": ("Dag", "Week", "Maand"),
+        "campaign": ("Campagne",),
+        "media_type": ("Campagnetype",),
+        "currency": ("Valutacode",),
+        "impressions": ("Verton.", "Vertoningen"),
+        "clicks": ("Klikken",),
+        "cost": ("Kosten",),
+        "platform_conversions": ("Conversies",),
     },
     "de": {  # seen (Tag, Kampagne, Kosten, Klicks, Impr., Conversions); one (Währungscode)
-        "date": ("Tag", "Woche", "Monat"), "campaign": ("Kampagne",), "media_type": ("Kampagnentyp",),
-        "currency": ("Währungscode",), "impressions": ("Impr.", "Impressionen"), "clicks": ("Klicks",),
-        "cost": ("Kosten",), "platform_conversions": ("Conversions",),
+        "date": ("Tag", "Woche", "Monat"),
+        "campaign": ("Kampagne",),
+        "media_type": ("Kampagnentyp",),
+        "currency": ("Währungscode",),
+        "impressions": ("Impr.", "Impressionen"),
+        "clicks": ("Klicks",),
+        "cost": ("Kosten",),
+        "platform_conversions": ("Conversions",),
         "impression_share": ("Anteil an möglichen Impressionen im Suchnetzwerk",),
     },
     "fr": {  # one (fixture: Jour, Campagne, Code de la devise, Coût, Impr., Clics)
-        "date": ("Jour", "Semaine", "Mois"), "campaign": ("Campagne",), "media_type": ("Type de campagne",),
-        "currency": ("Code de la devise",), "impressions": ("Impr.",), "clicks": ("Clics",), "cost": ("Coût",),
+        "date": ("Jour", "Semaine", "Mois"),
+        "campaign": ("Campagne",),
+        "media_type": ("Type de campagne",),
+        "currency": ("Code de la devise",),
+        "impressions": ("Impr.",),
+        "clicks": ("Clics",),
+        "cost": ("Coût",),
         "platform_conversions": ("Conversions",),
     },
     "pt": {  # doc (help 11305867 pt-BR and pt: Cliques, Impr., Impressões, Custo); one (Dia)
-        "date": ("Dia", "Semana", "Mês"), "campaign": ("Campanha",), "media_type": ("Tipo de campanha",),
-        "currency": ("Código da moeda",), "impressions": ("Impr.", "Impressões"), "clicks": ("Cliques",),
-        "cost": ("Custo",), "platform_conversions": ("Conversões",),
+        "date": ("Dia", "Semana", "Mês"),
+        "campaign": ("Campanha",),
+        "media_type": ("Tipo de campanha",),
+        "currency": ("Código da moeda",),
+        "impressions": ("Impr.", "Impressões"),
+        "clicks": ("Cliques",),
+        "cost": ("Custo",),
+        "platform_conversions": ("Conversões",),
     },
     "it": {  # one (a generator of Google-shaped Italian files: Campagna, Costo, Impressioni, Clic, Conversioni)
-        "date": ("Giorno", "Settimana", "Mese"), "campaign": ("Campagna",), "media_type": ("Tipo di campagna",),
-        "impressions": ("Impr.", "Impressioni"), "clicks": ("Clic",), "cost": ("Costo",), "platform_conversions": ("Conversioni",),
+        "date": ("Giorno", "Settimana", "Mese"),
+        "campaign": ("Campagna",),
+        "media_type": ("Tipo di campagna",),
+        "impressions": ("Impr.", "Impressioni"),
+        "clicks": ("Clic",),
+        "cost": ("Costo",),
+        "platform_conversions": ("Conversioni",),
     },
     "ja": {  # seen (two projects reading downloads: 日, キャンペーン, 表示回数, クリック数, 費用, コンバージョン)
-        "date": ("日", "週", "月"), "campaign": ("キャンペーン",), "media_type": ("キャンペーン タイプ", "キャンペーンタイプ"),
-        "currency": ("通貨コード",), "impressions": ("表示回数",), "clicks": ("クリック数",), "cost": ("費用",),
+        "date": ("日", "週", "月"),
+        "campaign": ("キャンペーン",),
+        "media_type": ("キャンペーン タイプ", "キャンペーンタイプ"),
+        "currency": ("通貨コード",),
+        "impressions": ("表示回数",),
+        "clicks": ("クリック数",),
+        "cost": ("費用",),
         "platform_conversions": ("コンバージョン",),
     },
 }
@@ -133,15 +185,41 @@ GOOGLE_ADS = ExportFormat.in_languages("Google Ads", GOOGLE_ADS_LANGUAGES, requi
 # ja UI). Other languages' values were not found: a type this map lacks is a finding naming
 # the channel_map to set.
 GOOGLE_ADS_CHANNELS = {
-    "Search": "Paid Search", "搜索": "Paid Search", "搜尋": "Paid Search", "Búsqueda": "Paid Search", "検索": "Paid Search",
-    "Display": "Display", "展示": "Display", "多媒體": "Display", "ディスプレイ": "Display",
-    "Performance Max": "Performance Max", "效果最大化": "Performance Max", "最高成效": "Performance Max",
-    "Máximo rendimiento": "Performance Max", "Performa Maksimal": "Performance Max", "P-MAX": "Performance Max",
-    "Video": "Online Video", "YouTube": "Online Video", "视频": "Online Video", "影片": "Online Video", "動画": "Online Video",
-    "Shopping": "Shopping", "购物": "Shopping", "購物": "Shopping", "ショッピング": "Shopping",
-    "Demand Gen": "Demand Gen", "Discovery": "Demand Gen", "ファインド": "Demand Gen",
-    "App": "App", "アプリ": "App", "Smart": "Smart", "スマート": "Smart", "Hotel": "Hotel", "ホテル": "Hotel",
-    "Local": "Local", "ローカル": "Local",
+    "Search": "Paid Search",
+    "搜索": "Paid Search",
+    "搜尋": "Paid Search",
+    "Búsqueda": "Paid Search",
+    "検索": "Paid Search",
+    "Display": "Display",
+    "展示": "Display",
+    "多媒體": "Display",
+    "ディスプレイ": "Display",
+    "Performance Max": "Performance Max",
+    "效果最大化": "Performance Max",
+    "最高成效": "Performance Max",
+    "Máximo rendimiento": "Performance Max",
+    "Performa Maksimal": "Performance Max",
+    "P-MAX": "Performance Max",
+    "Video": "Online Video",
+    "YouTube": "Online Video",
+    "视频": "Online Video",
+    "影片": "Online Video",
+    "動画": "Online Video",
+    "Shopping": "Shopping",
+    "购物": "Shopping",
+    "購物": "Shopping",
+    "ショッピング": "Shopping",
+    "Demand Gen": "Demand Gen",
+    "Discovery": "Demand Gen",
+    "ファインド": "Demand Gen",
+    "App": "App",
+    "アプリ": "App",
+    "Smart": "Smart",
+    "スマート": "Smart",
+    "Hotel": "Hotel",
+    "ホテル": "Hotel",
+    "Local": "Local",
+    "ローカル": "Local",
 }
 
 # Meta Ads Manager exports: "Reporting starts"/"Reporting ends" frame each row's days; the
@@ -149,63 +227,113 @@ GOOGLE_ADS_CHANNELS = {
 # found outside en/es. Where each language was found (confidence as for Google Ads above):
 META_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {  # seen
-        "date": ("Day", "Reporting starts", "Date"), "end_date": ("Reporting ends",),
-        "campaign": ("Campaign name", "Campaign"), "audience": ("Ad set name", "Ad Set Name"),
-        "impressions": ("Impressions",), "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
-        "platform_conversions": ("Results",), "cost": ("Amount spent (*)", "Amount spent", "Spend"),
-        "currency": ("Currency",), "market": ("Country",),
+        "date": ("Day", "Reporting starts", "Date"),
+        "end_date": ("Reporting ends",),
+        "campaign": ("Campaign name", "Campaign"),
+        "audience": ("Ad set name", "Ad Set Name"),
+        "impressions": ("Impressions",),
+        "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
+        "platform_conversions": ("Results",),
+        "cost": ("Amount spent (*)", "Amount spent", "Spend"),
+        "currency": ("Currency",),
+        "market": ("Country",),
     },
     "pt": {  # seen (pt-BR)
-        "date": ("Dia", "Início dos relatórios"), "end_date": ("Encerramento dos relatórios",),
-        "campaign": ("Nome da campanha",), "audience": ("Nome do conjunto de anúncios",),
-        "impressions": ("Impressões",), "clicks": ("Cliques no link", "Cliques (todos)"),
-        "platform_conversions": ("Resultados",), "cost": ("Valor usado (*)",),
+        "date": ("Dia", "Início dos relatórios"),
+        "end_date": ("Encerramento dos relatórios",),
+        "campaign": ("Nome da campanha",),
+        "audience": ("Nome do conjunto de anúncios",),
+        "impressions": ("Impressões",),
+        "clicks": ("Cliques no link", "Cliques (todos)"),
+        "platform_conversions": ("Resultados",),
+        "cost": ("Valor usado (*)",),
     },
     "es": {  # seen; "Fin del informe": seen (three projects reading real es exports, one with its file name)
-        "date": ("Día", "Inicio del informe"), "end_date": ("Fin del informe",), "campaign": ("Nombre de la campaña",),
-        "audience": ("Nombre del conjunto de anuncios",), "impressions": ("Impresiones",),
-        "clicks": ("Clics en el enlace", "Clics (todos)"), "platform_conversions": ("Resultados",),
-        "cost": ("Importe gastado (*)",), "currency": ("Divisa",),
+        "date": ("Día", "Inicio del informe"),
+        "end_date": ("Fin del informe",),
+        "campaign": ("Nombre de la campaña",),
+        "audience": ("Nombre del conjunto de anuncios",),
+        "impressions": ("Impresiones",),
+        "clicks": ("Clics en el enlace", "Clics (todos)"),
+        "platform_conversions": ("Resultados",),
+        "cost": ("Importe gastado (*)",),
+        "currency": ("Divisa",),
     },
     "fr": {  # seen/one; "Fin des rapports": seen (two projects reading real fr exports)
-        "date": ("Jour", "Début des rapports"), "end_date": ("Fin des rapports",), "campaign": ("Nom de la campagne",),
-        "audience": ("Nom de l'ensemble de publicités",), "impressions": ("Impressions",),
+        "date": ("Jour", "Début des rapports"),
+        "end_date": ("Fin des rapports",),
+        "campaign": ("Nom de la campagne",),
+        "audience": ("Nom de l'ensemble de publicités",),
+        "impressions": ("Impressions",),
         "clicks": ("Clics sur un lien", "Clics sur le lien", "Clics (tous)"),
-        "platform_conversions": ("Résultats",), "cost": ("Montant dépensé (*)",),
+        "platform_conversions": ("Résultats",),
+        "cost": ("Montant dépensé (*)",),
     },
     "de": {  # seen (a real German export) and one; no "Reporting starts/ends" header found
-        "date": ("Tag",), "campaign": ("Kampagnenname",), "audience": ("Name der Anzeigengruppe",),
-        "impressions": ("Impressionen",), "clicks": ("Link-Klicks", "Klicks (alle)"),
-        "platform_conversions": ("Ergebnisse",), "cost": ("Ausgegebener Betrag (*)",),
+        "date": ("Tag",),
+        "campaign": ("Kampagnenname",),
+        "audience": ("Name der Anzeigengruppe",),
+        "impressions": ("Impressionen",),
+        "clicks": ("Link-Klicks", "Klicks (alle)"),
+        "platform_conversions": ("Ergebnisse",),
+        "cost": ("Ausgegebener Betrag (*)",),
     },
     "it": {  # one; Impression: seen (three projects); Inizio/Fine dei report: one (a writer of Meta-shaped files)
-        "date": ("Giorno", "Inizio dei report"), "end_date": ("Fine dei report",), "campaign": ("Nome della campagna",),
-        "audience": ("Nome del gruppo di inserzioni",), "impressions": ("Impression", "Impressioni"),
-        "clicks": ("Clic sul link", "Clic (tutti)"), "platform_conversions": ("Risultati",), "cost": ("Importo speso (*)",),
+        "date": ("Giorno", "Inizio dei report"),
+        "end_date": ("Fine dei report",),
+        "campaign": ("Nome della campagna",),
+        "audience": ("Nome del gruppo di inserzioni",),
+        "impressions": ("Impression", "Impressioni"),
+        "clicks": ("Clic sul link", "Clic (tutti)"),
+        "platform_conversions": ("Risultati",),
+        "cost": ("Importo speso (*)",),
     },
     "nl": {  # seen (three projects reading real nl exports: Start/Einde rapportage, Besteed bedrag (EUR), Weergaven)
-        "date": ("Start rapportage",), "end_date": ("Einde rapportage",), "campaign": ("Campagnenaam",),
-        "audience": ("Naam advertentieset",), "impressions": ("Weergaven",), "clicks": ("Klikken op links", "Klikken (alle)"),
-        "platform_conversions": ("Resultaten",), "cost": ("Besteed bedrag (*)",),
+        "date": ("Start rapportage",),
+        "end_date": ("Einde rapportage",),
+        "campaign": ("Campagnenaam",),
+        "audience": ("Naam advertentieset",),
+        "impressions": ("Weergaven",),
+        "clicks": ("Klikken op links", "Klikken (alle)"),
+        "platform_conversions": ("Resultaten",),
+        "cost": ("Besteed bedrag (*)",),
     },
     "id": {  # seen (several projects reading real id exports: Awal/Akhir pelaporan, Jumlah yang dibelanjakan (IDR))
-        "date": ("Awal pelaporan",), "end_date": ("Akhir pelaporan",), "campaign": ("Nama kampanye",),
-        "audience": ("Nama set iklan",), "impressions": ("Impresi",), "clicks": ("Klik tautan", "Klik (semua)"),
-        "platform_conversions": ("Hasil",), "cost": ("Jumlah yang dibelanjakan (*)",),
+        "date": ("Awal pelaporan",),
+        "end_date": ("Akhir pelaporan",),
+        "campaign": ("Nama kampanye",),
+        "audience": ("Nama set iklan",),
+        "impressions": ("Impresi",),
+        "clicks": ("Klik tautan", "Klik (semua)"),
+        "platform_conversions": ("Hasil",),
+        "cost": ("Jumlah yang dibelanjakan (*)",),
     },
     "zh_Hant": {  # seen (several projects reading zh-TW exports: 分析報告開始/結束, 花費金額 (TWD)); 天數: one
-        "date": ("天數", "分析報告開始"), "end_date": ("分析報告結束",), "campaign": ("行銷活動名稱",),
-        "audience": ("廣告組合名稱",), "impressions": ("曝光次數",), "clicks": ("連結點擊次數", "點擊次數（全部）"),
-        "platform_conversions": ("成果",), "cost": ("花費金額 (*)",),
+        "date": ("天數", "分析報告開始"),
+        "end_date": ("分析報告結束",),
+        "campaign": ("行銷活動名稱",),
+        "audience": ("廣告組合名稱",),
+        "impressions": ("曝光次數",),
+        "clicks": ("連結點擊次數", "點擊次數（全部）"),
+        "platform_conversions": ("成果",),
+        "cost": ("花費金額 (*)",),
     },
     "zh_Hans": {  # one (a project reading real zh-CN exports); its "Reporting ends" header was not found
-        "date": ("报告开始日期",), "campaign": ("广告系列名称",), "impressions": ("展示次数",),
-        "clicks": ("链接点击量", "点击量（全部）"), "cost": ("已花费金额 (*)",),
+        "date": ("报告开始日期",),
+        "campaign": ("广告系列名称",),
+        "impressions": ("展示次数",),
+        "clicks": ("链接点击量", "点击量（全部）"),
+        "cost": ("已花费金额 (*)",),
     },
     "ja": {  # seen (several projects reading ja exports: レポート開始日/終了日, 消化金額 (JPY), 日)
-        "date": ("日", "レポート開始日"), "end_date": ("レポート終了日",), "campaign": ("キャンペーン名",),
-        "audience": ("広告セット名",), "impressions": ("インプレッション",), "clicks": ("リンクのクリック", "クリック(すべて)"),
-        "platform_conversions": ("結果",), "cost": ("消化金額 (*)",),
+        "date": ("日", "レポート開始日"),
+        "end_date": ("レポート終了日",),
+        "campaign": ("キャンペーン名",),
+        "audience": ("広告セット名",),
+        "impressions": ("インプレッション",),
+        "clicks": ("リンクのクリック", "クリック(すべて)"),
+        "platform_conversions": ("結果",),
+        "cost": ("消化金額 (*)",),
     },
 }
 META_ADS = ExportFormat.in_languages("Meta Ads Manager", META_ADS_LANGUAGES, required=("date", "cost"))
@@ -279,7 +407,9 @@ def _date_from_title(frame: pd.DataFrame, source: SourceConfig, config: Config) 
     title = frame.attrs.get(TITLE_ATTR) or []
     span = date_range_in(title)
     if span is None:
-        said = next((f" (its title says '{line}')" for line in title if line and not line.lower().endswith("report")), "")
+        said = next(
+            (f" (its title says '{line}')" for line in title if line and not line.lower().endswith("report")), ""
+        )
         raise DataError(
             f"has no date{said}: download the report with the Day segment (Segment → Time → Day) or for a "
             "fixed date range, or set values: {date: YYYY-MM-DD, end_date: YYYY-MM-DD} for the days it covers",
@@ -296,7 +426,9 @@ def _channels(campaign_types: pd.Series) -> pd.Series:
     its own channel, and a finding says so; a missing one Paid Search)."""
     lookup = {name.casefold(): channel for name, channel in GOOGLE_ADS_CHANNELS.items()}
     types = campaign_types.astype("str").str.strip()
-    return types.map(lambda v: lookup.get(v.casefold(), v) if isinstance(v, str) and v and v != "--" else "Paid Search").astype("str")
+    return types.map(
+        lambda v: lookup.get(v.casefold(), v) if isinstance(v, str) and v and v != "--" else "Paid Search"
+    ).astype("str")
 
 
 def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, mapping: dict[str, str]) -> None:
@@ -339,6 +471,20 @@ def _unmapped_types_finding(frame: pd.DataFrame, source: SourceConfig, mapping: 
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("google_ads", read_google_ads, "Google Ads UI report export (CSV, Excel CSV or .xlsx) as spend.", needs_path=True))
+    register(
+        SourceType(
+            "google_ads",
+            read_google_ads,
+            "Google Ads UI report export (CSV, Excel CSV or .xlsx) as spend.",
+            needs_path=True,
+        )
+    )
     register(SourceType("meta_ads", read_meta_ads, "Meta Ads Manager export (CSV or .xlsx) as spend.", needs_path=True))
-    register(SourceType("linkedin_ads", read_linkedin_ads, "LinkedIn Campaign Manager performance report (UTF-16 TSV, CSV or .xlsx) as spend.", needs_path=True))
+    register(
+        SourceType(
+            "linkedin_ads",
+            read_linkedin_ads,
+            "LinkedIn Campaign Manager performance report (UTF-16 TSV, CSV or .xlsx) as spend.",
+            needs_path=True,
+        )
+    )

@@ -36,14 +36,26 @@ def measured(report: ReportContext, channels: list[str]) -> dict:
         rows[channel] = cells
     details = []
     for row in results.itertuples():
-        value, money = (row.incremental_revenue, True) if row.incremental_revenue == row.incremental_revenue else (row.incremental_conversions, False)
+        value, money = (
+            (row.incremental_revenue, True)
+            if row.incremental_revenue == row.incremental_revenue
+            else (row.incremental_conversions, False)
+        )
         show = fmt.money if money else (lambda v: fmt.number(v, 1))
-        interval = f"{show(row.ci_low)} – {show(row.ci_high)}" if row.ci_low == row.ci_low and row.ci_high == row.ci_high else "—"
+        interval = (
+            f"{show(row.ci_low)} – {show(row.ci_high)}"
+            if row.ci_low == row.ci_low and row.ci_high == row.ci_high
+            else "—"
+        )
         details.append(
             {
-                "name": row.name, "kind": _(KINDS[row.kind]), "method": row.method, "channel": row.channel,
+                "name": row.name,
+                "kind": _(KINDS[row.kind]),
+                "method": row.method,
+                "channel": row.channel,
                 "window": f"{fmt.date(row.period_start.date())} – {fmt.date(row.period_end.date())}",
-                "value": show(value) + ("" if money else " " + _("conversions")), "interval": interval,
+                "value": show(value) + ("" if money else " " + _("conversions")),
+                "interval": interval,
                 "share": fmt.percent(row.share) if row.share == row.share else "—",
             }
         )
@@ -61,7 +73,11 @@ def build(report: ReportContext) -> dict | None:
     revenue = pd.DataFrame({m: report.attribution[m]["channel"]["revenue"] for m in models}).fillna(0.0)
     conversions = pd.DataFrame({m: report.attribution[m]["channel"]["conversions"] for m in models}).fillna(0.0)
     if not conversions.to_numpy().any() and not revenue.to_numpy().any():
-        return {"nothing_to_show": _("No conversions in {period}: there is no credit to attribute.").format(period=fmt.period(report.period))}
+        return {
+            "nothing_to_show": _("No conversions in {period}: there is no credit to attribute.").format(
+                period=fmt.period(report.period)
+            )
+        }
     total = revenue.sum()
     share = revenue / total.where(total != 0)
     share = share.loc[share.max(axis=1).sort_values(ascending=False).index]
@@ -97,9 +113,15 @@ def build(report: ReportContext) -> dict | None:
     )
     spread = share.max(axis=1) - share.min(axis=1)
     # the printed tables: model columns, the range, then measured results, in bands that fit the page (8pt)
-    columns = [[longest_word(labels[m]), *(r["shares"][i] for r in rows), *(r["rois"][i] for r in rows)] for i, m in enumerate(models)]
+    columns = [
+        [longest_word(labels[m]), *(r["shares"][i] for r in rows), *(r["rois"][i] for r in rows)]
+        for i, m in enumerate(models)
+    ]
     columns.append([longest_word(_("Range")), *(r["range"] for r in rows)])
-    columns += [[longest_word(c["label"]), longest_word(c["kind"]), *(r["measured"][j] for r in rows)] for j, c in enumerate(lift["columns"])]
+    columns += [
+        [longest_word(c["label"]), longest_word(c["kind"]), *(r["measured"][j] for r in rows)]
+        for j, c in enumerate(lift["columns"])
+    ]
     n = len(models)
     bands = [
         {
@@ -107,9 +129,13 @@ def build(report: ReportContext) -> dict | None:
             "with_range": n in band,
             "measured": [lift["columns"][i - n - 1] for i in band if i > n],
             "rows": [
-                {"channel": r["channel"], "shares": [r["shares"][i] for i in band if i < n],
-                 "rois": [r["rois"][i] for i in band if i < n], "range": r["range"],
-                 "measured": [r["measured"][i - n - 1] for i in band if i > n]}
+                {
+                    "channel": r["channel"],
+                    "shares": [r["shares"][i] for i in band if i < n],
+                    "rois": [r["rois"][i] for i in band if i < n],
+                    "range": r["range"],
+                    "measured": [r["measured"][i - n - 1] for i in band if i > n],
+                }
                 for r in rows
             ],
         }
@@ -117,7 +143,9 @@ def build(report: ReportContext) -> dict | None:
     ]
     most_disputed = spread.idxmax() if spread.notna().any() else None
     return {
-        "models": [{"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models],
+        "models": [
+            {"id": m, "label": labels[m], "description": _(report.registry.models[m].description)} for m in models
+        ],
         "primary": labels.get(report.primary_model),
         "rows": rows,
         "bands": bands,
@@ -141,7 +169,11 @@ def build(report: ReportContext) -> dict | None:
 def register_report_sections(register):
     register(
         ReportSection(
-            "attribution", "Attribution: how credit moves between models", "sections/attribution.html.j2", build,
-            "Credit per channel under every configured model, side by side.", order=60,
+            "attribution",
+            "Attribution: how credit moves between models",
+            "sections/attribution.html.j2",
+            build,
+            "Credit per channel under every configured model, side by side.",
+            order=60,
         )
     )

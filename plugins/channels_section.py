@@ -7,8 +7,16 @@ import math
 from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
 
 COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]  # every report's columns
-HEADERS = {"spend": "Spend", "revenue": "Revenue", "roi": "ROI", "roas": "ROAS", "conversions": "Conv.",
-           "cpa": "CPA", "leads": "Leads", "cpl": "CPL"}
+HEADERS = {
+    "spend": "Spend",
+    "revenue": "Revenue",
+    "roi": "ROI",
+    "roas": "ROAS",
+    "conversions": "Conv.",
+    "cpa": "CPA",
+    "leads": "Leads",
+    "cpl": "CPL",
+}
 
 
 def build(report: ReportContext) -> dict | None:
@@ -21,7 +29,8 @@ def build(report: ReportContext) -> dict | None:
     columns = [c for c in COLUMNS if not report.missing_inputs(c)]
     # then the metrics the report's ``metrics:`` names that split by channel, from any plugin
     columns += [
-        m for m in report.listed_metrics
+        m
+        for m in report.listed_metrics
         if m not in columns and not report.missing_inputs(m) and report.value(m, dimension="channel") is not None
     ]
     table = report.segment_values(columns, "channel")
@@ -30,7 +39,9 @@ def build(report: ReportContext) -> dict | None:
     if "spend" in table:
         table = table.sort_values("spend", ascending=False, na_position="last")
     previous_roi = (
-        report.segment_values(["roi"], "channel", "previous")["roi"] if "previous" in report.periods and "roi" in columns else None
+        report.segment_values(["roi"], "channel", "previous")["roi"]
+        if "previous" in report.periods and "roi" in columns
+        else None
     )
     rows = []
     for channel, values in table.iterrows():
@@ -68,7 +79,10 @@ def build(report: ReportContext) -> dict | None:
     bands = [
         {
             "headers": [all_headers[i] for i in band],
-            "rows": [{"channel": r["channel"], "cells": [cells[i] for i in band]} for r, cells in zip(rows, all_cells, strict=True)],
+            "rows": [
+                {"channel": r["channel"], "cells": [cells[i] for i in band]}
+                for r, cells in zip(rows, all_cells, strict=True)
+            ],
             "totals": [all_totals[i] for i in band],
         }
         for band in column_bands([r["channel"] for r in rows] + [_("Total")], texts, font_size=8, padding=9)
@@ -88,7 +102,13 @@ def build(report: ReportContext) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("channels", "Channels", "sections/channels.html.j2", build, "Spend, revenue and return per channel.", order=40))
-
-
-
+    register(
+        ReportSection(
+            "channels",
+            "Channels",
+            "sections/channels.html.j2",
+            build,
+            "Spend, revenue and return per channel.",
+            order=40,
+        )
+    )

@@ -86,7 +86,6 @@ HUBSPOT_SOURCES = {
 }
 
 
-
 def _entered(stage: str) -> tuple[str, ...]:
     """The headers of a contacts export's "entered this lifecycle stage" date."""
     return (f'Date entered "{stage} (Lifecycle Stage Pipeline)"', f"Date entered '{stage} (Lifecycle Stage Pipeline)'")
@@ -180,17 +179,21 @@ def _headers(source: SourceConfig, config: Config, export: ExportFormat) -> pd.D
 WON_STAGES = (
     "closedwon",  # HubSpot internal value and label "Closed Won"; Salesforce "Closed Won" (platform_doc)
     "Abgeschlossen und gewonnen",  # HubSpot de - export_seen (two projects' stage-id comments)
-    "Geschlossen und gewonnen", "Geschlossen/gewonnen",  # Salesforce de - third_party
+    "Geschlossen und gewonnen",
+    "Geschlossen/gewonnen",  # Salesforce de - third_party
     "Gesloten gewonnen",  # HubSpot nl - third_party (a Dutch team's HubSpot notes)
-    "Cerrado ganado", "Cerrada ganada",  # es - third_party (CRM pipelines; not confirmed as HubSpot's)
+    "Cerrado ganado",
+    "Cerrada ganada",  # es - third_party (CRM pipelines; not confirmed as HubSpot's)
     "Fechado ganho",  # pt - third_party (a HubSpot mapper lists it with closedwon)
 )
 LOST_STAGES = (
     "closedlost",
     "Abgeschlossen und verloren",
-    "Geschlossen und verloren", "Geschlossen/verloren",
+    "Geschlossen und verloren",
+    "Geschlossen/verloren",
     "Gesloten verloren",
-    "Cerrado perdido", "Cerrada perdida",
+    "Cerrado perdido",
+    "Cerrada perdida",
     "Fechado perdido",
 )
 
@@ -241,7 +244,10 @@ def _channel_names(values: pd.Series) -> pd.Series:
 def read_hubspot(source: SourceConfig, config: Config) -> pd.DataFrame:
     path = config.resolve(source.path or "")
     # which export: the deal stage column says deals (its header in any language listed)
-    known = {**HUBSPOT_CONTACTS.aliases, **{k: v for k, v in HUBSPOT_DEALS.aliases.items() if k not in HUBSPOT_CONTACTS.aliases}}
+    known = {
+        **HUBSPOT_CONTACTS.aliases,
+        **{k: v for k, v in HUBSPOT_DEALS.aliases.items() if k not in HUBSPOT_CONTACTS.aliases},
+    }
     probe, _ = read_export(source, config, ExportFormat("HubSpot", known, ()), allowed=CRM_OPTIONS)
     is_deals = "stage" in probe.columns
     if is_deals:
@@ -271,8 +277,28 @@ def _customers(frame: pd.DataFrame, source: SourceConfig, *, id_column: str, sta
         raise DataError("the export has no customer date column: cannot be the customers table", file=source.path)
     became = frame[start].astype("str").str.strip()
     is_customer = became.notna() & (became != "")
-    customers = frame.loc[is_customer.to_numpy()].rename(columns={id_column: "customer_id", start: "start_date", channel: "acquisition_channel"})
-    customers = customers[[c for c in customers.columns if c not in ("lead_id", "created_at", "mql_at", "sql_at", "opportunity_at", "lost_at", "amount", "email", "company", "source_campaign")]]
+    customers = frame.loc[is_customer.to_numpy()].rename(
+        columns={id_column: "customer_id", start: "start_date", channel: "acquisition_channel"}
+    )
+    customers = customers[
+        [
+            c
+            for c in customers.columns
+            if c
+            not in (
+                "lead_id",
+                "created_at",
+                "mql_at",
+                "sql_at",
+                "opportunity_at",
+                "lost_at",
+                "amount",
+                "email",
+                "company",
+                "source_campaign",
+            )
+        ]
+    ]
     others = int((~is_customer).sum())
     if others:
         add_findings(
@@ -292,7 +318,16 @@ def _customers(frame: pd.DataFrame, source: SourceConfig, *, id_column: str, sta
 
 
 def read_salesforce(source: SourceConfig, config: Config) -> pd.DataFrame:
-    probe, _ = read_export(source, config, ExportFormat("Salesforce", {"opportunity": ("Opportunity ID", "Opportunity Name", "Stage"), "lead": ("Lead ID", "Lead Status")}, ()), allowed=CRM_OPTIONS)
+    probe, _ = read_export(
+        source,
+        config,
+        ExportFormat(
+            "Salesforce",
+            {"opportunity": ("Opportunity ID", "Opportunity Name", "Stage"), "lead": ("Lead ID", "Lead Status")},
+            (),
+        ),
+        allowed=CRM_OPTIONS,
+    )
     if "opportunity" in probe.columns:
         frame, _ = read_export(source, config, SALESFORCE_OPPORTUNITIES, allowed=CRM_OPTIONS)
         close = frame.get("Close Date", pd.Series(index=frame.index, dtype="str"))
@@ -309,7 +344,9 @@ def read_salesforce(source: SourceConfig, config: Config) -> pd.DataFrame:
             return _account_customers(frame, source)
         return frame
     if source.table == "customers":
-        raise DataError("a Salesforce leads report cannot be the customers table; export opportunities", file=source.path)
+        raise DataError(
+            "a Salesforce leads report cannot be the customers table; export opportunities", file=source.path
+        )
     frame, _ = read_export(source, config, SALESFORCE_LEADS, allowed=CRM_OPTIONS)
     return frame
 
@@ -322,8 +359,12 @@ def _account_customers(frame: pd.DataFrame, source: SourceConfig) -> pd.DataFram
     dayfirst = str(source.options.get("date_order", "mdy")) == "dmy"
     close = pd.to_datetime(won["won_at"].astype("str").str.strip(), dayfirst=dayfirst, errors="coerce", format="mixed")
     won = won.assign(_close=close).sort_values("_close", kind="stable", na_position="last").drop(columns="_close")
-    customers = won.rename(columns={account: "customer_id", "won_at": "start_date", "source_channel": "acquisition_channel"})
-    customers = customers[[c for c in ("customer_id", "start_date", "acquisition_channel", "currency") if c in customers.columns]]
+    customers = won.rename(
+        columns={account: "customer_id", "won_at": "start_date", "source_channel": "acquisition_channel"}
+    )
+    customers = customers[
+        [c for c in ("customer_id", "start_date", "acquisition_channel", "currency") if c in customers.columns]
+    ]
     customers = customers.drop_duplicates("customer_id", keep="first")
     if "currency" in customers.columns:
         customers = customers.drop(columns="currency")
@@ -332,5 +373,20 @@ def _account_customers(frame: pd.DataFrame, source: SourceConfig) -> pd.DataFram
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("hubspot", read_hubspot, "HubSpot contacts or deals export (CSV or .xlsx) as leads, or contacts as customers.", needs_path=True))
-    register(SourceType("salesforce", read_salesforce, "Salesforce leads or opportunities report export (CSV or .xlsx) as leads, or won opportunities as customers.", needs_path=True))
+    register(
+        SourceType(
+            "hubspot",
+            read_hubspot,
+            "HubSpot contacts or deals export (CSV or .xlsx) as leads, or contacts as customers.",
+            needs_path=True,
+        )
+    )
+    register(
+        SourceType(
+            "salesforce",
+            read_salesforce,
+            "Salesforce leads or opportunities report export (CSV or .xlsx) as leads, or won opportunities as "
+            "customers.",
+            needs_path=True,
+        )
+    )

@@ -20,7 +20,9 @@ def _active_on(data: PeriodData, day: pd.Timestamp, *, strictly_before: bool) ->
     customers = data.tables["customers"]
     started = customers["start_date"] < day if strictly_before else customers["start_date"] <= day
     if "end_date" in customers:
-        ongoing = customers["end_date"].isna() | (customers["end_date"] >= day if strictly_before else customers["end_date"] > day)
+        ongoing = customers["end_date"].isna() | (
+            customers["end_date"] >= day if strictly_before else customers["end_date"] > day
+        )
     else:
         ongoing = pd.Series(True, index=customers.index)
     return customers[started & ongoing]
@@ -65,44 +67,115 @@ def active_customers(data: PeriodData, dimension: str | None):
 
 
 def mrr(data: PeriodData, dimension: str | None):
-    return data.total(_active_on(data, pd.Timestamp(data.period.end), strictly_before=False), "customers", dimension, "mrr")
+    return data.total(
+        _active_on(data, pd.Timestamp(data.period.end), strictly_before=False), "customers", dimension, "mrr"
+    )
 
 
 METRICS = [
-    Metric("customers_at_start", "Customers at period start", "count",
-           "Customers active on the period's first day (started before it, not ended before it).",
-           compute=customers_at_start, needs=("customers",), aggregation="level"),
-    Metric("active_customers", "Active customers", "count", "Customers active on the period's last day.",
-           compute=active_customers, needs=("customers",), aggregation="level"),
-    Metric("churned_customers", "Churned customers", "count", "Customers whose end_date falls in the period.",
-           compute=period_total("customers", "end_date"), needs=("customers.end_date",), direction="lower"),
-    Metric("churn_rate", "Churn rate", "percent",
-           "Customers ended in the period / customers active at period start.",
-           formula="churned_customers / customers_at_start", direction="lower"),
-    Metric("mrr", "MRR", "currency", "Monthly recurring revenue of customers active on the period's last day.",
-           compute=mrr, needs=("customers.mrr",), aggregation="level"),
-    Metric("avg_mrr", "Average MRR per customer", "currency", "MRR / active customers.",
-           formula="mrr / active_customers"),
-    Metric("churn_customer_months", "Customer-months at risk (churn window)", "count",
-           f"Over the {CHURN_WINDOW_MONTHS} months ending with the period: each month's customers active at its start.",
-           compute=churn_window_customer_months, needs=("customers",), family="internal", aggregation="level"),
-    Metric("churned_in_window", "Customers churned (churn window)", "count",
-           f"Customers at risk at a month's start that ended in that month, over the {CHURN_WINDOW_MONTHS} months "
-           "ending with the period.",
-           compute=churn_window_churned, needs=("customers.end_date",), family="internal", aggregation="level",
-           direction="lower"),
-    Metric("monthly_churn_rate", "Monthly churn (12-month average)", "percent",
-           f"Customers churned in the {CHURN_WINDOW_MONTHS} months ending with the period / customer-months at "
-           "risk in them: the average monthly churn rate over a year, steadier than one period's churn.",
-           formula="churned_in_window / churn_customer_months", direction="lower"),
-    Metric("clv", "Customer lifetime value", "currency",
-           f"Average MRR × margin / average monthly churn over the {CHURN_WINDOW_MONTHS} months ending with the "
-           "period (monthly_churn_rate).",
-           formula="avg_mrr * margin / monthly_churn_rate"),
-    Metric("clv_to_cac", "CLV : CAC", "ratio", "Customer lifetime value / customer acquisition cost.",
-           formula="clv / cac", display="multiple"),
-    Metric("payback_months", "CAC payback", "months", "CAC / (average MRR × margin): months of margin to earn back CAC.",
-           formula="cac / (avg_mrr * margin)", family="efficiency", direction="lower"),
+    Metric(
+        "customers_at_start",
+        "Customers at period start",
+        "count",
+        "Customers active on the period's first day (started before it, not ended before it).",
+        compute=customers_at_start,
+        needs=("customers",),
+        aggregation="level",
+    ),
+    Metric(
+        "active_customers",
+        "Active customers",
+        "count",
+        "Customers active on the period's last day.",
+        compute=active_customers,
+        needs=("customers",),
+        aggregation="level",
+    ),
+    Metric(
+        "churned_customers",
+        "Churned customers",
+        "count",
+        "Customers whose end_date falls in the period.",
+        compute=period_total("customers", "end_date"),
+        needs=("customers.end_date",),
+        direction="lower",
+    ),
+    Metric(
+        "churn_rate",
+        "Churn rate",
+        "percent",
+        "Customers ended in the period / customers active at period start.",
+        formula="churned_customers / customers_at_start",
+        direction="lower",
+    ),
+    Metric(
+        "mrr",
+        "MRR",
+        "currency",
+        "Monthly recurring revenue of customers active on the period's last day.",
+        compute=mrr,
+        needs=("customers.mrr",),
+        aggregation="level",
+    ),
+    Metric(
+        "avg_mrr", "Average MRR per customer", "currency", "MRR / active customers.", formula="mrr / active_customers"
+    ),
+    Metric(
+        "churn_customer_months",
+        "Customer-months at risk (churn window)",
+        "count",
+        f"Over the {CHURN_WINDOW_MONTHS} months ending with the period: each month's customers active at its start.",
+        compute=churn_window_customer_months,
+        needs=("customers",),
+        family="internal",
+        aggregation="level",
+    ),
+    Metric(
+        "churned_in_window",
+        "Customers churned (churn window)",
+        "count",
+        f"Customers at risk at a month's start that ended in that month, over the {CHURN_WINDOW_MONTHS} months "
+        "ending with the period.",
+        compute=churn_window_churned,
+        needs=("customers.end_date",),
+        family="internal",
+        aggregation="level",
+        direction="lower",
+    ),
+    Metric(
+        "monthly_churn_rate",
+        "Monthly churn (12-month average)",
+        "percent",
+        f"Customers churned in the {CHURN_WINDOW_MONTHS} months ending with the period / customer-months at "
+        "risk in them: the average monthly churn rate over a year, steadier than one period's churn.",
+        formula="churned_in_window / churn_customer_months",
+        direction="lower",
+    ),
+    Metric(
+        "clv",
+        "Customer lifetime value",
+        "currency",
+        f"Average MRR × margin / average monthly churn over the {CHURN_WINDOW_MONTHS} months ending with the "
+        "period (monthly_churn_rate).",
+        formula="avg_mrr * margin / monthly_churn_rate",
+    ),
+    Metric(
+        "clv_to_cac",
+        "CLV : CAC",
+        "ratio",
+        "Customer lifetime value / customer acquisition cost.",
+        formula="clv / cac",
+        display="multiple",
+    ),
+    Metric(
+        "payback_months",
+        "CAC payback",
+        "months",
+        "CAC / (average MRR × margin): months of margin to earn back CAC.",
+        formula="cac / (avg_mrr * margin)",
+        family="efficiency",
+        direction="lower",
+    ),
 ]
 
 

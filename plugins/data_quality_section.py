@@ -30,4 +30,13 @@ def build(report: ReportContext) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("data_quality", "Data quality", "sections/data_quality.html.j2", build, "Inputs, findings and gaps.", order=90))
+    register(
+        ReportSection(
+            "data_quality",
+            "Data quality",
+            "sections/data_quality.html.j2",
+            build,
+            "Inputs, findings and gaps.",
+            order=90,
+        )
+    )

@@ -11,7 +11,8 @@ from roistory.api import N_, Edition, hookimpl
 
 EDITIONS = [
     Edition(
-        "board", N_("Board edition"),
+        "board",
+        N_("Board edition"),
         sections=("summary", "kpis"),  # goal status is in the summary: two pages with the cover
         lead_metrics=("roas", "roi", "revenue", "spend"),
         headline="roas",
@@ -20,7 +21,8 @@ EDITIONS = [
         description=N_("Two pages: the headline, why it moved, and the goals."),
     ),
     Edition(
-        "cfo", N_("CFO edition"),
+        "cfo",
+        N_("CFO edition"),
         sections=("summary", "kpis", "economics", "forecast", "trends", "goals", "data_quality", "definitions"),
         lead_metrics=("roi", "payback_months", "cac", "clv_to_cac", "spend", "revenue"),
         headline="roi",
@@ -28,16 +30,28 @@ EDITIONS = [
         description=N_("Return, payback, CAC and marketing's share of the forecast."),
     ),
     Edition(
-        "cmo", N_("CMO edition"),
-        sections=("summary", "kpis", "channels", "segments", "attribution", "recommendations", "trends", "goals",
-                  "data_quality", "definitions"),
+        "cmo",
+        N_("CMO edition"),
+        sections=(
+            "summary",
+            "kpis",
+            "channels",
+            "segments",
+            "attribution",
+            "recommendations",
+            "trends",
+            "goals",
+            "data_quality",
+            "definitions",
+        ),
         lead_metrics=("roas", "roi", "revenue", "spend", "cpl", "cac"),
         headline="roas",
         topics=("headline", "margin", "drivers", "performers", "goals", "caveats"),
         description=N_("Channels, attribution and where to move budget."),
     ),
     Edition(
-        "sales", N_("Sales edition"),
+        "sales",
+        N_("Sales edition"),
         sections=("summary", "kpis", "funnel", "forecast", "goals", "definitions"),
         lead_metrics=("pipeline", "sqls", "close_rate", "cohort_close_rate", "sales_cycle_days", "won_deals"),
         headline="pipeline",

@@ -30,7 +30,9 @@ def build(report: ReportContext) -> dict | None:
         if not _measured(value):
             continue  # listed in the maturity section with what it needs, never a 0 tile
         changes = [c for key in ("previous", "year_ago") if (c := metric_change(report, metric, value, key))]
-        tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
+        tiles.append(
+            {"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes}
+        )
     if not tiles:
         return None
     churned, at_risk = report.value("churned_in_window"), report.value("churn_customer_months")
@@ -41,8 +43,11 @@ def build(report: ReportContext) -> dict | None:
             "CLV = average MRR × margin ÷ average monthly churn over the 12 months {first} – {last}: "
             "{churned} customers churned in {months} customer-months at risk. Margin used: {margin}."
         ).format(
-            first=fmt.period(first), last=fmt.period(report.trend_periods(1)[0]),
-            churned=fmt.number(churned), months=fmt.number(at_risk), margin=fmt.number(report.config.report.margin, 2),
+            first=fmt.period(first),
+            last=fmt.period(report.trend_periods(1)[0]),
+            churned=fmt.number(churned),
+            months=fmt.number(at_risk),
+            margin=fmt.number(report.config.report.margin, 2),
         )
     return {"tiles": tiles, "window": window, "shown_metrics": [t["id"] for t in tiles]}
 
@@ -51,7 +56,11 @@ def build(report: ReportContext) -> dict | None:
 def register_report_sections(register):
     register(
         ReportSection(
-            "economics", "Customer economics", "sections/economics.html.j2", build,
-            "CLV, CLV:CAC, payback, CAC and churn on tiles, with the churn window CLV uses.", order=25,
+            "economics",
+            "Customer economics",
+            "sections/economics.html.j2",
+            build,
+            "CLV, CLV:CAC, payback, CAC and churn on tiles, with the churn window CLV uses.",
+            order=25,
         )
     )

@@ -27,5 +27,15 @@ def register_data_sources(register):
             needs_path=True,
         )
     )
-    register(SourceType("parquet", read_parquet, "Apache Parquet file (read in row groups when large).", chunks=parquet_chunks, needs_path=True))
-    register(SourceType("excel", read_excel, "Excel .xlsx workbook, one sheet (options: sheet, skiprows).", needs_path=True))
+    register(
+        SourceType(
+            "parquet",
+            read_parquet,
+            "Apache Parquet file (read in row groups when large).",
+            chunks=parquet_chunks,
+            needs_path=True,
+        )
+    )
+    register(
+        SourceType("excel", read_excel, "Excel .xlsx workbook, one sheet (options: sheet, skiprows).", needs_path=True)
+    )

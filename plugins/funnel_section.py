@@ -42,7 +42,11 @@ def build(report: ReportContext) -> dict | None:
     for channel, values in by_channel.fillna(0).sort_values("leads", ascending=False).iterrows():
         close = values.get("won_deals", 0) / values["sqls"] if "sqls" in values and values["sqls"] else float("nan")
         channel_rows.append(
-            {"channel": str(channel), "cells": [fmt.number(values[m]) for m, _c, _l in stages], "close_rate": fmt.percent(close)}
+            {
+                "channel": str(channel),
+                "cells": [fmt.number(values[m]) for m, _c, _l in stages],
+                "close_rate": fmt.percent(close),
+            }
         )
     chart = horizontal_bars(
         [r["stage"] for r in rows],
@@ -51,13 +55,18 @@ def build(report: ReportContext) -> dict | None:
         width=6.8,  # the full text width: legible at print size
     )
     alt = _("Of {first_count} {first_stage}, {last_count} reached {last_stage}.").format(
-        first_count=rows[0]["count"], first_stage=rows[0]["stage"], last_count=rows[-1]["count"], last_stage=rows[-1]["stage"]
+        first_count=rows[0]["count"],
+        first_stage=rows[0]["stage"],
+        last_count=rows[-1]["count"],
+        last_stage=rows[-1]["stage"],
     )
     facts = []
     for metric_id in ("pipeline", "close_rate", "marketing_sourced_close_rate", "sales_cycle_days", "avg_deal_size"):
         if not report.missing_inputs(metric_id):
             metric = report.metrics[metric_id]
-            facts.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))})
+            facts.append(
+                {"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, report.value(metric_id))}
+            )
     return {
         "stages": rows,
         "stage_labels": [_(label) for _m, _c, label in stages],
@@ -71,6 +80,13 @@ def build(report: ReportContext) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("funnel", "Funnel and sales alignment", "sections/funnel.html.j2", build, "Lead funnel by stage and source channel.", order=50))
-
-
+    register(
+        ReportSection(
+            "funnel",
+            "Funnel and sales alignment",
+            "sections/funnel.html.j2",
+            build,
+            "Lead funnel by stage and source channel.",
+            order=50,
+        )
+    )

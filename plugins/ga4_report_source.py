@@ -312,7 +312,11 @@ def _pick_table(lines: list[str], source: SourceConfig, file: str) -> tuple[tupl
 
 def _mapping(headers: list[str], source: SourceConfig) -> dict[str, str]:
     """header -> canonical column, for the headers the report does not map itself."""
-    return {h: t for h, t in GA4_REPORT.match(headers).items() if h not in source.columns and t not in source.columns.values()}
+    return {
+        h: t
+        for h, t in GA4_REPORT.match(headers).items()
+        if h not in source.columns and t not in source.columns.values()
+    }
 
 
 def _frame(lines: list[str], header_line: int, rows: list[int], source: SourceConfig, file: str) -> pd.DataFrame:
@@ -362,13 +366,25 @@ def _date_range(comments: list[str], file: str, header_line: int) -> tuple[dt.da
         texts = ranges[0]
     elif len(days) > 2 or len(ranges) > 1:
         shown = ", ".join(f"{label or '#'} {day}" for label, day in days) or ", ".join("-".join(r) for r in ranges)
-        raise DataError(f"covers several date ranges ({shown}; a comparison?): {hint}", file=file, row=header_line + 1, column="Date")
+        raise DataError(
+            f"covers several date ranges ({shown}; a comparison?): {hint}",
+            file=file,
+            row=header_line + 1,
+            column="Date",
+        )
     else:
-        raise DataError(f"has no Date column and no Start date / End date lines above its header: {hint}", file=file, row=header_line + 1, column="Date")
+        raise DataError(
+            f"has no Date column and no Start date / End date lines above its header: {hint}",
+            file=file,
+            row=header_line + 1,
+            column="Date",
+        )
     try:
         start, end = (dt.datetime.strptime(t, "%Y%m%d").date() for t in texts)
     except ValueError:
-        raise DataError(f"has a date range that is not a date ({texts[0]} to {texts[1]}): {hint}", file=file, column="Date") from None
+        raise DataError(
+            f"has a date range that is not a date ({texts[0]} to {texts[1]}): {hint}", file=file, column="Date"
+        ) from None
     if end < start:
         raise DataError(f"ends on {end} before it starts ({start}): {hint}", file=file, column="Date")
     return start, end

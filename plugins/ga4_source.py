@@ -45,9 +45,24 @@ if TYPE_CHECKING:
 
 GA4_OPTIONS = {"conversion_events", "revenue"} | CORE_OPTIONS
 
-SEARCH_ENGINES = {"google", "bing", "yahoo", "duckduckgo", "baidu", "yandex", "ecosia", "naver", "seznam", "qwant", "startpage", "search.brave.com", "brave"}
+SEARCH_ENGINES = {
+    "google",
+    "bing",
+    "yahoo",
+    "duckduckgo",
+    "baidu",
+    "yandex",
+    "ecosia",
+    "naver",
+    "seznam",
+    "qwant",
+    "startpage",
+    "search.brave.com",
+    "brave",
+}
 SOCIAL_SITES = {
-    "facebook", "fb", "m.facebook.com", "l.facebook.com", "instagram", "ig", "linkedin", "lnkd.in", "twitter", "x", "t.co",
+    "facebook", "fb", "m.facebook.com", "l.facebook.com", "instagram", "ig", "linkedin", "lnkd.in", "twitter", "x",
+    "t.co",
     "tiktok", "reddit", "pinterest", "youtube", "snapchat", "quora", "threads", "bsky", "mastodon", "whatsapp",
 }  # fmt: skip
 VIDEO_SITES = {"youtube", "vimeo", "twitch", "dailymotion"}
@@ -57,12 +72,18 @@ def default_channel(source: str | None, medium: str | None, gclid: bool = False)
     """GA4's default channel group for a source/medium (simplified to the common rules)."""
     source = source.strip().casefold() if isinstance(source, str) else ""
     medium = medium.strip().casefold() if isinstance(medium, str) else ""
-    site = source.removeprefix("www.").split(".")[0] if source and "." in source and source not in SOCIAL_SITES else source
+    site = (
+        source.removeprefix("www.").split(".")[0] if source and "." in source and source not in SOCIAL_SITES else source
+    )
     if gclid and not medium:
         return "Paid Search"
     if source in ("(direct)", "") and medium in ("(none)", "(not set)", ""):
         return "Direct"
-    paid = medium in ("cpc", "ppc", "paid", "paidsearch", "paid_search", "retargeting") or medium.startswith("paid") or medium.endswith("cpc")
+    paid = (
+        medium in ("cpc", "ppc", "paid", "paidsearch", "paid_search", "retargeting")
+        or medium.startswith("paid")
+        or medium.endswith("cpc")
+    )
     if medium in ("display", "banner", "expandable", "interstitial", "cpm"):
         return "Display"
     if paid:
@@ -79,7 +100,14 @@ def default_channel(source: str | None, medium: str | None, gclid: bool = False)
         return "Affiliates"
     if medium in ("organic",) or (site in SEARCH_ENGINES and medium in ("referral", "")):
         return "Organic Search"
-    if site in SOCIAL_SITES or medium in ("social", "social-network", "social-media", "sm", "social network", "social media"):
+    if site in SOCIAL_SITES or medium in (
+        "social",
+        "social-network",
+        "social-media",
+        "sm",
+        "social network",
+        "social media",
+    ):
         return "Organic Social"
     if site in VIDEO_SITES or medium == "video":
         return "Organic Video"
@@ -262,7 +290,8 @@ def _sessions(events: pd.DataFrame) -> pd.DataFrame:
         sessions = pd.concat([sessions, lone[list(sessions.columns)]], ignore_index=True)
     sessions = sessions.sort_values("micros", kind="stable").reset_index(drop=True)
     sessions["channel"] = [
-        default_channel(s, m, bool(g)) for s, m, g in zip(sessions["source"], sessions["medium"], sessions["gclid"], strict=True)
+        default_channel(s, m, bool(g))
+        for s, m, g in zip(sessions["source"], sessions["medium"], sessions["gclid"], strict=True)
     ]
     sessions.index = pd.RangeIndex(1, len(sessions) + 1)
     return sessions
@@ -283,7 +312,9 @@ def read_ga4(source: SourceConfig, config: Config) -> pd.DataFrame:
                 "user_id": sessions["user_id"],
                 "timestamp": _timestamps(sessions["micros"]),
                 "channel": sessions["channel"],
-                "campaign": sessions["campaign"].where(~sessions["campaign"].isin(["(direct)", "(not set)", "(organic)", "(referral)"])),
+                "campaign": sessions["campaign"].where(
+                    ~sessions["campaign"].isin(["(direct)", "(not set)", "(organic)", "(referral)"])
+                ),
                 "interaction": "visit",
             },
             index=sessions.index,

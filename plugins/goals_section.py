@@ -68,10 +68,13 @@ def build(report: ReportContext) -> dict | None:
                 "not_attainable": _attainability_note(report, goal, show),
                 "relevance_not_stated": not goal.goal,
                 "chart": goal_chart(
-                    [month_names.get(label, label) for label, _v in goal.trend], [v for _l, v in goal.trend],
+                    [month_names.get(label, label) for label, _v in goal.trend],
+                    [v for _l, v in goal.trend],
                     monthly_target(report, goal, metric),
                     value_format=lambda v, m=metric: fmt.metric(m, v),
-                ) if goal.trend else None,
+                )
+                if goal.trend
+                else None,
             }
         )
     return {"goals": goals, "groups": _grouped(report, goals), "shown_metrics": [g.metric for g in report.goals]}
@@ -89,7 +92,14 @@ def _grouped(report: ReportContext, goals: list[dict]) -> list[dict]:
         members = [g for g in goals if g["goal"] == goal_id]
         if not members:
             if goal_id is not None:
-                groups.append({"statement": statement, "columns": [], "rows": [], "empty": _("No objective serves this goal yet.")})
+                groups.append(
+                    {
+                        "statement": statement,
+                        "columns": [],
+                        "rows": [],
+                        "empty": _("No objective serves this goal yet."),
+                    }
+                )
             continue
         if by_team:
             teams = ["marketing", "sales"] + ([None] if any(g["team"] is None for g in members) else [])
@@ -104,4 +114,6 @@ def _grouped(report: ReportContext, goals: list[dict]) -> list[dict]:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts.", order=70))
+    register(
+        ReportSection("goals", "Goals", "sections/goals.html.j2", build, "SMART goals with pacing forecasts.", order=70)
+    )

@@ -86,7 +86,9 @@ def _touch_ranges(journeys: Journeys) -> list[tuple[int, int, int, int]]:
     parts = _workers() if n_touch >= PARALLEL_FROM else 1
     cuts = [0] + [int(np.searchsorted(journeys.offsets, n_touch * k // parts)) for k in range(1, parts)] + [n_journeys]
     cuts = sorted(set(cuts))
-    return [(int(journeys.offsets[a]), int(journeys.offsets[b]), a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    return [
+        (int(journeys.offsets[a]), int(journeys.offsets[b]), a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
 
 
 def _in_parallel(work, ranges: list) -> list:
@@ -221,7 +223,9 @@ def last_non_direct_touch(journeys: Journeys, direct_channels: list[str]) -> np.
 
 def last_non_direct(journeys: Journeys, params: dict) -> np.ndarray:
     weights = np.zeros(len(journeys.codes))
-    weights[last_non_direct_touch(journeys, _check_direct_channels({**LND_DEFAULTS, **params})["direct_channels"])] = 1.0
+    weights[last_non_direct_touch(journeys, _check_direct_channels({**LND_DEFAULTS, **params})["direct_channels"])] = (
+        1.0
+    )
     return weights
 
 

@@ -30,28 +30,36 @@ def _read(path: Path) -> pd.DataFrame:
 def _option(item, name: str, default=None, *, required: bool = False):
     value = item.options.get(name, default)
     if required and value is None:
-        raise ConfigError(f"the '{item.type}' reader needs options.{name}", key=f"incrementality[{item.name}].options.{name}")
+        raise ConfigError(
+            f"the '{item.type}' reader needs options.{name}", key=f"incrementality[{item.name}].options.{name}"
+        )
     return value
 
 
 def _kpi_column(item) -> str:
     kpi = _option(item, "kpi", "revenue")
     if kpi not in MMM_KPIS:
-        raise ConfigError(f"options.kpi is one of {', '.join(MMM_KPIS)}, got {kpi!r}", key=f"incrementality[{item.name}].options.kpi")
+        raise ConfigError(
+            f"options.kpi is one of {', '.join(MMM_KPIS)}, got {kpi!r}", key=f"incrementality[{item.name}].options.kpi"
+        )
     return f"incremental_{kpi}"
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], path: Path, what: str) -> None:
     for column in columns:
         if column not in frame:
-            raise DataError(f"not {what}: column '{column}' is missing (columns: {', '.join(frame.columns)})", file=str(path))
+            raise DataError(
+                f"not {what}: column '{column}' is missing (columns: {', '.join(frame.columns)})", file=str(path)
+            )
 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     values = pd.to_numeric(frame[column].str.strip().replace({"": None, "NA": None}), errors="coerce")
     bad = values.isna() & ~frame[column].str.strip().isin(["", "NA"])
     if bad.any():
-        raise DataError(f"'{frame[column].loc[bad.idxmax()]}' is not a number", file=str(path), row=int(bad.idxmax()), column=column)
+        raise DataError(
+            f"'{frame[column].loc[bad.idxmax()]}' is not a number", file=str(path), row=int(bad.idxmax()), column=column
+        )
     return values
 
 
@@ -107,7 +115,8 @@ def read_robyn(item, config) -> pd.DataFrame:
             media = chosen[chosen["total_spend"].str.strip().replace("NA", "") != ""]
         else:
             raise ConfigError(
-                "name the media variables with options.channels ({rn: channel})", key=f"incrementality[{item.name}].options.channels"
+                "name the media variables with options.channels ({rn: channel})",
+                key=f"incrementality[{item.name}].options.channels",
             )
         return pd.DataFrame(
             {
@@ -124,13 +133,19 @@ def read_robyn(item, config) -> pd.DataFrame:
     _require(frame, ("ds", "dep_var", "solID"), path, "a Robyn pareto_aggregated.csv or pareto_alldecomp_matrix.csv")
     if not channels:
         raise ConfigError(
-            "name the media columns with options.channels ({column: channel})", key=f"incrementality[{item.name}].options.channels"
+            "name the media columns with options.channels ({column: channel})",
+            key=f"incrementality[{item.name}].options.channels",
         )
     chosen = _one_model(frame, item, path)
     _require(chosen, tuple(channels), path, "a Robyn decomposition with these media variables")
     dates = pd.to_datetime(chosen["ds"], format="ISO8601", errors="coerce")
     if dates.isna().any():
-        raise DataError(f"'{chosen['ds'].loc[dates.isna().idxmax()]}' is not a date", file=str(path), row=int(dates.isna().idxmax()), column="ds")
+        raise DataError(
+            f"'{chosen['ds'].loc[dates.isna().idxmax()]}' is not a date",
+            file=str(path),
+            row=int(dates.isna().idxmax()),
+            column="ds",
+        )
     total = _numbers(chosen, "dep_var", path).sum()
     rows = []
     for variable, channel in channels.items():
@@ -138,8 +153,10 @@ def read_robyn(item, config) -> pd.DataFrame:
         rows.append({"channel": channel, column: effect, "share": effect / total if total else None})
     result = pd.DataFrame(rows, index=[int(chosen.index[0])] * len(rows))
     return result.assign(
-        name=f"Robyn {chosen['solID'].iloc[0]}", method="mmm",
-        period_start=dates.min().date().isoformat(), period_end=dates.max().date().isoformat(),
+        name=f"Robyn {chosen['solID'].iloc[0]}",
+        method="mmm",
+        period_start=dates.min().date().isoformat(),
+        period_end=dates.max().date().isoformat(),
     )
 
 
@@ -165,18 +182,26 @@ def read_pymc_marketing(item, config) -> pd.DataFrame:
         others = [c for c in frame.columns if c not in ("date", "channel", *draws)]
         if len(others) != 1:
             raise ConfigError(
-                f"{path}: name the contribution column with options.value_column (one of {', '.join(others) or 'none'})",
+                f"{path}: name the contribution column with options.value_column (one of "
+                f"{', '.join(others) or 'none'})",
                 key=f"incrementality[{item.name}].options.value_column",
             )
         value = others[0]
     _require(frame, (value,), path, "a PyMC-Marketing channel contribution table")
     dates = pd.to_datetime(frame["date"], format="ISO8601", errors="coerce")
     if dates.isna().any():
-        raise DataError(f"'{frame['date'].loc[dates.isna().idxmax()]}' is not a date", file=str(path), row=int(dates.isna().idxmax()), column="date")
+        raise DataError(
+            f"'{frame['date'].loc[dates.isna().idxmax()]}' is not a date",
+            file=str(path),
+            row=int(dates.isna().idxmax()),
+            column="date",
+        )
     parsed = frame.assign(_value=_numbers(frame, value, path), _date=dates, _line=frame.index)
     per_draw = parsed.groupby(["channel", *draws], sort=False)["_value"].sum()
     grouped = per_draw.groupby(level="channel", sort=False)
-    window = parsed.groupby("channel", sort=False).agg(start=("_date", "min"), end=("_date", "max"), line=("_line", "min"))
+    window = parsed.groupby("channel", sort=False).agg(
+        start=("_date", "min"), end=("_date", "max"), line=("_line", "min")
+    )
     low, high = POSTERIOR_INTERVAL
     result = pd.DataFrame(
         {

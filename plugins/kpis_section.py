@@ -29,7 +29,9 @@ def build(report: ReportContext) -> dict | None:
         if not isinstance(value, float) or math.isnan(value):
             continue  # shown in the maturity list, never as a 0 tile
         changes = [c for key in ("previous", "year_ago") if (c := metric_change(report, metric, value, key))]
-        tiles.append({"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes})
+        tiles.append(
+            {"id": metric_id, "label": _(metric.label), "value": fmt.metric(metric, value), "changes": changes}
+        )
     return {"tiles": tiles, "shown_metrics": [t["id"] for t in tiles]} if tiles else None
 
 

@@ -51,7 +51,11 @@ def read_mailchimp(source: SourceConfig, config: Config) -> pd.DataFrame:
     except DataError as error:
         _refuse_contact_lists(source, config, error)
         raise
-    if "bounces" not in frame.columns and {"Hard Bounces", "Soft Bounces"} <= set(frame.columns) and "bounces" not in source.columns.values():
+    if (
+        "bounces" not in frame.columns
+        and {"Hard Bounces", "Soft Bounces"} <= set(frame.columns)
+        and "bounces" not in source.columns.values()
+    ):
         frame["bounces"] = _count(frame, "Hard Bounces", source, config) + _count(frame, "Soft Bounces", source, config)
     return frame
 
@@ -69,7 +73,8 @@ def _refuse_contact_lists(source: SourceConfig, config: Config, error: DataError
     if any(name in first for name in _CONTACT_HEADERS):
         raise DataError(
             "is a Mailchimp contact list (one row per email address), not the campaign report: export the "
-            "campaign reports from the Reports page instead (one row per campaign: Title, Send Date, Total Recipients …)",
+            "campaign reports from the Reports page instead (one row per campaign: Title, Send Date, Total Recipients "
+            "…)",
             file=error.file,
             row=1,
         ) from None
@@ -93,4 +98,8 @@ def _count(frame: pd.DataFrame, header: str, source: SourceConfig, config: Confi
 
 @hookimpl
 def register_data_sources(register):
-    register(SourceType("mailchimp", read_mailchimp, "Mailchimp campaign report export (CSV or .xlsx) as email.", needs_path=True))
+    register(
+        SourceType(
+            "mailchimp", read_mailchimp, "Mailchimp campaign report export (CSV or .xlsx) as email.", needs_path=True
+        )
+    )

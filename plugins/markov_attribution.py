@@ -443,7 +443,9 @@ def removal_effects(table: PathTable | Chain, order: int = 1) -> RemovalEffects:
         solved = _solve_series(chain, q, r, rv) if SERIES else None
         p, v = solved if solved is not None else _solve_sparse(chain, q, r, rv)
     present = (
-        chain.contains.any(axis=1) if isinstance(chain.contains, np.ndarray) else np.array([len(c) > 0 for c in chain.contains])
+        chain.contains.any(axis=1)
+        if isinstance(chain.contains, np.ndarray)
+        else np.array([len(c) > 0 for c in chain.contains])
     )
 
     def effect(total: float, removed: np.ndarray) -> np.ndarray:
@@ -510,9 +512,15 @@ def _markov_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
 def _markov_per_journey_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
     """mam's split on a path table: a row's journeys share its path, so they share its weights."""
     effects = removal_effects(table, params["order"])
-    per_row = Journeys(table.labels, table.offsets, table.codes, np.zeros(len(table.codes)), table.conversions,
-                       np.divide(table.revenue, table.conversions, out=np.zeros(len(table)), where=table.conversions > 0),
-                       np.zeros(len(table), "datetime64[ns]"))
+    per_row = Journeys(
+        table.labels,
+        table.offsets,
+        table.codes,
+        np.zeros(len(table.codes)),
+        table.conversions,
+        np.divide(table.revenue, table.conversions, out=np.zeros(len(table)), where=table.conversions > 0),
+        np.zeros(len(table), "datetime64[ns]"),
+    )
     weights = per_journey_weights(per_row, effects.conversions)
     journey = per_row.journey_of_touch
     n = len(table.labels)

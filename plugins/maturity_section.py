@@ -8,9 +8,14 @@ FAMILIES = ("value", "efficiency", "response", "activity", "custom")
 # The input tables as a reader knows them: "social.branded_searches" prints as
 # "social media data: branded searches", never as a column path.
 TABLES = {
-    "spend": N_("ad spend data"), "touchpoints": N_("touchpoint data"), "conversions": N_("conversion data"),
-    "leads": N_("CRM leads"), "customers": N_("customer data"), "email": N_("email data"),
-    "web": N_("web analytics"), "social": N_("social media data"),
+    "spend": N_("ad spend data"),
+    "touchpoints": N_("touchpoint data"),
+    "conversions": N_("conversion data"),
+    "leads": N_("CRM leads"),
+    "customers": N_("customer data"),
+    "email": N_("email data"),
+    "web": N_("web analytics"),
+    "social": N_("social media data"),
 }
 
 
@@ -39,7 +44,10 @@ def build(report: ReportContext) -> dict | None:
                 "name": _(family.capitalize()),
                 "measurable": [_(m.label) for m in metrics if records[m.id]["measurable"]],
                 "missing": [
-                    {"label": _(m.label), "needs": in_words(report, records[m.id]["needs"]) or _(records[m.id].get("reason", ""))}
+                    {
+                        "label": _(m.label),
+                        "needs": in_words(report, records[m.id]["needs"]) or _(records[m.id].get("reason", "")),
+                    }
                     for m in metrics
                     if not records[m.id]["measurable"]
                 ],
@@ -56,4 +64,13 @@ def build(report: ReportContext) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("maturity", "Measurement maturity", "sections/maturity.html.j2", build, "What the data can and cannot measure.", order=80))
+    register(
+        ReportSection(
+            "maturity",
+            "Measurement maturity",
+            "sections/maturity.html.j2",
+            build,
+            "What the data can and cannot measure.",
+            order=80,
+        )
+    )

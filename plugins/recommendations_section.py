@@ -35,29 +35,81 @@ def sentences(report: ReportContext, rec: Recommendation) -> list[Sentence]:
     _ = report.gettext
     out = []
     if rec.action == "shift":
-        out.append(compose(_("Move {amount} from {source} to {target}: expected {low} to {high} more revenue."), "recommendations",
-                           amount=_figure(report, rec, "amount"), source=rec.source, target=rec.target,
-                           low=_figure(report, rec, "effect_low"), high=_figure(report, rec, "effect_high")))
-        out.append(compose(_("Every attribution model in the report ranks {target} above {source}."), "recommendations",
-                           target=rec.target, source=rec.source))
+        out.append(
+            compose(
+                _("Move {amount} from {source} to {target}: expected {low} to {high} more revenue."),
+                "recommendations",
+                amount=_figure(report, rec, "amount"),
+                source=rec.source,
+                target=rec.target,
+                low=_figure(report, rec, "effect_low"),
+                high=_figure(report, rec, "effect_high"),
+            )
+        )
+        out.append(
+            compose(
+                _("Every attribution model in the report ranks {target} above {source}."),
+                "recommendations",
+                target=rec.target,
+                source=rec.source,
+            )
+        )
     elif rec.action == "test":
-        out.append(compose(_("Test moving {amount} from {source} to {target} with a holdout or geo split before shifting budget: the expected effect ranges from {low} to {high}."),
-                           "recommendations", amount=_figure(report, rec, "amount"), source=rec.source, target=rec.target,
-                           low=_figure(report, rec, "effect_low"), high=_figure(report, rec, "effect_high")))
+        out.append(
+            compose(
+                _(
+                    "Test moving {amount} from {source} to {target} with a holdout or geo split before shifting "
+                    "budget: the expected effect ranges from {low} to {high}."
+                ),
+                "recommendations",
+                amount=_figure(report, rec, "amount"),
+                source=rec.source,
+                target=rec.target,
+                low=_figure(report, rec, "effect_low"),
+                high=_figure(report, rec, "effect_high"),
+            )
+        )
         if rec.reason == "disagree":
-            out.append(compose(_("The attribution models disagree on whether {target} returns more than {source}."), "recommendations",
-                               target=rec.target, source=rec.source))
+            out.append(
+                compose(
+                    _("The attribution models disagree on whether {target} returns more than {source}."),
+                    "recommendations",
+                    target=rec.target,
+                    source=rec.source,
+                )
+            )
         else:
-            out.append(compose(_("The models agree, but too few conversions support the ranking to move budget on it."), "recommendations"))
+            out.append(
+                compose(
+                    _("The models agree, but too few conversions support the ranking to move budget on it."),
+                    "recommendations",
+                )
+            )
     elif rec.reason == "one_segment":
-        out.append(compose(_("Keep the budget as it is: only {source} has spend, so there is nothing to compare."), "recommendations",
-                           source=rec.source))
+        out.append(
+            compose(
+                _("Keep the budget as it is: only {source} has spend, so there is nothing to compare."),
+                "recommendations",
+                source=rec.source,
+            )
+        )
     else:
-        out.append(compose(_("Keep the budget as it is: {source} and {target} return about the same per unit of spend."), "recommendations",
-                           source=rec.source, target=rec.target))
+        out.append(
+            compose(
+                _("Keep the budget as it is: {source} and {target} return about the same per unit of spend."),
+                "recommendations",
+                source=rec.source,
+                target=rec.target,
+            )
+        )
     if rec.measured:
-        out.append(compose(_("Measured incrementality replaces model credit for: {segments}."), "recommendations",
-                           segments=", ".join(rec.measured)))
+        out.append(
+            compose(
+                _("Measured incrementality replaces model credit for: {segments}."),
+                "recommendations",
+                segments=", ".join(rec.measured),
+            )
+        )
     return out
 
 
@@ -74,21 +126,37 @@ def build(report: ReportContext) -> dict | None:
         rows = []
         for model_id, (low, high) in rec.returns.items():
             model = report.registry.models.get(model_id)
-            rows.append({"model": _(model.label) if model else model_id, "from": fmt.number(low, 2), "to": fmt.number(high, 2),
-                         "primary": model_id == report.primary_model})
-        items.append({
-            "action": _(ACTIONS[rec.action]),
-            "kind": rec.action,
-            "sentences": [s.as_template_data() for s in said],
-            "source": rec.source,
-            "target": rec.target,
-            "rows": rows if rec.action != "keep" else [],
-            "assumptions": [_(a) for a in RECOMMENDATION_ASSUMPTIONS],
-        })
+            rows.append(
+                {
+                    "model": _(model.label) if model else model_id,
+                    "from": fmt.number(low, 2),
+                    "to": fmt.number(high, 2),
+                    "primary": model_id == report.primary_model,
+                }
+            )
+        items.append(
+            {
+                "action": _(ACTIONS[rec.action]),
+                "kind": rec.action,
+                "sentences": [s.as_template_data() for s in said],
+                "source": rec.source,
+                "target": rec.target,
+                "rows": rows if rec.action != "keep" else [],
+                "assumptions": [_(a) for a in RECOMMENDATION_ASSUMPTIONS],
+            }
+        )
     return {"items": items, "narrative": narrative}
 
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("recommendations", "Recommendations", "sections/recommendations.html.j2", build,
-                           "Where to move budget, when the attribution models agree.", order=95))
+    register(
+        ReportSection(
+            "recommendations",
+            "Recommendations",
+            "sections/recommendations.html.j2",
+            build,
+            "Where to move budget, when the attribution models agree.",
+            order=95,
+        )
+    )

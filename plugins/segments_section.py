@@ -25,8 +25,12 @@ from roistory.api import (
 
 TOP = 5
 LEAD_METRICS = 4
-DIMENSION_LABELS = {"campaign": N_("Top campaigns"), "market": N_("Top markets"), "audience": N_("Top audiences"),
-                    "media_type": N_("Top media types")}
+DIMENSION_LABELS = {
+    "campaign": N_("Top campaigns"),
+    "market": N_("Top markets"),
+    "audience": N_("Top audiences"),
+    "media_type": N_("Top media types"),
+}
 
 
 def lead_metrics(report: ReportContext, dimension: str) -> list[str]:
@@ -73,8 +77,12 @@ def build(report: ReportContext) -> dict | None:
             cells = []
             for metric_id in metrics:
                 old = before.at[segment, metric_id] if before is not None and segment in before.index else float("nan")
-                cells.append({"value": fmt.metric(report.metrics[metric_id], values[metric_id]),
-                              "delta": _delta(report, metric_id, values[metric_id], old)})
+                cells.append(
+                    {
+                        "value": fmt.metric(report.metrics[metric_id], values[metric_id]),
+                        "delta": _delta(report, metric_id, values[metric_id], old),
+                    }
+                )
             rows.append({"segment": str(segment), "cells": cells})
         tables.append(
             {
@@ -91,7 +99,9 @@ def build(report: ReportContext) -> dict | None:
         return None
     return {
         "tables": tables,
-        "comparison": _("Changes are against {period}.").format(period=fmt.period(report.periods[comparison])) if comparison else None,
+        "comparison": _("Changes are against {period}.").format(period=fmt.period(report.periods[comparison]))
+        if comparison
+        else None,
         "model": _(report.registry.models[report.primary_model].label) if report.attribution else None,
         "shown_metrics": shown,
     }
@@ -101,7 +111,11 @@ def build(report: ReportContext) -> dict | None:
 def register_report_sections(register):
     register(
         ReportSection(
-            "segments", "Beyond channels: campaigns, markets, audiences", "sections/segments.html.j2", build,
-            "The top segments of every dimension besides channel, by the report's lead metrics.", order=45,
+            "segments",
+            "Beyond channels: campaigns, markets, audiences",
+            "sections/segments.html.j2",
+            build,
+            "The top segments of every dimension besides channel, by the report's lead metrics.",
+            order=45,
         )
     )

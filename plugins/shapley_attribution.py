@@ -134,8 +134,10 @@ def _members(masks: np.ndarray, size: int) -> np.ndarray:
 def _shapley_matrix(size: int) -> np.ndarray:
     """``W[m, i]``: the weight of ``v(subset m)`` in ``φ_i``, for every local subset mask m of ``size`` players."""
     subsets = np.arange(1 << size)
-    t = np.bitwise_count(subsets.astype(np.uint64)).astype(np.int64) if hasattr(np, "bitwise_count") else np.array(
-        [bin(m).count("1") for m in subsets]
+    t = (
+        np.bitwise_count(subsets.astype(np.uint64)).astype(np.int64)
+        if hasattr(np, "bitwise_count")
+        else np.array([bin(m).count("1") for m in subsets])
     )
     fact = [math.factorial(i) for i in range(size + 1)]
     member = (subsets[:, None] >> np.arange(size)) & 1
@@ -239,11 +241,11 @@ def shapley_credit(table: PathTable, params: dict[str, Any] | None = None) -> pd
             phi = np.stack([_phi_scan(masks[r], size, masks, sizes, rate) for r in rows])
             credit(rows, size, phi)
         else:
-            phi = np.stack([_phi_sample(masks[r], size, sorted_keys, sorted_rate, params["samples"], rng) for r in rows])
+            phi = np.stack(
+                [_phi_sample(masks[r], size, sorted_keys, sorted_rate, params["samples"], rng) for r in rows]
+            )
             credit(rows, size, phi)
-    return pd.DataFrame(
-        {"conversions": conversions, "revenue": revenue}, index=pd.Index(table.labels, name="segment")
-    )
+    return pd.DataFrame({"conversions": conversions, "revenue": revenue}, index=pd.Index(table.labels, name="segment"))
 
 
 def _shapley(journeys: Journeys, params: dict) -> pd.DataFrame:

@@ -49,7 +49,9 @@ def _settings(destination) -> dict:
     if extra.get("user") and not extra.get("password_env"):
         raise ConfigError("required with user: the environment variable holding the password", key="password_env")
     if "password" in extra:
-        raise ConfigError("never put a password in report.yaml; name an environment variable with password_env", key="password")
+        raise ConfigError(
+            "never put a password in report.yaml; name an environment variable with password_env", key="password"
+        )
     sender = extra.get("from") or extra.get("user")
     if not sender or "@" not in str(sender):
         raise ConfigError("required: the sender's e-mail address (or a user that is one)", key="from")
@@ -60,9 +62,16 @@ def _settings(destination) -> dict:
     if not starttls and extra["host"] not in LOCAL_HOSTS:
         raise ConfigError("plain-text SMTP is allowed only to this machine; keep starttls: true", key="starttls")
     return {
-        "host": extra["host"], "port": port, "user": extra.get("user"), "password_env": extra.get("password_env"),
-        "from": str(sender), "attach": attach, "subject": extra.get("subject", DEFAULT_SUBJECT),
-        "starttls": bool(starttls), "ca_file": extra.get("ca_file"), "timeout": extra.get("timeout", 30),
+        "host": extra["host"],
+        "port": port,
+        "user": extra.get("user"),
+        "password_env": extra.get("password_env"),
+        "from": str(sender),
+        "attach": attach,
+        "subject": extra.get("subject", DEFAULT_SUBJECT),
+        "starttls": bool(starttls),
+        "ca_file": extra.get("ca_file"),
+        "timeout": extra.get("timeout", 30),
     }
 
 
@@ -112,7 +121,9 @@ def _send(settings: dict, message: EmailMessage, password: str | None) -> None:
         reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         if password:
             reply = reply.replace(password, "***")
-        raise DeliveryError(f"smtp {server}: login refused for user {settings['user']} ({exc.smtp_code} {reply})") from None
+        raise DeliveryError(
+            f"smtp {server}: login refused for user {settings['user']} ({exc.smtp_code} {reply})"
+        ) from None
     except smtplib.SMTPNotSupportedError:
         raise DeliveryError(f"smtp {server}: the server does not offer STARTTLS (or login)") from None
     except smtplib.SMTPRecipientsRefused as exc:

@@ -138,7 +138,9 @@ def _password(options: dict[str, Any]) -> str | None:
     if not name:
         return None
     if name not in os.environ:
-        raise ConfigError(f"environment variable '{name}' (options.password_env) is not set", key="options.password_env")
+        raise ConfigError(
+            f"environment variable '{name}' (options.password_env) is not set", key="options.password_env"
+        )
     return os.environ[name]
 
 
@@ -170,7 +172,9 @@ def _sqlalchemy_chunks(source: SourceConfig, options: dict[str, Any]) -> Iterato
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise ConfigError(f"not an SQLAlchemy URL: {masked(url)} ({exc})", key=f"sources.{source.name}.options.url") from None
+        raise ConfigError(
+            f"not an SQLAlchemy URL: {masked(url)} ({exc})", key=f"sources.{source.name}.options.url"
+        ) from None
     if password is not None:
         parsed = parsed.set(password=password)
     secrets = [s for s in (password, parsed.password) if s]
@@ -188,7 +192,9 @@ def _sqlalchemy_chunks(source: SourceConfig, options: dict[str, Any]) -> Iterato
     try:
         engine = sa.create_engine(parsed, connect_args=connect_args, poolclass=sa.pool.NullPool)
     except Exception as exc:  # missing driver, bad URL
-        raise DataError(f"cannot use this database URL: {_scrub(str(exc), secrets)}", file=_label(source, url)) from None
+        raise DataError(
+            f"cannot use this database URL: {_scrub(str(exc), secrets)}", file=_label(source, url)
+        ) from None
     query = options.get("query")
     if query:
         statement = sa.text(str(query))
@@ -203,7 +209,9 @@ def _sqlalchemy_chunks(source: SourceConfig, options: dict[str, Any]) -> Iterato
             raise _connection_error(exc, source, url, secrets) from None
         with connection:
             try:
-                result = connection.execution_options(stream_results=True, max_row_buffer=options["chunk_rows"]).execute(statement)
+                result = connection.execution_options(
+                    stream_results=True, max_row_buffer=options["chunk_rows"]
+                ).execute(statement)
             except sa.exc.SQLAlchemyError as exc:
                 message = _scrub(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0], secrets)
                 raise DataError(f"the query failed: {message}", file=_label(source, url)) from None
@@ -234,7 +242,9 @@ def _rows_to_frame(rows: list[Any], columns: list[str], start: int) -> pd.DataFr
     for name, values in zip(columns, transposed, strict=True):
         try:
             array = pa.array(values, from_pandas=True)
-            data[name] = array.to_pandas() if not pa.types.is_date(array.type) else array.cast(pa.timestamp("ns")).to_pandas()
+            data[name] = (
+                array.to_pandas() if not pa.types.is_date(array.type) else array.cast(pa.timestamp("ns")).to_pandas()
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             data[name] = pd.Series([None if v is None else str(v) for v in values], dtype="str")
     frame = pd.DataFrame({name: pd.Series(series).reset_index(drop=True) for name, series in data.items()})
@@ -249,7 +259,10 @@ def _duckdb_chunks(source: SourceConfig, config: Config, options: dict[str, Any]
     target = re.sub(r"^duckdb:(//)?/?", "", url) if not url.startswith("duckdb:////") else url[len("duckdb:///") :]
     target = target.split("?", 1)[0]
     if target in ("", ":memory:"):
-        raise ConfigError("a duckdb URL needs a database file: duckdb:///path/to/file.duckdb", key=f"sources.{source.name}.options.url")
+        raise ConfigError(
+            "a duckdb URL needs a database file: duckdb:///path/to/file.duckdb",
+            key=f"sources.{source.name}.options.url",
+        )
     path = Path(target) if Path(target).is_absolute() else config.resolve(target)
     label = f"sql source '{source.name}' ({path})"
     if not path.exists():

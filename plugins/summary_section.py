@@ -69,8 +69,14 @@ def headline(report: ReportContext) -> list[Sentence]:
     out = []
     if _missing_tables(report) and metric_id in ("roi", "roas"):
         tables = ", ".join(_missing_tables(report))
-        out.append(compose(_("Return on marketing cannot be stated for {period}: {tables} has no rows for the period."),
-                           "headline", period=period, tables=tables))
+        out.append(
+            compose(
+                _("Return on marketing cannot be stated for {period}: {tables} has no rows for the period."),
+                "headline",
+                period=period,
+                tables=tables,
+            )
+        )
         return out
     now = metric_figure(report, metric_id) if metric_id in report.metrics else None
     key = _comparison(report)
@@ -96,19 +102,47 @@ def headline(report: ReportContext) -> list[Sentence]:
             text = _("{metric} was {now} in {period}, down from {before} in {label}.")
         else:
             text = _("{metric} was {now} in {period}, as in {label}.")
-        out.append(compose(text, "headline", metric=label, now=now, before=before or "", period=period,
-                           label=fmt.period(report.periods[key]) if key else ""))
+        out.append(
+            compose(
+                text,
+                "headline",
+                metric=label,
+                now=now,
+                before=before or "",
+                period=period,
+                label=fmt.period(report.periods[key]) if key else "",
+            )
+        )
     if metric_id not in ("roas", "roi"):
         return out  # an edition that leads with another metric (sales: pipeline) does not restate the return
     spend, revenue, roi = (metric_figure(report, m) for m in ("spend", "revenue", "roi"))
     if spend and revenue and roi and metric_id == "roi":  # the headline stated ROI already
-        out.append(compose(_("Marketing spent {spend} and generated {revenue} in revenue."), "headline", spend=spend, revenue=revenue))
+        out.append(
+            compose(
+                _("Marketing spent {spend} and generated {revenue} in revenue."),
+                "headline",
+                spend=spend,
+                revenue=revenue,
+            )
+        )
     elif spend and revenue and roi:
-        out.append(compose(_("Marketing spent {spend} and generated {revenue} in revenue: an ROI of {roi}."),
-                           "headline", spend=spend, revenue=revenue, roi=roi))
+        out.append(
+            compose(
+                _("Marketing spent {spend} and generated {revenue} in revenue: an ROI of {roi}."),
+                "headline",
+                spend=spend,
+                revenue=revenue,
+                roi=roi,
+            )
+        )
     elif spend and revenue is None:
-        out.append(compose(_("Marketing spent {spend}; revenue is not measurable with the data given, so ROI cannot be stated."),
-                           "headline", spend=spend))
+        out.append(
+            compose(
+                _("Marketing spent {spend}; revenue is not measurable with the data given, so ROI cannot be stated."),
+                "headline",
+                spend=spend,
+            )
+        )
     return out
 
 
@@ -138,8 +172,17 @@ def drivers(report: ReportContext) -> list[Sentence]:
     revenue = (metric_figure(report, "revenue", key), metric_figure(report, "revenue"))
     spend = (metric_figure(report, "spend", key), metric_figure(report, "spend"))
     if all(revenue) and all(spend):
-        out.append(compose(_("Against {label}, revenue went from {r0} to {r1} and spend from {s0} to {s1}."), "drivers",
-                           label=label, r0=revenue[0], r1=revenue[1], s0=spend[0], s1=spend[1]))
+        out.append(
+            compose(
+                _("Against {label}, revenue went from {r0} to {r1} and spend from {s0} to {s1}."),
+                "drivers",
+                label=label,
+                r0=revenue[0],
+                r1=revenue[1],
+                s0=spend[0],
+                s1=spend[1],
+            )
+        )
     parts = [c for c in driver_contributions(report, "channel") if c.metric == "roi" and c.comparison == key]
     parts = [c for c in parts if c.segment != UNEXPLAINED and abs(c.contribution) >= 0.005]
     parts.sort(key=lambda c: -abs(c.contribution))
@@ -150,14 +193,36 @@ def drivers(report: ReportContext) -> list[Sentence]:
         s0, s1 = metric_figure(report, "spend", key, segment), metric_figure(report, "spend", "current", segment)
         raised = c.contribution > 0
         if r0 and r1 and s0 and s1:
-            text = (_("{channel} raised ROI by {points} points: its revenue went from {r0} to {r1} on spend that went from {s0} to {s1}.")
-                    if raised else
-                    _("{channel} lowered ROI by {points} points: its revenue went from {r0} to {r1} on spend that went from {s0} to {s1}."))
+            text = (
+                _(
+                    "{channel} raised ROI by {points} points: its revenue went from {r0} to {r1} on spend that went "
+                    "from {s0} to {s1}."
+                )
+                if raised
+                else _(
+                    "{channel} lowered ROI by {points} points: its revenue went from {r0} to {r1} on spend that went "
+                    "from {s0} to {s1}."
+                )
+            )
         else:
-            text = (_("{channel} raised ROI by {points} points against {label}.") if raised
-                    else _("{channel} lowered ROI by {points} points against {label}."))
-        out.append(compose(text, "drivers", channel=c.segment, points=points, r0=r0 or "", r1=r1 or "",
-                           s0=s0 or "", s1=s1 or "", label=label))
+            text = (
+                _("{channel} raised ROI by {points} points against {label}.")
+                if raised
+                else _("{channel} lowered ROI by {points} points against {label}.")
+            )
+        out.append(
+            compose(
+                text,
+                "drivers",
+                channel=c.segment,
+                points=points,
+                r0=r0 or "",
+                r1=r1 or "",
+                s0=s0 or "",
+                s1=s1 or "",
+                label=label,
+            )
+        )
     return out
 
 
@@ -173,8 +238,10 @@ def _model_range(report: ReportContext, channel: str) -> tuple[Figure, Figure] |
     (low, low_model), (high, high_model) = min(values), max(values)
     fmt = report.formatter
     segment = {"channel": channel}
-    return (Figure(fmt.money(low), low_model, low, "current", segment, "attribution"),
-            Figure(fmt.money(high), high_model, high, "current", segment, "attribution"))
+    return (
+        Figure(fmt.money(low), low_model, low, "current", segment, "attribution"),
+        Figure(fmt.money(high), high_model, high, "current", segment, "attribution"),
+    )
 
 
 # Above this share of revenue from conversions no touchpoint reached, channel claims cover too little to stand alone.
@@ -188,8 +255,16 @@ def _unreached(report: ReportContext) -> list[Sentence]:
     total = report.value("revenue")
     if orphans is None or not _ok(total) or total <= 0 or orphans.value <= UNREACHED_SHARE * total:
         return []
-    return [compose(_("{revenue} of revenue came from conversions no touchpoint reached: the channel figures below leave it out."),
-                    "performers", revenue=orphans)]
+    return [
+        compose(
+            _(
+                "{revenue} of revenue came from conversions no touchpoint reached: the channel figures below leave it "
+                "out."
+            ),
+            "performers",
+            revenue=orphans,
+        )
+    ]
 
 
 # Models disagree "strongly" on a channel when the highest credit is more than twice the lowest.
@@ -217,26 +292,53 @@ def performers(report: ReportContext) -> list[Sentence]:
         events = metric_figure(report, "conversions", segment=segment)
         if events is not None:  # credited conversions are fractional under multi-touch models
             digits = 0 if float(events.value).is_integer() else 1
-            events = Figure(fmt.number(events.value, digits), events.metric, events.value, events.period, events.segment)
+            events = Figure(
+                fmt.number(events.value, digits), events.metric, events.value, events.period, events.segment
+            )
         spread = _model_range(report, channel)
         if events is not None and events.value < SMALL_SAMPLE:
             count = math.ceil(events.value)
-            text = (ngettext("{channel} shows the highest ROI ({roi}), but on {n} conversion: too few to rely on; treat it as a lead to test.",
-                             "{channel} shows the highest ROI ({roi}), but on {n} conversions: too few to rely on; treat it as a lead to test.", count)
-                    if is_best else
-                    ngettext("{channel} shows the lowest ROI ({roi}), but on {n} conversion: too few to judge it yet.",
-                             "{channel} shows the lowest ROI ({roi}), but on {n} conversions: too few to judge it yet.", count))
+            text = (
+                ngettext(
+                    "{channel} shows the highest ROI ({roi}), but on {n} conversion: too few to rely on; treat it as a "
+                    "lead to test.",
+                    "{channel} shows the highest ROI ({roi}), but on {n} conversions: too few to rely on; treat it as "
+                    "a lead to test.",
+                    count,
+                )
+                if is_best
+                else ngettext(
+                    "{channel} shows the lowest ROI ({roi}), but on {n} conversion: too few to judge it yet.",
+                    "{channel} shows the lowest ROI ({roi}), but on {n} conversions: too few to judge it yet.",
+                    count,
+                )
+            )
             out.append(compose(text, "performers", channel=channel, roi=roi, n=events))
         elif spread and spread[0].value > 0 and spread[1].value > DISAGREEMENT * spread[0].value:
-            text = (_("{channel} shows the highest ROI ({roi}), but the attribution models credit it with anywhere from {low} to {high}: the ranking depends on the model.")
-                    if is_best else
-                    _("{channel} shows the lowest ROI ({roi}), but the attribution models credit it with anywhere from {low} to {high}: the ranking depends on the model."))
+            text = (
+                _(
+                    "{channel} shows the highest ROI ({roi}), but the attribution models credit it with anywhere from "
+                    "{low} to {high}: the ranking depends on the model."
+                )
+                if is_best
+                else _(
+                    "{channel} shows the lowest ROI ({roi}), but the attribution models credit it with anywhere from "
+                    "{low} to {high}: the ranking depends on the model."
+                )
+            )
             out.append(compose(text, "performers", channel=channel, roi=roi, low=spread[0], high=spread[1]))
         else:
-            text = (_("{channel} returned the most per dollar (ROI {roi}).") if is_best
-                    else _("{channel} returned the least (ROI {roi}), a candidate for moving budget."))
+            text = (
+                _("{channel} returned the most per dollar (ROI {roi}).")
+                if is_best
+                else _("{channel} returned the least (ROI {roi}), a candidate for moving budget.")
+            )
             out.append(compose(text, "performers", channel=channel, roi=roi))
-    model = _(report.registry.models[report.primary_model].label) if report.primary_model in report.registry.models else report.primary_model
+    model = (
+        _(report.registry.models[report.primary_model].label)
+        if report.primary_model in report.registry.models
+        else report.primary_model
+    )
     out.append(compose(_("Channel revenue is credited with the {model} attribution model."), "performers", model=model))
     return out
 
@@ -246,16 +348,30 @@ def funnel(report: ReportContext) -> list[Sentence]:
     _ = report.gettext
     out = []
     pipeline, sqls = metric_figure(report, "pipeline"), metric_figure(report, "sqls")
-    if sqls and pipeline and "headline" in report.edition.topics and report.edition.headline == "pipeline":  # stated above
+    if (
+        sqls and pipeline and "headline" in report.edition.topics and report.edition.headline == "pipeline"
+    ):  # stated above
         out.append(compose(_("Marketing generated {sqls} SQLs."), "funnel", sqls=sqls))
     elif pipeline and sqls:
-        out.append(compose(_("Marketing generated {pipeline} of pipeline and {sqls} SQLs."), "funnel", pipeline=pipeline, sqls=sqls))
+        out.append(
+            compose(
+                _("Marketing generated {pipeline} of pipeline and {sqls} SQLs."), "funnel", pipeline=pipeline, sqls=sqls
+            )
+        )
     close, won = metric_figure(report, "close_rate"), metric_figure(report, "won_deals")
     cohort = metric_figure(report, "cohort_close_rate")
     if close and close.value > 1.0:
-        text = (_("The close rate reads {rate} because deals won in the period were SQLs in earlier periods; of this period's SQLs, {cohort} have been won so far.")
-                if cohort else
-                _("The close rate reads {rate} because deals won in the period were SQLs in earlier periods: it compares different cohorts."))
+        text = (
+            _(
+                "The close rate reads {rate} because deals won in the period were SQLs in earlier periods; of this "
+                "period's SQLs, {cohort} have been won so far."
+            )
+            if cohort
+            else _(
+                "The close rate reads {rate} because deals won in the period were SQLs in earlier periods: it compares "
+                "different cohorts."
+            )
+        )
         out.append(compose(text, "funnel", rate=close, cohort=cohort or ""))
     elif close and won:
         out.append(compose(_("Sales closed {won} deals, a close rate of {rate}."), "funnel", won=won, rate=close))
@@ -272,12 +388,20 @@ def economics(report: ReportContext) -> list[Sentence]:
     clv_to_cac = metric_figure(report, "clv_to_cac", style="multiple")
     out = []
     if cac and payback:
-        out.append(compose(_("A new customer cost {cac} to acquire and pays that back in {months} months."), "economics",
-                           cac=cac, months=payback))
+        out.append(
+            compose(
+                _("A new customer cost {cac} to acquire and pays that back in {months} months."),
+                "economics",
+                cac=cac,
+                months=payback,
+            )
+        )
     elif cac:
         out.append(compose(_("A new customer cost {cac} to acquire."), "economics", cac=cac))
     if clv_to_cac:
-        out.append(compose(_("Customer lifetime value is {ratio} the acquisition cost."), "economics", ratio=clv_to_cac))
+        out.append(
+            compose(_("Customer lifetime value is {ratio} the acquisition cost."), "economics", ratio=clv_to_cac)
+        )
     return out
 
 
@@ -294,11 +418,16 @@ def goals(report: ReportContext) -> list[Sentence]:
     out = []
     for goal in behind:
         name = goal.objective or goal.id
-        progress = Figure(fmt.percent(goal.progress), goal.id, goal.progress, source="goals") if _ok(goal.progress) else None
+        progress = (
+            Figure(fmt.percent(goal.progress), goal.id, goal.progress, source="goals") if _ok(goal.progress) else None
+        )
         if progress is None:
             continue
-        text = (_("Goal “{goal}” is at risk: {progress} of the target reached.") if goal.status == "at_risk"
-                else _("Goal “{goal}” is off track: {progress} of the target reached."))
+        text = (
+            _("Goal “{goal}” is at risk: {progress} of the target reached.")
+            if goal.status == "at_risk"
+            else _("Goal “{goal}” is off track: {progress} of the target reached.")
+        )
         out.append(compose(text, "goals", goal=name, progress=progress))
     return out
 
@@ -311,13 +440,26 @@ def caveats(report: ReportContext) -> list[Sentence]:
     events = metric_figure(report, "conversions", style="number")
     if events is not None and events.value < SMALL_SAMPLE:
         count = int(round(events.value))
-        out.append(compose(ngettext("The period's return rests on {n} conversion: one more or less moves every rate above.",
-                                    "The period's return rests on {n} conversions: one more or less moves every rate above.", count),
-                           "caveats", n=events))
+        out.append(
+            compose(
+                ngettext(
+                    "The period's return rests on {n} conversion: one more or less moves every rate above.",
+                    "The period's return rests on {n} conversions: one more or less moves every rate above.",
+                    count,
+                ),
+                "caveats",
+                n=events,
+            )
+        )
     missing = _missing_tables(report)
     if missing:
-        out.append(compose(_("No rows for the period in: {tables}; claims that need them are left out."), "caveats",
-                           tables=", ".join(missing)))
+        out.append(
+            compose(
+                _("No rows for the period in: {tables}; claims that need them are left out."),
+                "caveats",
+                tables=", ".join(missing),
+            )
+        )
     return out
 
 
@@ -353,4 +495,8 @@ def build(report: ReportContext) -> dict | None:
 
 @hookimpl
 def register_report_sections(register):
-    register(ReportSection("summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences.", order=10))
+    register(
+        ReportSection(
+            "summary", "Summary", "sections/summary.html.j2", build, "The period's story in sentences.", order=10
+        )
+    )

@@ -148,7 +148,9 @@ def _summary(result: pd.DataFrame, labels: list[str], heuristics: dict) -> Engin
         revenue[0] = float(orphans["b"].sum())
     stats = JourneyStats(
         conversions=int(groups["a"].sum()),
-        unattributed=pd.DataFrame({"timestamp": pd.Series(pd.NaT, index=range(count), dtype="datetime64[ns]"), "revenue": revenue}),
+        unattributed=pd.DataFrame(
+            {"timestamp": pd.Series(pd.NaT, index=range(count), dtype="datetime64[ns]"), "revenue": revenue}
+        ),
         touches_beyond_lookback=int(groups["d"].sum()),
         reengaged_journeys=int(groups["e"].sum()),
     )
@@ -203,7 +205,10 @@ def journeys_for(
         stats = _summary(engine.fetch(summary_sql(rules, {}, engine.dialect)), rules.labels, {}).stats
     orphans = rows[rows["orphan"].to_numpy(int) == 1]  # in journey order, like the in-memory engine's
     stats.unattributed = pd.DataFrame(
-        {"timestamp": pd.to_datetime(orphans["end_us"].to_numpy(np.int64) * 1000), "revenue": orphans["revenue"].to_numpy(float)}
+        {
+            "timestamp": pd.to_datetime(orphans["end_us"].to_numpy(np.int64) * 1000),
+            "revenue": orphans["revenue"].to_numpy(float),
+        }
     )
     return _journeys(rows, rules), stats
 
@@ -252,7 +257,11 @@ def credits_for(
         if frames is None:
             raise ConfigError("the memory engine reads its input through roistory's readers", key="engine.backend")
         journeys, stats = build_journeys(
-            frames.touchpoints, frames.events, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days
+            frames.touchpoints,
+            frames.events,
+            dimension=dimension,
+            lookback_days=lookback_days,
+            dormancy_days=dormancy_days,
         )
         results = {m.id: run_model(m, journeys, params.get(m.id)) for m in models}
         return _with_orphans(results, stats), stats
@@ -265,7 +274,12 @@ def credits_for(
             )
     heuristics = {m.id: (m.engine_rule, resolved[m.id]) for m in models if m.engine_rule is not None}
     summary = summary_for(
-        source, settings, dimension=dimension, lookback_days=lookback_days, dormancy_days=dormancy_days, heuristics=heuristics
+        source,
+        settings,
+        dimension=dimension,
+        lookback_days=lookback_days,
+        dormancy_days=dormancy_days,
+        heuristics=heuristics,
     )
     results = {}
     for model in models:

@@ -64,7 +64,9 @@ flagged AS (
   FROM ordered
 ),
 numbered AS (
-  SELECT *, SUM(starts) OVER (PARTITION BY person_id ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS journey_no
+  SELECT *, SUM(starts) OVER (
+    PARTITION BY person_id ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+  ) AS journey_no
   FROM flagged
 ),
 marked AS (
@@ -214,13 +216,16 @@ def summary_sql(rules: Rules, heuristics: dict[str, tuple[str, dict[str, Any]]],
         sums.append(f", SUM(w{i}) AS c{i}, SUM(w{i} * revenue) AS r{i}")
         parts.append(
             f"\nUNION ALL\nSELECT {_literal('credit:' + model_id)} AS part, CAST(code AS VARCHAR) AS item, "
-            f"c{i} AS a, r{i} AS b, CAST(0 AS DOUBLE) AS c, CAST(0 AS DOUBLE) AS d, CAST(0 AS DOUBLE) AS e FROM credit_sums"
+            f"c{i} AS a, r{i} AS b, CAST(0 AS DOUBLE) AS c, CAST(0 AS DOUBLE) AS d, CAST(0 AS DOUBLE) AS e FROM "
+            "credit_sums"
         )
     if not heuristics:
         summary = _SUMMARY[_SUMMARY.index("SELECT 'path'") :].format(credit_parts="")
         return _transpile(_prefix(rules, touches=False) + "\n" + summary, dialect)
     credited = "(SELECT * FROM touches WHERE converts = 1) AS converting"
-    summary = _SUMMARY.format(weights="".join(weights), sums="".join(sums), credited=credited, credit_parts="".join(parts))
+    summary = _SUMMARY.format(
+        weights="".join(weights), sums="".join(sums), credited=credited, credit_parts="".join(parts)
+    )
     return _transpile(_prefix(rules, touches=True) + "," + summary, dialect)
 
 

@@ -48,7 +48,8 @@ def _check_java() -> None:
             raise ConfigError(f"engine spark: no Java at JAVA_HOME={home} (bin/java is missing)", key="engine.backend")
     elif shutil.which("java") is None:
         raise ConfigError(
-            "engine spark: Java is not installed (install openjdk-17-jre-headless or set JAVA_HOME)", key="engine.backend"
+            "engine spark: Java is not installed (install openjdk-17-jre-headless or set JAVA_HOME)",
+            key="engine.backend",
         )
 
 
@@ -70,7 +71,9 @@ class SparkEngine:
 
     @staticmethod
     def _start(master: str, conf: dict[str, str]) -> Any:
-        session_type = require_extra("pyspark.sql", "spark", needed_for="engine spark", key="engine.backend").SparkSession
+        session_type = require_extra(
+            "pyspark.sql", "spark", needed_for="engine spark", key="engine.backend"
+        ).SparkSession
         _check_java()
         _check_master(master)
         builder = session_type.builder.master(master).appName("roistory")
@@ -94,7 +97,9 @@ class SparkEngine:
                     "engine spark: Java did not start (install openjdk-17-jre-headless or set JAVA_HOME)",
                     key="engine.backend",
                 ) from None
-            raise ConfigError(f"engine spark: cannot start Spark: {text.splitlines()[0]}", key="engine.master") from None
+            raise ConfigError(
+                f"engine spark: cannot start Spark: {text.splitlines()[0]}", key="engine.master"
+            ) from None
 
     @contextmanager
     def inputs(self, source: Any, dimension: str) -> Iterator[None]:
@@ -119,8 +124,10 @@ class SparkEngine:
         if not path.exists():
             raise DataError("file not found", file=str(path))
         reader = self.spark.read
-        frame = reader.parquet(str(path)) if path.suffix.lower() in (".parquet", ".pq") or path.is_dir() else reader.csv(
-            str(path), header=True, inferSchema=True
+        frame = (
+            reader.parquet(str(path))
+            if path.suffix.lower() in (".parquet", ".pq") or path.is_dir()
+            else reader.csv(str(path), header=True, inferSchema=True)
         )
         return frame.withColumn("roistory_seq", F.monotonically_increasing_id())  # increasing in file order
 
@@ -133,7 +140,8 @@ class SparkEngine:
         where = date_range_where(source, "`")
         epoch = "unix_micros(CAST(`timestamp` AS TIMESTAMP))"
         self.spark.sql(
-            f"SELECT CAST(person_id AS STRING) AS person_id, {epoch} AS t_us, CAST(`{dimension}` AS STRING) AS segment, "
+            f"SELECT CAST(person_id AS STRING) AS person_id, {epoch} AS t_us, CAST(`{dimension}` AS STRING) AS "
+            "segment, "
             f"CAST(channel AS STRING) AS channel, roistory_seq AS seq FROM roistory_raw_touches {where}"
         ).createOrReplaceTempView("roistory_touches")
         if source.conversions is not None:
@@ -146,8 +154,10 @@ class SparkEngine:
             ).createOrReplaceTempView("roistory_conversions")
         else:
             if "conversion" not in touches.columns:
-                raise DataError("no conversions: pass --conversions FILE, or give the touchpoints a 'conversion' column",
-                                file=str(source.touchpoints))
+                raise DataError(
+                    "no conversions: pass --conversions FILE, or give the touchpoints a 'conversion' column",
+                    file=str(source.touchpoints),
+                )
             revenue = "CAST(revenue AS DOUBLE)" if "revenue" in touches.columns else "CAST(0 AS DOUBLE)"
             extra = f"{where} AND" if where else "WHERE"
             self.spark.sql(
@@ -163,5 +173,3 @@ class SparkEngine:
             return self.spark.sql(sql).toPandas()
         except Exception as exc:  # Spark's AnalysisException and friends
             raise DataError(f"engine spark: {str(exc).splitlines()[0]}", file="touchpoints") from None
-
-

@@ -69,7 +69,9 @@ class DuckDBEngine:
                 literal = str(value).replace("'", "''")
                 self.connection.execute(f"SET {key} = '{literal}'")
             except duckdb.Error as exc:
-                raise ConfigError(f"duckdb rejects this setting: {str(exc).splitlines()[0]}", key=f"engine.conf.{key}") from None
+                raise ConfigError(
+                    f"duckdb rejects this setting: {str(exc).splitlines()[0]}", key=f"engine.conf.{key}"
+                ) from None
 
     @contextmanager
     def inputs(self, source: Any, dimension: str) -> Iterator[None]:
@@ -116,7 +118,11 @@ class DuckDBEngine:
         self._check_required(scan, source.touchpoints, REQUIRED)
         where = date_range_where(source, '"')
         # input order breaks ties at equal timestamps; one file needs no sort for it
-        seq = "file_row_number" if source.touchpoints.is_file() else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
+        seq = (
+            "file_row_number"
+            if source.touchpoints.is_file()
+            else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
+        )
         self.connection.execute(
             f"""CREATE TEMP VIEW roistory_touches AS
             SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
@@ -172,8 +178,6 @@ class DuckDBEngine:
             raise DataError(f"engine duckdb: {str(exc).splitlines()[0]}", file="touchpoints") from None
 
 
-
-
 class PostgresEngine:
     """Pushdown: the rules run in PostgreSQL around the user's query (CTEs); only results come back."""
 
@@ -214,9 +218,10 @@ class PostgresEngine:
                         column=column,
                     )
             seq = "ROW_NUMBER() OVER ()"
-            epoch = "CAST(EXTRACT(EPOCH FROM \"timestamp\") * 1000000 AS BIGINT)"
+            epoch = 'CAST(EXTRACT(EPOCH FROM "timestamp") * 1000000 AS BIGINT)'
             self._ctes["roistory_touches"] = (
-                f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, CAST(\"{dimension}\" AS TEXT) AS segment, "
+                f'SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, CAST("{dimension}" AS TEXT) AS '
+                "segment, "
                 f"CAST(channel AS TEXT) AS channel, {seq} AS seq FROM {self._relation(source.touchpoints)}"
             )
             if source.conversions is not None:
@@ -228,22 +233,29 @@ class PostgresEngine:
                             file="engine.conversions",
                             column=column,
                         )
-                revenue = "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE PRECISION)"
+                revenue = (
+                    "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE PRECISION)"
+                )
                 self._ctes["roistory_conversions"] = (
-                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS seq, "
+                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS "
+                    "seq, "
                     f"0 AS same_row FROM {self._relation(source.conversions)}"
                 )
             else:
                 if "conversion" not in touch_columns:
                     raise DataError(
-                        "engine postgres: the touchpoints query returns no 'conversion' column and there is no conversions query",
+                        "engine postgres: the touchpoints query returns no 'conversion' column and there is no "
+                        "conversions query",
                         file="engine.touchpoints",
                         column="conversion",
                     )
-                revenue = "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in touch_columns else "CAST(0 AS DOUBLE PRECISION)"
+                revenue = (
+                    "CAST(revenue AS DOUBLE PRECISION)" if "revenue" in touch_columns else "CAST(0 AS DOUBLE PRECISION)"
+                )
                 self._ctes["roistory_conversions"] = (
                     f"SELECT person_id, t_us, revenue, seq, 1 AS same_row FROM ("
-                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS seq, "
+                    f"SELECT CAST(person_id AS TEXT) AS person_id, {epoch} AS t_us, {revenue} AS revenue, {seq} AS "
+                    "seq, "
                     f"CAST(conversion AS INTEGER) AS conversion FROM {self._relation(source.touchpoints)}) AS s "
                     "WHERE conversion = 1"
                 )

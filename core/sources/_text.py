@@ -18,7 +18,9 @@ def as_arrow(series: pd.Series) -> pa.ChunkedArray:
         array = pa.array(series, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         # object column mixing types (numbers and text): every value as text
-        array = pa.array(series.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)))
+        array = pa.array(
+            series.map(lambda v: None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v))
+        )
     return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
 
 
@@ -41,7 +43,11 @@ def byte_edges(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray, int]:
     buffers = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None and buffers[2].size else np.zeros(1, np.uint8)
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None and buffers[2].size
+        else np.zeros(1, np.uint8)
+    )
     starts, ends = offsets[:-1], offsets[1:]
     empty = int(np.count_nonzero(ends == starts)) - chunk.null_count
     if not len(starts):
@@ -92,4 +98,3 @@ def frame_of(columns: dict[str, pd.Series], index: pd.Index) -> pd.DataFrame:
 
 def first_true(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
-

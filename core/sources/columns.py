@@ -45,13 +45,18 @@ def repeated_header_findings(
                 "repeated_header",
                 1,
                 N_("{file}: columns {first} and {second} are both headed '{header}' (neither is read)"),
-                file=Path(file).name, first=first, second=second, header=header,
+                file=Path(file).name,
+                first=first,
+                second=second,
+                header=header,
             )
         )
     return findings
 
 
-def select_columns(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str) -> tuple[dict[str, pd.Series], dict[str, str]]:
+def select_columns(
+    raw: pd.DataFrame, source: SourceConfig, spec: dict, file: str
+) -> tuple[dict[str, pd.Series], dict[str, str]]:
     """The canonical columns the rows have (renamed, not copied) and, for each, its header;
     checks the required columns (constants from ``values`` count as present)."""
     table = source.table
@@ -83,7 +88,9 @@ def select_columns(raw: pd.DataFrame, source: SourceConfig, spec: dict, file: st
         hint = closest_hint(renamed_from[0], headers) if renamed_from else ""
         hint = hint or closest_hint(column, headers)
         expected = f" (mapped from '{renamed_from[0]}', which the file does not have)" if renamed_from else ""
-        raise data_error(f"missing required column '{column}' for table '{table}'{expected}{hint}", file=file, column=column)
+        raise data_error(
+            f"missing required column '{column}' for table '{table}'{expected}{hint}", file=file, column=column
+        )
     for column in source.values:
         columns.pop(column, None)  # a constant replaces the file's column
     return columns, header_of
@@ -99,9 +106,13 @@ def constant_column(value: Any, kind: str, index: pd.Index, name: str, file: str
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise data_error(f"'values' sets '{name}' to '{value}', which is not a number", file=file, column=name) from None
+            raise data_error(
+                f"'values' sets '{name}' to '{value}', which is not a number", file=file, column=name
+            ) from None
         if kind == "number" and number < 0:
             raise data_error(f"'values' sets '{name}' to {value}: must not be negative", file=file, column=name)
         return pd.Series(np.full(n, number), index=index, dtype="float64")
-    parsed = parse_date_column(pd.Series([str(value)], dtype=object), name, kind, True, file, timezone, SourceState(), {})
+    parsed = parse_date_column(
+        pd.Series([str(value)], dtype=object), name, kind, True, file, timezone, SourceState(), {}
+    )
     return pd.Series(np.full(n, parsed.iloc[0].to_datetime64()), index=index, dtype="datetime64[ns]")

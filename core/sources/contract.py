@@ -203,7 +203,9 @@ def table_schema(table: str) -> pa_schema.DataFrameSchema:
     for name, (kind, required) in TABLE_COLUMNS[table].items():
         if kind in ("number", "signed", "flag"):
             checks = {"number": [pa_schema.Check.ge(0)], "flag": [pa_schema.Check.isin([0, 1])]}.get(kind, [])
-            columns[name] = pa_schema.Column(float, checks=checks, nullable=not required, coerce=True, required=required)
+            columns[name] = pa_schema.Column(
+                float, checks=checks, nullable=not required, coerce=True, required=required
+            )
         else:
             columns[name] = pa_schema.Column(_DTYPES[kind], nullable=not required, coerce=True, required=required)
     return pa_schema.DataFrameSchema(columns, strict=False, name=table)
@@ -223,7 +225,6 @@ def data_error(message: str, *, file: str | None, row: Any = None, column: str |
     error = DataError(message, file=file, row=row, column=column)
     error.detail = message  # type: ignore[attr-defined]
     return error
-
 
 
 def check_options(source: SourceConfig, allowed: set[str], kind: str, file: str) -> dict[str, Any]:

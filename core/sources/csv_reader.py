@@ -47,6 +47,7 @@ def chunk_bytes(options: dict[str, Any], file: str) -> int:
 CSV_OPTIONS = {"delimiter", "encoding", "skiprows", "thousands", "chunk_mb", "newlines_in_values"} | CORE_OPTIONS
 STREAM_ABOVE_BYTES = 256 << 20  # files larger than this are read block by block
 
+
 def unique_headers(names: list[str]) -> list[str]:
     """The headers made unique: a repeated ``cost`` becomes ``cost.1`` (see repeated_headers)."""
     seen: dict[str, int] = {}
@@ -106,7 +107,9 @@ class CsvFile:
         self._integer_columns: set[str] = set()  # typed by pyarrow on the sample's word: must come back int64
 
     # pyarrow options --------------------------------------------------------
-    def _arrow_options(self, skipped: _Skipped, block_size: int | None = None, *, all_text: bool = False, streaming: bool = False):
+    def _arrow_options(
+        self, skipped: _Skipped, block_size: int | None = None, *, all_text: bool = False, streaming: bool = False
+    ):
         sniffed = self.sniffed
         encoding = "utf8" if sniffed.encoding in ("utf-8", "utf-8-sig") else sniffed.encoding
         read = pacsv.ReadOptions(
@@ -128,7 +131,11 @@ class CsvFile:
         keep_text = None if all_text else self.text_columns
         whole = self._whole_number_columns() if keep_text is not None else set()
         convert = pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in self.columns if keep_text is None or (keep_text(name) and name not in whole)},
+            column_types={
+                name: pa.string()
+                for name in self.columns
+                if keep_text is None or (keep_text(name) and name not in whole)
+            },
             null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
@@ -155,14 +162,20 @@ class CsvFile:
             if all(v.isdigit() for v in values):
                 whole.add(name)
                 self._integer_columns.add(name)
-            elif decimals_ok and all(_PLAIN_DECIMAL.match(v) for v in values) and any(_SURE_DECIMAL.search(v) for v in values):
+            elif (
+                decimals_ok
+                and all(_PLAIN_DECIMAL.match(v) for v in values)
+                and any(_SURE_DECIMAL.search(v) for v in values)
+            ):
                 whole.add(name)
         return whole
 
     def _error(self, exc: Exception) -> DataError:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "invalid UTF8" in message or "UTF-8" in message:
-            return DataError("is not valid UTF-8 text (set options.encoding, e.g. cp1252, or is it binary?)", file=self.file)
+            return DataError(
+                "is not valid UTF-8 text (set options.encoding, e.g. cp1252, or is it binary?)", file=self.file
+            )
         if isinstance(exc, UnicodeDecodeError):
             return DataError(f"cannot be decoded as {self.sniffed.encoding} (set options.encoding)", file=self.file)
         return DataError(f"malformed CSV: {message}", file=self.file)
@@ -201,8 +214,10 @@ class CsvFile:
                 "lines_skipped",
                 len(skipped.rows),
                 Nn_(
-                    "{file}: {count} line that is not a table row was skipped (report notes or footers such as {examples})",
-                    "{file}: {count} lines that are not table rows were skipped (report notes or footers such as {examples})",
+                    "{file}: {count} line that is not a table row was skipped (report notes or footers such as "
+                    "{examples})",
+                    "{file}: {count} lines that are not table rows were skipped (report notes or footers such as "
+                    "{examples})",
                 ),
                 file=self.path.name,
                 examples=examples,
@@ -233,7 +248,9 @@ class CsvFile:
                 return self.read()
             raise self._error(exc) from None
         if not self._whole_numbers_failed and any(
-            not pa.types.is_integer(table.schema.field(name).type) for name in self._integer_columns if name in table.column_names
+            not pa.types.is_integer(table.schema.field(name).type)
+            for name in self._integer_columns
+            if name in table.column_names
         ):
             # a later value was not a whole number ("1.053"): pyarrow took it as a decimal, so the
             # column is read again as text for the locale rules
@@ -259,7 +276,9 @@ class CsvFile:
         first = True
         for block in self._blocks(max(1, chunk_bytes), quoted_newlines=parse.newlines_in_values):
             try:
-                table = pacsv.read_csv(pa.BufferReader(block), read_options=read, parse_options=parse, convert_options=convert)
+                table = pacsv.read_csv(
+                    pa.BufferReader(block), read_options=read, parse_options=parse, convert_options=convert
+                )
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 raise self._error(exc) from None
             del block
@@ -312,7 +331,10 @@ class CsvFile:
 
     def _notes(self) -> list[Finding]:
         # TRANSLATORS: a file name and what reading it had to assume
-        return [Finding.of("info", "encoding", 0, N_("{file}: {note}"), file=self.path.name, note=Phrase(note)) for note in self.sniffed.notes]
+        return [
+            Finding.of("info", "encoding", 0, N_("{file}: {note}"), file=self.path.name, note=Phrase(note))
+            for note in self.sniffed.notes
+        ]
 
     # exact line numbers (only computed to word an error) ----------------------
     def line_of(self, row: int) -> int:

@@ -51,9 +51,19 @@ def _format_label(fmt: str) -> str:
     if fmt == "ISO8601":
         return "ISO 8601 (YYYY-MM-DD)"
     return (
-        fmt.replace("%Y", "YYYY").replace("%y", "YY").replace("%m", "MM").replace("%d", "DD")
-        .replace("%H", "hh").replace("%I", "hh").replace("%M", "mm").replace("%S", "ss").replace("%p", "AM/PM")
-        .replace("%b", "Mon").replace("%B", "Month").replace("%a", "Day").replace("%A", "Day")
+        fmt.replace("%Y", "YYYY")
+        .replace("%y", "YY")
+        .replace("%m", "MM")
+        .replace("%d", "DD")
+        .replace("%H", "hh")
+        .replace("%I", "hh")
+        .replace("%M", "mm")
+        .replace("%S", "ss")
+        .replace("%p", "AM/PM")
+        .replace("%b", "Mon")
+        .replace("%B", "Month")
+        .replace("%a", "Day")
+        .replace("%A", "Day")
     )
 
 
@@ -145,7 +155,12 @@ _OPEN_ENDED_US = int((datetime(OPEN_ENDED_YEAR, 1, 1) - datetime(1970, 1, 1)).to
 
 
 def _supported(
-    wide: pa.ChunkedArray | pa.Array, index: pd.Index, name: str, required: bool, file: str, state: SourceState,
+    wide: pa.ChunkedArray | pa.Array,
+    index: pd.Index,
+    name: str,
+    required: bool,
+    file: str,
+    state: SourceState,
     written: pd.Series | pa.ChunkedArray | None = None,
 ) -> pa.ChunkedArray | pa.Array:
     """``wide`` (microsecond timestamps) as nanosecond timestamps, with open-ended sentinels
@@ -156,7 +171,11 @@ def _supported(
     if not required:
         outside = pc.and_(outside, pc.invert(open_ended))
     if pc.any(outside).as_py():
-        i = first_true(outside.to_numpy(zero_copy_only=False) if isinstance(outside, pa.Array) else np.concatenate([c.to_numpy(zero_copy_only=False) for c in outside.chunks]))
+        i = first_true(
+            outside.to_numpy(zero_copy_only=False)
+            if isinstance(outside, pa.Array)
+            else np.concatenate([c.to_numpy(zero_copy_only=False) for c in outside.chunks])
+        )
         if written is not None:  # as the file writes it, so it can be found there
             value = str(written.iloc[i] if isinstance(written, pd.Series) else written[i].as_py()).strip()
         else:
@@ -178,7 +197,13 @@ def _outside_message(value: str) -> str:
 
 
 def _parse_date_text(
-    array: pa.ChunkedArray, index: pd.Index, name: str, kind: str, required: bool, file: str, state: SourceState,
+    array: pa.ChunkedArray,
+    index: pd.Index,
+    name: str,
+    kind: str,
+    required: bool,
+    file: str,
+    state: SourceState,
     options: dict,
 ) -> pd.Series:
     text = trim_text(array)
@@ -238,7 +263,11 @@ def _parse_date_text(
     if bad.any():
         i = first_true(bad)
         value = str(series.iloc[i])
-        other = _detect_format(value, series[valid], options.get("date_order") or ("dmy" if "%d/%m" in fmt else "mdy" if "%m/%d" in fmt else None))
+        other = _detect_format(
+            value,
+            series[valid],
+            options.get("date_order") or ("dmy" if "%d/%m" in fmt else "mdy" if "%m/%d" in fmt else None),
+        )
         if other not in (None, "AMBIGUOUS") and other != fmt:
             example = f" as in row {column.date_example[0]} ('{column.date_example[1]}')" if column.date_example else ""
             message = (
@@ -255,7 +284,6 @@ def _parse_date_text(
     zone = getattr(parsed.dt, "tz", None)
     wide = pa.array(parsed.dt.as_unit("us"), type=pa.timestamp("us", str(zone) if zone else None))
     return with_index(_supported(wide, index, name, required, file, state, series).to_pandas(), index)
-
 
 
 def _year_of(value: str, fmt: str) -> int | None:

@@ -65,14 +65,20 @@ def _read_rate_table(file: str, _mtime: int) -> pd.DataFrame:
         raw.index = pd.RangeIndex(1, len(raw) + 1)
     else:
         try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", sep=None, engine="python")
+            raw = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig", sep=None, engine="python"
+            )
         except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read the currency table: {exc}", file=file) from None
         raw.index = pd.RangeIndex(2, len(raw) + 2)
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     for column in ("date", "currency", "rate"):
         if column not in raw:
-            raise DataError(f"the currency table needs columns date, currency, rate; '{column}' is missing", file=file, column=column)
+            raise DataError(
+                f"the currency table needs columns date, currency, rate; '{column}' is missing",
+                file=file,
+                column=column,
+            )
     dates = pd.to_datetime(raw["date"].astype(str).str.strip(), format="ISO8601", errors="coerce")
     if dates.isna().any():
         row = dates.index[dates.isna().to_numpy().argmax()]
@@ -83,7 +89,11 @@ def _read_rate_table(file: str, _mtime: int) -> pd.DataFrame:
         row = rates.index[bad.to_numpy().argmax()]
         raise DataError(f"'{raw.loc[row, 'rate']}' is not a positive rate", file=file, row=int(row), column="rate")
     table = pd.DataFrame(
-        {"date": dates.dt.normalize().astype("datetime64[ns]"), "currency": raw["currency"].astype(str).str.strip().str.upper(), "rate": rates.astype(float)}
+        {
+            "date": dates.dt.normalize().astype("datetime64[ns]"),
+            "currency": raw["currency"].astype(str).str.strip().str.upper(),
+            "rate": rates.astype(float),
+        }
     )
     return table.sort_values(["currency", "date"], kind="stable").reset_index(drop=True)
 
@@ -146,7 +156,8 @@ def convert_frame(
         on = f" on or before {when:%Y-%m-%d}" if pd.notna(when) and rate_table is not None else ""
         n = int(missing.sum())
         raise data_error(
-            f"amount in {code} but no {code}→{target} rate{on} ({n} {'row' if n == 1 else 'rows'}); add fx.rates.{code} "
+            f"amount in {code} but no {code}→{target} rate{on} ({n} {'row' if n == 1 else 'rows'}); add "
+            f"fx.rates.{code} "
             "or a row to the fx rate table: currencies are never summed unconverted",
             file=file,
             row=line(frame.index[i]),
@@ -163,5 +174,7 @@ def convert_frame(
         msgid = N_("source '{source}': {detail} converted to {currency} at the rate table's rate for each date")
     else:
         msgid = N_("source '{source}': {detail} converted to {currency} at the fixed rates in fx.rates")
-    finding = Finding.of("info", "currency_converted", int(foreign.sum()), msgid, source=source_name, detail=detail, currency=target)
+    finding = Finding.of(
+        "info", "currency_converted", int(foreign.sum()), msgid, source=source_name, detail=detail, currency=target
+    )
     return frame, [finding]

@@ -113,7 +113,9 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
                 sha = _Sha256(path)
             frames.append(normaliser(chunk))
         frame, findings = normaliser.finish(frames)
-        frame, fx_findings = fx.convert_frame(frame, source.table, config, file=file, line=normaliser.line, source_name=source.name)
+        frame, fx_findings = fx.convert_frame(
+            frame, source.table, config, file=file, line=normaliser.line, source_name=source.name
+        )
     except DataError as exc:
         raise without_outside_values(normaliser.remap(exc), path, config.base_dir) from None
     frames.clear()

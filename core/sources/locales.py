@@ -34,7 +34,9 @@ TOTALS_LABEL = (
     + r")(?:\s*[:：]|\s*$|\s+\())"
 )
 # First byte (UTF-8) of every label above, so a column is only searched where one can start.
-TOTAL_INITIAL_BYTES = sorted({ord(c) for c in "TtSsGg"} | {word.encode()[0] for word in TOTAL_WORDS} | {9, 32, 0xC2, 0xEF})
+TOTAL_INITIAL_BYTES = sorted(
+    {ord(c) for c in "TtSsGg"} | {word.encode()[0] for word in TOTAL_WORDS} | {9, 32, 0xC2, 0xEF}
+)
 
 
 def locale_of(code: str) -> Locale | None:

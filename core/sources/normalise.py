@@ -48,7 +48,14 @@ if TYPE_CHECKING:
     from roistory.config import SourceConfig
 
 
-_EMPTY_DTYPES = {"str": "str", "date": "datetime64[ns]", "timestamp": "datetime64[ns]", "number": "float64", "signed": "float64", "flag": "float64"}
+_EMPTY_DTYPES = {
+    "str": "str",
+    "date": "datetime64[ns]",
+    "timestamp": "datetime64[ns]",
+    "number": "float64",
+    "signed": "float64",
+    "flag": "float64",
+}
 
 
 class Normaliser:
@@ -68,7 +75,9 @@ class Normaliser:
         if source.locale:
             separator = decimal_separator(source.locale)
             if separator is None:
-                raise data_error(f"locale '{source.locale}' is not a language or locale code (e.g. nl, de_CH, pt_BR)", file=file)
+                raise data_error(
+                    f"locale '{source.locale}' is not a language or locale code (e.g. nl, de_CH, pt_BR)", file=file
+                )
             self.state.decimal = self.state.forced_decimal = separator
         if "decimal" in self.options:
             self.state.decimal = self.state.forced_decimal = str(self.options["decimal"])
@@ -100,7 +109,14 @@ class Normaliser:
         columns, header_of = select_columns(raw, self.source, spec, file)
         # totals and subtotal rows: the label sits in the first column or in a text or date column
         if len(raw) and len(raw.columns) and self._may_have_totals(columns):
-            check = list(dict.fromkeys([str(raw.columns[0]), *(header_of[c] for c in columns if spec[c][0] in ("str", "date", "timestamp"))]))
+            check = list(
+                dict.fromkeys(
+                    [
+                        str(raw.columns[0]),
+                        *(header_of[c] for c in columns if spec[c][0] in ("str", "date", "timestamp")),
+                    ]
+                )
+            )
             totals = totals_mask(raw, check)
             if totals.any():
                 rows = np.flatnonzero(totals)
@@ -108,7 +124,9 @@ class Normaliser:
                 numbers = [c for c in columns if spec[c][0] in ("number", "signed")]
                 for i in rows[: max(0, 50 - len(state.total_rows))]:
                     cells = [raw.iloc[i][c] for c in check]
-                    label = next((str(v) for v in cells if isinstance(v, str) and re.match(TOTALS_LABEL, v)), "").strip()
+                    label = next(
+                        (str(v) for v in cells if isinstance(v, str) and re.match(TOTALS_LABEL, v)), ""
+                    ).strip()
                     if len(state.totals) < 3:
                         state.totals.append((raw.index[i], label))
                     # the platform's own totals, compared with the data rows' sum in finish()
@@ -128,11 +146,19 @@ class Normaliser:
             if kind == "str":
                 array = as_arrow(series)
                 if not is_text(array):
-                    array = pc.cast(array, pa.string()) if not pa.types.is_null(array.type) else pa.chunked_array([pa.nulls(len(series), pa.string())])
+                    array = (
+                        pc.cast(array, pa.string())
+                        if not pa.types.is_null(array.type)
+                        else pa.chunked_array([pa.nulls(len(series), pa.string())])
+                    )
                 trimmed = trim_text(array)
                 if trimmed is array and copy_text:
-                    trimmed = pa.chunked_array([pc.take(c, pa.array(np.arange(len(c)))) for c in array.chunks], array.type)
-                out[name] = series if trimmed is array and series.dtype == "str" else to_str_series(trimmed, series.index)
+                    trimmed = pa.chunked_array(
+                        [pc.take(c, pa.array(np.arange(len(c)))) for c in array.chunks], array.type
+                    )
+                out[name] = (
+                    series if trimmed is array and series.dtype == "str" else to_str_series(trimmed, series.index)
+                )
                 hash_parts.append(trimmed)
                 if required and trimmed.null_count:
                     missing = out[name].isna().to_numpy()
@@ -149,7 +175,12 @@ class Normaliser:
         index = raw.index
         if self.source.channel_map:
             out["channel"] = self._mapped_channel(raw, attrs, out.get("channel"))
-        if state.currency_codes and "currency" in spec and "currency" not in out and "currency" not in self.source.values:
+        if (
+            state.currency_codes
+            and "currency" in spec
+            and "currency" not in out
+            and "currency" not in self.source.values
+        ):
             # the amounts carry their currency ('EUR 1.200,00'): keep it for the conversion
             codes = next(iter(state.currency_codes.values()))
             out["currency"] = to_str_series(codes, index)
@@ -223,24 +254,34 @@ class Normaliser:
                     return False
         return True
 
-    def _check_numbers(self, values: np.ndarray, index: pd.Index, name: str, kind: str, required: bool, raw: pd.Series) -> None:
+    def _check_numbers(
+        self, values: np.ndarray, index: pd.Index, name: str, kind: str, required: bool, raw: pd.Series
+    ) -> None:
         file = self.file
         missing = np.isnan(values)
         if required and missing.any():
             i = first_true(missing)
             value = raw.iloc[i]
-            shown = "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else f" ('{value}')"
+            shown = (
+                ""
+                if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+                else f" ('{value}')"
+            )
             raise data_error(f"value is missing{shown}", file=file, row=index[i], column=name)
         if kind == "number":
             negative = values < 0
             if negative.any():
                 i = first_true(negative)
-                raise data_error(f"must not be negative, got {_shown(raw.iloc[i], values[i])}", file=file, row=index[i], column=name)
+                raise data_error(
+                    f"must not be negative, got {_shown(raw.iloc[i], values[i])}", file=file, row=index[i], column=name
+                )
         elif kind == "flag":
             bad = ~missing & (values != 0) & (values != 1)
             if bad.any():
                 i = first_true(bad)
-                raise data_error(f"must be 0 or 1, got {_shown(raw.iloc[i], values[i])}", file=file, row=index[i], column=name)
+                raise data_error(
+                    f"must be 0 or 1, got {_shown(raw.iloc[i], values[i])}", file=file, row=index[i], column=name
+                )
         infinite = np.isinf(values)
         if infinite.any():
             i = first_true(infinite)
@@ -252,7 +293,9 @@ class Normaliser:
         if frames:
             frame = pd.concat(frames) if len(frames) > 1 else frames[0]
         else:
-            frame = frame_of({c: pd.Series(dtype=_EMPTY_DTYPES[k]) for c, (k, r) in self.spec.items() if r}, pd.RangeIndex(0))
+            frame = frame_of(
+                {c: pd.Series(dtype=_EMPTY_DTYPES[k]) for c, (k, r) in self.spec.items() if r}, pd.RangeIndex(0)
+            )
         findings = list(state.reader_findings)
         name = self.source.name
         duplicated = None
@@ -266,7 +309,8 @@ class Normaliser:
             rows = [self.line(r) for r in frame.index[duplicated][:3]]
             if self.duplicates == "error":
                 raise data_error(
-                    f"{count} rows repeat an earlier row exactly (e.g. row {rows[0]}); set options.duplicates: drop or keep",
+                    f"{count} rows repeat an earlier row exactly (e.g. row {rows[0]}); set options.duplicates: drop or "
+                    "keep",
                     file=self.file,
                     row=rows[0],
                 )
@@ -279,7 +323,8 @@ class Normaliser:
                     Nn_(
                         "source '{source}': {count} row repeated an earlier row exactly and was dropped (row {rows}); "
                         "set options.duplicates: keep to keep them",
-                        "source '{source}': {count} rows repeated an earlier row exactly and were dropped (rows {rows}); "
+                        "source '{source}': {count} rows repeated an earlier row exactly and were dropped (rows "
+                        "{rows}); "
                         "set options.duplicates: keep to keep them",
                     ),
                     source=name,
@@ -287,10 +332,10 @@ class Normaliser:
                     rows=Joined([str(r) for r in rows] + (["…"] if count > 3 else [])),
                 )
             )
-        findings.extend(
-            reconcile_totals(frame, self.table, state, self._parse_total, source_name=name, line=self.line)
+        findings.extend(reconcile_totals(frame, self.table, state, self._parse_total, source_name=name, line=self.line))
+        frame, spread_findings, self.spread = spread_days(
+            frame, self.table, file=self.file, source_name=name, line=self.line
         )
-        frame, spread_findings, self.spread = spread_days(frame, self.table, file=self.file, source_name=name, line=self.line)
         findings.extend(spread_findings)
         for column, (row, value) in state.ambiguous.items():
             findings.append(
@@ -311,7 +356,9 @@ class Normaliser:
             )
         if state.totals_count:
             # TRANSLATORS: a line of the file and the label of the total row on it
-            examples = [Phrase(N_("row {row} '{label}'"), row=str(self.line(r)), label=str(label)) for r, label in state.totals]
+            examples = [
+                Phrase(N_("row {row} '{label}'"), row=str(self.line(r)), label=str(label)) for r, label in state.totals
+            ]
             findings.append(
                 Finding.of(
                     "info",

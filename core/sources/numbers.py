@@ -17,7 +17,9 @@ from roistory.sources._text import PLACEHOLDERS, as_arrow, first_true, is_text, 
 from roistory.sources.contract import data_error
 from roistory.sources.state import SourceState
 
-_CURRENCY_PREFIX = r"^(?:[A-Z]{3}\s*|US\$|CA\$|A\$|AU\$|NZ\$|HK\$|S\$|R\$|Mex\$|[$€£¥₹₩₽₺₫₱฿]|kr\.?\s|zł\s|CHF\s|Rp\.?\s?)"
+_CURRENCY_PREFIX = (
+    r"^(?:[A-Z]{3}\s*|US\$|CA\$|A\$|AU\$|NZ\$|HK\$|S\$|R\$|Mex\$|[$€£¥₹₩₽₺₫₱฿]|kr\.?\s|zł\s|CHF\s|Rp\.?\s?)"
+)
 _CURRENCY_SUFFIX = r"(?:\s*[A-Z]{3}|\s*[$€£¥₹₩₽₺₫₱฿]|\s?kr\.?|\s?zł|\s?Kč|\s?Ft)$"
 _NUMBER_DOT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][-+]?\d+)?$")
 _NUMBER_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?$")
@@ -48,8 +50,18 @@ def _number_votes(text: pa.ChunkedArray) -> tuple[int, int]:
     def count(pattern: str) -> int:
         return pc.sum(pc.match_substring_regex(text, pattern)).as_py() or 0
 
-    dot = count(r"\d,\d{3}\.\d") + count(r"\d,\d{3},\d{3}") + count(r"^[^,]*\d?\.(\d{1,2}|\d{4,})\D*$") + count(r"^\D*0\.\d+\D*$")
-    comma = count(r"\d\.\d{3},\d") + count(r"\d\.\d{3}\.\d{3}") + count(r"^[^.]*\d?,(\d{1,2}|\d{4,})\D*$") + count(r"^\D*0,\d+\D*$")
+    dot = (
+        count(r"\d,\d{3}\.\d")
+        + count(r"\d,\d{3},\d{3}")
+        + count(r"^[^,]*\d?\.(\d{1,2}|\d{4,})\D*$")
+        + count(r"^\D*0\.\d+\D*$")
+    )
+    comma = (
+        count(r"\d\.\d{3},\d")
+        + count(r"\d\.\d{3}\.\d{3}")
+        + count(r"^[^.]*\d?,(\d{1,2}|\d{4,})\D*$")
+        + count(r"^\D*0,\d+\D*$")
+    )
     return dot, comma
 
 
@@ -69,9 +81,7 @@ def file_decimal(state: SourceState, name: str) -> str | None:
     return state.file_decimal or None
 
 
-def parse_numbers(
-    series: pd.Series, name: str, kind: str, required: bool, file: str, state: SourceState
-) -> np.ndarray:
+def parse_numbers(series: pd.Series, name: str, kind: str, required: bool, file: str, state: SourceState) -> np.ndarray:
     """A number column as float64 (NaN = missing); raises naming the first bad row."""
     index = series.index
     if pd.api.types.is_bool_dtype(series.dtype):
@@ -101,7 +111,18 @@ def parse_numbers(
 
 
 _MONEY = {"cost", "revenue", "amount", "mrr"}
-_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₫": "VND", "₱": "PHP", "฿": "THB"}
+_SYMBOLS = {
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "₩": "KRW",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₫": "VND",
+    "₱": "PHP",
+    "฿": "THB",
+}
 
 
 def _code_at(text: pa.ChunkedArray, where: str, extract: str) -> pa.ChunkedArray:
@@ -131,7 +152,9 @@ def _parse_number_text(
         where = placeholder.to_numpy(zero_copy_only=False)
         row, value = index[first_true(where)], text[first_true(where)].as_py()
         if required:
-            raise data_error(f"'{value}' is not a number (a required value cannot be a placeholder)", file=file, row=row, column=name)
+            raise data_error(
+                f"'{value}' is not a number (a required value cannot be a placeholder)", file=file, row=row, column=name
+            )
         state.placeholders[name] = state.placeholders.get(name, 0) + n_placeholders
         state.placeholder_examples.setdefault(name, value)
         text = pc.if_else(placeholder, pa.scalar(None, text.type), text)

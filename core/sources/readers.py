@@ -143,7 +143,11 @@ def read_excel(source: SourceConfig, config: Config) -> pd.DataFrame:
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head.startswith(b"PK\x03\x04"):
-        what = "an old .xls workbook (save it as .xlsx)" if head.startswith(b"\xd0\xcf\x11\xe0") else "not an .xlsx workbook"
+        what = (
+            "an old .xls workbook (save it as .xlsx)"
+            if head.startswith(b"\xd0\xcf\x11\xe0")
+            else "not an .xlsx workbook"
+        )
         raise DataError(f"cannot read as Excel: {what}", file=file)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -193,9 +197,9 @@ def _excel_column(values: pd.Series) -> pd.Series:
         return pd.to_numeric(values, errors="coerce")
     if kinds <= {dt.datetime, dt.date}:
         return pd.to_datetime(values, errors="coerce")
-    return values.map(lambda v: None if v is None else (v.isoformat() if isinstance(v, (dt.datetime, dt.date)) else str(v))).astype("str")
-
-
+    return values.map(
+        lambda v: None if v is None else (v.isoformat() if isinstance(v, (dt.datetime, dt.date)) else str(v))
+    ).astype("str")
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +244,11 @@ class ExportFormat:
         1.234,56; es_419 and it do not)."""
         votes: dict[str, int] = {}
         for header in {_norm(h) for h in headers}:
-            using = [lang for lang, columns in self.languages.items() if any(_norm(n) == header for names in columns.values() for n in names)]
+            using = [
+                lang
+                for lang, columns in self.languages.items()
+                if any(_norm(n) == header for names in columns.values() for n in names)
+            ]
             if using and len({decimal_separator(lang) for lang in using}) == 1:
                 votes[using[0]] = votes.get(using[0], 0) + 1
         return max(votes, key=votes.__getitem__) if votes else None
@@ -254,7 +262,14 @@ class ExportFormat:
                 key = _norm(name)
                 if key.endswith("(*)"):
                     prefix = key[:-3].rstrip()
-                    hit = next((h for n, h in normalised.items() if (n == prefix or n.startswith(prefix + " (")) and h not in found), None)
+                    hit = next(
+                        (
+                            h
+                            for n, h in normalised.items()
+                            if (n == prefix or n.startswith(prefix + " (")) and h not in found
+                        ),
+                        None,
+                    )
                 else:
                     hit = normalised.get(key)
                     hit = hit if hit not in found else None
@@ -290,7 +305,9 @@ def read_export(
     if path.is_dir():
         raise DataError("is a folder, not a file", file=file)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = read_excel(source.model_copy(update={"options": {k: v for k, v in options.items() if k in EXCEL_OPTIONS}}), config)
+        frame = read_excel(
+            source.model_copy(update={"options": {k: v for k, v in options.items() if k in EXCEL_OPTIONS}}), config
+        )
     else:
         options.pop("sheet", None)
         renames: dict[str, str] = {}
@@ -302,7 +319,9 @@ def read_export(
         frame.attrs[TITLE_ATTR] = reader.title_lines()
     headers = [str(c).strip() for c in frame.columns]
     frame.columns = headers
-    mapping = {h: t for h, t in export.match(headers).items() if h not in source.columns and t not in source.columns.values()}
+    mapping = {
+        h: t for h, t in export.match(headers).items() if h not in source.columns and t not in source.columns.values()
+    }
     targets = set(mapping.values()) | set(source.columns.values()) | set(source.values)
     missing = [c for c in export.required if c not in targets]
     if missing:

@@ -92,7 +92,10 @@ def reconcile_totals(
     if matched:
         label = next(iter(matched.values()))[1]
         # TRANSLATORS: a column and its total, e.g. "cost 1,234.50"
-        detail = [Phrase(N_("{column} {value:,f}"), column=column, value=_amount(value)) for column, (value, _) in matched.items()]
+        detail = [
+            Phrase(N_("{column} {value:,f}"), column=column, value=_amount(value))
+            for column, (value, _) in matched.items()
+        ]
         findings.append(
             Finding.of(
                 "info",

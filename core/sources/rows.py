@@ -116,4 +116,3 @@ def row_hashes(parts: list[pa.ChunkedArray | np.ndarray]) -> np.ndarray:
         return con.execute(f"SELECT hash({', '.join(names)}) AS h FROM chunk").fetchnumpy()["h"].astype(np.uint64)
     finally:
         con.close()
-

@@ -29,7 +29,6 @@ _MAGIC = {
 }
 
 
-
 @dataclass
 class Sniffed:
     encoding: str  # a Python codec name
@@ -134,7 +133,9 @@ def _detect_delimiter(lines: list[str]) -> str:
     return best
 
 
-def _title_lines(lines: list[str], counts: list[int], delimiter: str, header_hint: Callable[[list[str]], bool] | None) -> int:
+def _title_lines(
+    lines: list[str], counts: list[int], delimiter: str, header_hint: Callable[[list[str]], bool] | None
+) -> int:
     """Lines above the header: report titles and date ranges exports put first."""
     if header_hint is not None:
         for i, line in enumerate(lines[:50]):
@@ -151,5 +152,3 @@ def _title_lines(lines: list[str], counts: list[int], delimiter: str, header_hin
         if count == modal and (i + 1 >= len(counts) or counts[i + 1] in (modal, 0)):
             return i
     return 0
-
-

@@ -24,7 +24,9 @@ from roistory.sources.contract import NOT_ADDITIVE, PERIOD_COLUMN, TABLE_COLUMNS
 _DAY = np.timedelta64(1, "D")
 
 
-def spread_days(frame: pd.DataFrame, table: str, *, file: str, source_name: str, line: Any) -> tuple[pd.DataFrame, list[Finding], np.ndarray | None]:
+def spread_days(
+    frame: pd.DataFrame, table: str, *, file: str, source_name: str, line: Any
+) -> tuple[pd.DataFrame, list[Finding], np.ndarray | None]:
     """The frame with each multi-day row replaced by its days; ``end_date`` is dropped.
 
     Returns the frame, the finding, and per output row whether it came from a spread row."""
@@ -76,7 +78,9 @@ def spread_days(frame: pd.DataFrame, table: str, *, file: str, source_name: str,
     return spread, [finding], np.repeat(wide, days)
 
 
-def outside_share(frame: pd.DataFrame, spread: np.ndarray | None, start: Any, end: Any, *, source_name: str) -> list[Finding]:
+def outside_share(
+    frame: pd.DataFrame, spread: np.ndarray | None, start: Any, end: Any, *, source_name: str
+) -> list[Finding]:
     """How much of the spread rows' cost fell outside the report period [start, end]."""
     if spread is None or "cost" not in frame.columns or not spread.any():
         return []

@@ -59,4 +59,3 @@ class SourceState:
             language_decimal=self.language_decimal,
             file_decimal=self.file_decimal,
         )
-
