@@ -35,9 +35,7 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def _run(
-    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300
-) -> CliResult:
+def _run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> CliResult:
     done = subprocess.run(
         [*roistory_command(), *map(str, args)],
         cwd=cwd,
@@ -131,9 +129,7 @@ def write_project(
             path.write_text(content, encoding="utf-8")
     config_path = folder / "report.yaml"
     if config_text is None:
-        config_text = yaml.safe_dump(
-            config or default_config(), sort_keys=False, allow_unicode=True
-        )
+        config_text = yaml.safe_dump(config or default_config(), sort_keys=False, allow_unicode=True)
     config_path.write_text(config_text, encoding="utf-8")
     return config_path
 

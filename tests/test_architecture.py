@@ -68,7 +68,9 @@ def _plant(path: Path, line: str, *, in_function: bool = False) -> None:
     if in_function:  # hidden inside a function, where a cycle used to hide
         text += f"\n\ndef _planted():\n    {line}\n"
     else:
-        text = text.replace("from __future__ import annotations\n", f"from __future__ import annotations\n\n{line}\n", 1)
+        text = text.replace(
+            "from __future__ import annotations\n", f"from __future__ import annotations\n\n{line}\n", 1
+        )
     path.write_text(text)
 
 
@@ -78,10 +80,21 @@ def _plant(path: Path, line: str, *, in_function: bool = False) -> None:
         ("plugins/core_metrics.py", "from roistory.metrics import DIMENSION_COLUMNS", False, "never each other BROKEN"),
         ("plugins/funnel_metrics.py", "from roistory.plugins import core_metrics", False, "never each other BROKEN"),
         ("core/render.py", "import roistory.plugins.core_metrics", False, "The core never imports a plugin BROKEN"),
-        ("core/metrics.py", "import roistory.render", False, "roistory.metrics is not allowed to import roistory.render"),
+        (
+            "core/metrics.py",
+            "import roistory.render",
+            False,
+            "roistory.metrics is not allowed to import roistory.render",
+        ),
         ("core/errors.py", "import roistory.config", True, "import cycle: roistory.cascade <-> roistory.config"),
     ],
-    ids=["plugin-imports-private-module", "plugin-imports-plugin", "core-imports-plugin", "layer-upwards", "hidden-cycle"],
+    ids=[
+        "plugin-imports-private-module",
+        "plugin-imports-plugin",
+        "core-imports-plugin",
+        "layer-upwards",
+        "hidden-cycle",
+    ],
 )
 def test_each_contract_fails_on_a_planted_violation(tmp_path, target, line, in_function, expected):
     copy = _copy(tmp_path)

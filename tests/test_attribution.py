@@ -118,7 +118,11 @@ def test_session_format_converting_row_is_its_own_last_touch():
 
 
 def test_lookback_and_dormancy_are_counted():
-    touches = [("p", T0, "Email"), ("p", T0 + timedelta(days=200), "Display"), ("p", T0 + timedelta(days=300), "Direct")]
+    touches = [
+        ("p", T0, "Email"),
+        ("p", T0 + timedelta(days=200), "Display"),
+        ("p", T0 + timedelta(days=300), "Direct"),
+    ]
     conversions = [("p", T0 + timedelta(days=301), 10.0)]
     got, stats = ours(touches, conversions, "first_touch", lookback_days=90, dormancy_days=180)
     # the 200-day gap restarts the journey; Display is then 101 days before the conversion

@@ -431,10 +431,20 @@ def test_shapley_handles_more_than_64_channels_and_large_coalitions():
         ("position_based", {"weights": [0.5, 0.5, 0.5]}, "attribution.params.position_based.weights", "add up to 1"),
         ("position_based", {"weights": [0.5, 0.5]}, "attribution.params.position_based.weights", "three"),
         ("last_non_direct", {"direct_channels": "Direct"}, None, None),  # a single name is fine
-        ("last_non_direct", {"direct_channels": ["Drect"]}, "attribution.params.last_non_direct.direct_channels", "did you mean 'Direct'"),
+        (
+            "last_non_direct",
+            {"direct_channels": ["Drect"]},
+            "attribution.params.last_non_direct.direct_channels",
+            "did you mean 'Direct'",
+        ),
         ("shapley", {"samples": 0}, "attribution.params.shapley.samples", "from 1 to 1000000"),
         ("shapley", {"samples": 10**12}, "attribution.params.shapley.samples", "from 1 to 1000000"),
-        ("shapley", {"max_scan_coalitions": 10**9}, "attribution.params.shapley.max_scan_coalitions", "from 0 to 10000000"),
+        (
+            "shapley",
+            {"max_scan_coalitions": 10**9},
+            "attribution.params.shapley.max_scan_coalitions",
+            "from 0 to 10000000",
+        ),
         ("shapley", {"seed": 2**40}, "attribution.params.shapley.seed", "from 0 to 4294967295"),
     ],
 )
@@ -546,7 +556,13 @@ def files(tmp_path):
     tp = pd.DataFrame(
         {
             "person_id": ["p1", "p1", "p2", "p3", "p3"],
-            "timestamp": ["2026-03-01T10:00:00", "2026-03-02T10:00:00", "2026-03-03T10:00:00", "2026-03-01T08:00:00", "2026-03-04T08:00:00"],
+            "timestamp": [
+                "2026-03-01T10:00:00",
+                "2026-03-02T10:00:00",
+                "2026-03-03T10:00:00",
+                "2026-03-01T08:00:00",
+                "2026-03-04T08:00:00",
+            ],
             "channel": ["Email", "Paid Search", "Direct", "Email", "Display"],
             "campaign": ["Spring", "Brand", "", "Spring", "Retarget"],
         }
@@ -588,7 +604,9 @@ def test_attribute_csv_table_parquet_and_campaigns(files, tmp_path):
     table = invoke(tp, "--conversions", cv, "--model", "first_touch,shapley")
     assert table.exit_code == 0 and "first_touch — First touch" in table.stdout and "shapley" in table.stdout
     parquet = _write(tmp_path, "tp.parquet", tp_frame.assign(timestamp=pd.to_datetime(tp_frame["timestamp"])))
-    by_campaign = invoke(parquet, "--conversions", cv, "--model", "last_non_direct", "--dimension", "campaign", "--format", "json")
+    by_campaign = invoke(
+        parquet, "--conversions", cv, "--model", "last_non_direct", "--dimension", "campaign", "--format", "json"
+    )
     assert by_campaign.exit_code == 0, by_campaign.output
     rows = {r["segment"]["campaign"]: r["conversions"] for r in json.loads(by_campaign.stdout)["attribution"]}
     assert rows["Brand"] == 1 and rows["(not set)"] == 1  # p2's journey is direct only
@@ -626,7 +644,11 @@ def test_attribute_session_format_and_progress(tmp_path):
         (None, ["--model", "linear", "--lookback-days", "0"], "--lookback-days"),
         (None, ["--model", "linear", "--dimension", "colour"], "not a touchpoints dimension"),
         ("negative_revenue", [], "must not be negative"),
-        (None, ["--model", "last_non_direct", "--param", "last_non_direct.direct_channels=[Drect]"], "unknown channel 'Drect'"),
+        (
+            None,
+            ["--model", "last_non_direct", "--param", "last_non_direct.direct_channels=[Drect]"],
+            "unknown channel 'Drect'",
+        ),
     ],
 )
 def test_attribute_bad_input_exits_2_with_one_line(files, tmp_path, change, args, message):
@@ -672,7 +694,9 @@ def test_heuristics_split_over_threads_give_the_same_credit(monkeypatch):
     monkeypatch.setattr(heuristic_attribution, "PARALLEL_FROM", 1)
     monkeypatch.setattr(heuristic_attribution, "_workers", lambda: 3)
     for model in HEURISTICS:
-        np.testing.assert_allclose(run_model(model, journeys).to_numpy(), serial[model.id].to_numpy(), rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(
+            run_model(model, journeys).to_numpy(), serial[model.id].to_numpy(), rtol=1e-12, atol=1e-9
+        )
 
 
 def test_non_converting_journeys_change_no_rule_based_credit():
@@ -705,7 +729,10 @@ def test_markov_series_solve_equals_sparse_lu(monkeypatch):
 @pytest.mark.parametrize("order", [1, 2])
 def test_a_channel_without_touches_gets_exactly_nothing(model_id, order):
     journeys = make_journeys(
-        [["a", "b"], ["b"], ["a"], ["b", "a", "b"]], converted=[1, 0, 1, 1], revenue=[5, 0, 7, 9], labels=("a", "b", "z")
+        [["a", "b"], ["b"], ["a"], ["b", "a", "b"]],
+        converted=[1, 0, 1, 1],
+        revenue=[5, 0, 7, 9],
+        labels=("a", "b", "z"),
     )
     params = {"order": order} if model_id != "shapley" else None
     got = run_model(MODELS[model_id], journeys, params)
@@ -725,7 +752,9 @@ def test_arrow_factorisation_of_chunked_strings_matches_pandas():
     for sort in (False, True):
         codes, uniques = _factorize(arrow, sort=sort)
         expected, expected_uniques = pd.factorize(plain, sort=sort)
-        assert [uniques[c] if c >= 0 else None for c in codes] == [expected_uniques[c] if c >= 0 else None for c in expected]
+        assert [uniques[c] if c >= 0 else None for c in codes] == [
+            expected_uniques[c] if c >= 0 else None for c in expected
+        ]
         if sort:
             assert list(uniques) == sorted(uniques)
     people = _person_codes(arrow, pd.Series(["d", "zz", "a", "zz"], dtype=object))

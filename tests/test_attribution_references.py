@@ -114,7 +114,9 @@ def test_first_last_linear_equal_channelattribution(ca, journeys, path_table):
         np.testing.assert_allclose(
             mine["conversions"].reindex(theirs.index), theirs[f"{prefix}_conversions"], rtol=1e-9, atol=1e-9
         )
-        np.testing.assert_allclose(mine["revenue"].reindex(theirs.index), theirs[f"{prefix}_value"], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            mine["revenue"].reindex(theirs.index), theirs[f"{prefix}_value"], rtol=1e-9, atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("order", [1, 2])

@@ -76,7 +76,7 @@ def test_diff_of_two_months_names_the_metrics_that_moved(cli, tmp_path):
     before = headline(json.loads((tmp_path / "2026-09" / f"{NAME}-2026-09.json").read_text()))
     after = headline(json.loads((tmp_path / "2026-10" / f"{NAME}-2026-10.json").read_text()))
     moved = {m for m in before.keys() & after.keys() if abs(after[m] - before[m]) > 0.01 * abs(before[m])}
-    appeared = (before.keys() ^ after.keys())
+    appeared = before.keys() ^ after.keys()
     assert {"spend", "revenue", "leads"} <= moved
     assert {c["id"] for c in diff["metrics"]} == moved | appeared
     spend = next(c for c in diff["metrics"] if c["id"] == "spend")

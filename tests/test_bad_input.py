@@ -39,9 +39,7 @@ def test_the_good_project_renders(cli, tmp_path):
     result, out = run_project(cli, tmp_path)
     assert result.code == 0, result.output
     written = cli.files_under(out)
-    assert len(written) == 2 and sum(name.endswith(".manifest.json") for name in written) == 1, (
-        written
-    )
+    assert len(written) == 2 and sum(name.endswith(".manifest.json") for name in written) == 1, written
     assert all(name.endswith(".json") for name in written), written
 
 
@@ -179,9 +177,7 @@ def test_non_numeric_cost_names_row_and_column(cli, tmp_path):
 
 
 def test_negative_cost_names_row_and_column(cli, tmp_path):
-    content = spend_csv(
-        "2026-10-01,Email,5", "2026-10-02,Email,6", "2026-10-03,Email,7", "2026-10-04,Email,-7.5"
-    )
+    content = spend_csv("2026-10-01,Email,5", "2026-10-02,Email,6", "2026-10-03,Email,7", "2026-10-04,Email,-7.5")
     result, out = run_project(cli, tmp_path, files={"data/spend.csv": content})
     line = cli.assert_rejected(result, out, "spend.csv")
     assert re.search(r"\brow 5\b", line), line
@@ -212,9 +208,7 @@ def test_empty_csv_file(cli, tmp_path):
     assert "empty" in line.lower(), line
 
 
-@pytest.mark.parametrize(
-    "content", [PNG_BYTES, random.Random(0).randbytes(4096)], ids=["png", "random-bytes"]
-)
+@pytest.mark.parametrize("content", [PNG_BYTES, random.Random(0).randbytes(4096)], ids=["png", "random-bytes"])
 def test_binary_file_named_csv(cli, tmp_path, content):
     result, out = run_project(cli, tmp_path, files={"data/spend.csv": content})
     cli.assert_rejected(result, out, "spend.csv")

@@ -174,7 +174,10 @@ def test_the_unbroken_project_renders_in_process(cli, tmp_path, monkeypatch):
 
 CONFIG_CASES = [
     # currencies: ISO 4217 codes Babel knows, nothing else
-    *(key("report.currency", v, repr(v) if not isinstance(v, str) else f"'{v}'") for v in ("XYZ", "usd", "US", "EURO", "")),
+    *(
+        key("report.currency", v, repr(v) if not isinstance(v, str) else f"'{v}'")
+        for v in ("XYZ", "usd", "US", "EURO", "")
+    ),
     key("report.currency", 840, "currency"),
     key("fx.rates", {"XYZ": 1.1}, "'XYZ'"),
     key("fx.rates", {"eur": 1.1}, "'eur'"),
@@ -280,7 +283,11 @@ CONFIG_CASES = [
     Case("goal-zero-target", ("goals[0].target", "positive"), edit=goals({"target": 0})),
     Case("goal-infinite-target", ("goals[0].target", "positive"), edit=goals({"target": float("inf")})),
     Case("goal-negative-text-target", ("goals[0].target", "positive"), edit=goals({"target": "-40"})),
-    Case("goal-negative-percent-target", ("goals[0].target", "positive"), edit=goals({"metric": "conversion_rate", "target": "-5%"})),
+    Case(
+        "goal-negative-percent-target",
+        ("goals[0].target", "positive"),
+        edit=goals({"metric": "conversion_rate", "target": "-5%"}),
+    ),
     Case("goal-duplicate-id", ("goals[1].id", "'g1'", "goals[0]"), edit=goals({}, {"target": 50})),
     Case("goal-infinite-baseline", ("goals[0].baseline", "finite"), edit=goals({"baseline": float("inf")})),
     Case("goal-target-not-a-number", ("goals[0].target", "'lots'"), edit=goals({"target": "lots"})),
@@ -311,7 +318,12 @@ CONFIG_CASES = [
         edit=setting("custom_metrics", [{"id": "Bad-Id", "formula": "spend"}]),
     ),
     # the rest of the file
-    key("delivery", [{"type": "folder", "path": "sent", "to": ["not-an-address"]}], "not-an-address", id="delivery-bad-address"),
+    key(
+        "delivery",
+        [{"type": "folder", "path": "sent", "to": ["not-an-address"]}],
+        "not-an-address",
+        id="delivery-bad-address",
+    ),
     key("history", {"path": "report.yaml"}, "history.path", id="history-at-the-config"),
     key("extends", "agency.yaml", "agency.yaml", id="extends-missing-file"),
 ]
@@ -339,11 +351,21 @@ sources:
 
 YAML_CASES = [
     yaml_case("duplicate-top-key", GOOD_YAML + "report:\n  period: 2026-09\n", "line 7", "duplicate key 'report'"),
-    yaml_case("duplicate-nested-key", GOOD_YAML.replace("  formats", "  period: 2026-09\n  formats"), "line 4", "duplicate key 'period'"),
-    yaml_case("duplicate-key-in-a-flow-mapping", GOOD_YAML.replace("type: csv,", "type: csv, type: excel,"), "duplicate key 'type'"),
+    yaml_case(
+        "duplicate-nested-key",
+        GOOD_YAML.replace("  formats", "  period: 2026-09\n  formats"),
+        "line 4",
+        "duplicate key 'period'",
+    ),
+    yaml_case(
+        "duplicate-key-in-a-flow-mapping",
+        GOOD_YAML.replace("type: csv,", "type: csv, type: excel,"),
+        "duplicate key 'type'",
+    ),
     yaml_case(
         "duplicate-key-in-a-source",
-        GOOD_YAML + "  - name: leads\n    type: csv\n    path: data/leads.csv\n    path: data/spend.csv\n    table: leads\n",
+        GOOD_YAML
+        + "  - name: leads\n    type: csv\n    path: data/leads.csv\n    path: data/spend.csv\n    table: leads\n",
         "line 10",
         "duplicate key 'path'",
     ),
@@ -353,8 +375,15 @@ YAML_CASES = [
     yaml_case("empty-file", "", "must be a mapping"),
     yaml_case("only-a-comment", "# nothing yet\n", "must be a mapping"),
     yaml_case("python-object-tag", GOOD_YAML + "x: !!python/object/apply:os.getcwd []\n", "malformed YAML"),
-    yaml_case("missing-report", "sources:\n  - {name: s, type: csv, path: data/spend.csv, table: spend}\n", "report", "required key is missing"),
-    yaml_case("missing-period", GOOD_YAML.replace("  period: 2026-10\n", ""), "report.period", "required key is missing"),
+    yaml_case(
+        "missing-report",
+        "sources:\n  - {name: s, type: csv, path: data/spend.csv, table: spend}\n",
+        "report",
+        "required key is missing",
+    ),
+    yaml_case(
+        "missing-period", GOOD_YAML.replace("  period: 2026-10\n", ""), "report.period", "required key is missing"
+    ),
 ]
 
 
@@ -382,14 +411,23 @@ BRAND_CASES = [
     brand_case("colour-trailing-newline", 'brand: {primary_color: "#aabbcc\\n"}\n', "primary_color"),
     brand_case("colour-css-injection", "brand: {primary_color: '#aabbcc; } body { display: none'}\n", "primary_color"),
     brand_case("colour-a-number", "brand: {primary_color: 123456}\n", "primary_color", "123456"),
-    brand_case("font-unbalanced-double-quote", "brand: {font_family: '\"Open Sans, Arial'}\n", "font_family", "matching quotes"),
-    brand_case("font-unbalanced-single-quote", "brand: {font_family: \"'Open Sans, Arial\"}\n", "font_family", "matching quotes"),
+    brand_case(
+        "font-unbalanced-double-quote", "brand: {font_family: '\"Open Sans, Arial'}\n", "font_family", "matching quotes"
+    ),
+    brand_case(
+        "font-unbalanced-single-quote", 'brand: {font_family: "\'Open Sans, Arial"}\n', "font_family", "matching quotes"
+    ),
     brand_case("font-quote-inside-a-name", "brand: {font_family: 'Open\"Sans'}\n", "font_family"),
     brand_case("font-css-injection", "brand: {font_family: 'Arial; } body { color: red'}\n", "font_family"),
     brand_case("font-empty-name", "brand: {font_family: 'Arial,,serif'}\n", "font_family"),
     brand_case("font-a-list", "brand: {font_family: [Arial, serif]}\n", "font_family"),
     brand_case("unknown-brand-key", "brand: {primary_colour: '#aabbcc'}\n", "primary_colour", "unknown brand key"),
-    brand_case("duplicate-key-in-theme-yaml", "brand: {primary_color: '#aabbcc'}\nbrand: {}\n", "theme.yaml", "duplicate key 'brand'"),
+    brand_case(
+        "duplicate-key-in-theme-yaml",
+        "brand: {primary_color: '#aabbcc'}\nbrand: {}\n",
+        "theme.yaml",
+        "duplicate key 'brand'",
+    ),
     brand_case("theme-yaml-not-a-mapping", "- brand\n", "theme.yaml", "must be a mapping"),
 ]
 
@@ -409,16 +447,86 @@ def data_case(id: str, name: str, content: str | bytes | None, *expect: str) -> 
 ROW_2_SPEND = "2026-10-01,Email,Newsletter,{cost},100,10\n"
 DATA_CASES = [
     # dates outside what a table can hold; year 9999 is "no end" only where a date may be missing
-    data_case("spend-date-9999-12-31", "spend", SPEND + "9999-12-31,Email,News,5,1,1\n", "spend.csv", "row 2", "'date'", "9999-12-31", "no end"),
-    data_case("spend-date-0001-01-01", "spend", SPEND + "0001-01-01,Email,News,5,1,1\n", "spend.csv", "row 2", "'date'", "0001-01-01", "1677-09-22..2262-04-11"),
-    data_case("spend-date-1600", "spend", SPEND + "2026-10-01,Email,News,5,1,1\n1600-06-01,Email,News,5,1,1\n", "spend.csv", "row 3", "1600-06-01"),
+    data_case(
+        "spend-date-9999-12-31",
+        "spend",
+        SPEND + "9999-12-31,Email,News,5,1,1\n",
+        "spend.csv",
+        "row 2",
+        "'date'",
+        "9999-12-31",
+        "no end",
+    ),
+    data_case(
+        "spend-date-0001-01-01",
+        "spend",
+        SPEND + "0001-01-01,Email,News,5,1,1\n",
+        "spend.csv",
+        "row 2",
+        "'date'",
+        "0001-01-01",
+        "1677-09-22..2262-04-11",
+    ),
+    data_case(
+        "spend-date-1600",
+        "spend",
+        SPEND + "2026-10-01,Email,News,5,1,1\n1600-06-01,Email,News,5,1,1\n",
+        "spend.csv",
+        "row 3",
+        "1600-06-01",
+    ),
     data_case("spend-date-2263", "spend", SPEND + "2263-01-01,Email,News,5,1,1\n", "spend.csv", "row 2", "2263-01-01"),
-    data_case("spend-date-day-after-the-last", "spend", SPEND + "2262-04-12,Email,News,5,1,1\n", "spend.csv", "row 2", "2262-04-12"),
-    data_case("spend-date-day-before-the-first", "spend", SPEND + "1677-09-21,Email,News,5,1,1\n", "spend.csv", "row 2", "1677-09-21"),
-    data_case("conversion-timestamp-9999", "conversions", CONVERSIONS + "P1,2026-10-05T12:00:00,500\nP2,9999-12-31T23:59:59,250\n", "conversions.csv", "row 3", "'timestamp'", "no end"),
-    data_case("touchpoint-timestamp-year-1", "touchpoints", TOUCHPOINTS + "P1,0001-01-01T00:00:00,Email,News\n", "touchpoints.csv", "row 2", "'timestamp'"),
-    data_case("lead-created-9999", "leads", LEADS + "L1,9999-12-31,P1,Email,,\n", "leads.csv", "row 2", "'created_at'", "no end"),
-    data_case("lead-mql-year-1500", "leads", LEADS + "L1,2026-10-01,P1,Email,1500-01-01,\n", "leads.csv", "row 2", "'mql_at'", "1500-01-01"),
+    data_case(
+        "spend-date-day-after-the-last",
+        "spend",
+        SPEND + "2262-04-12,Email,News,5,1,1\n",
+        "spend.csv",
+        "row 2",
+        "2262-04-12",
+    ),
+    data_case(
+        "spend-date-day-before-the-first",
+        "spend",
+        SPEND + "1677-09-21,Email,News,5,1,1\n",
+        "spend.csv",
+        "row 2",
+        "1677-09-21",
+    ),
+    data_case(
+        "conversion-timestamp-9999",
+        "conversions",
+        CONVERSIONS + "P1,2026-10-05T12:00:00,500\nP2,9999-12-31T23:59:59,250\n",
+        "conversions.csv",
+        "row 3",
+        "'timestamp'",
+        "no end",
+    ),
+    data_case(
+        "touchpoint-timestamp-year-1",
+        "touchpoints",
+        TOUCHPOINTS + "P1,0001-01-01T00:00:00,Email,News\n",
+        "touchpoints.csv",
+        "row 2",
+        "'timestamp'",
+    ),
+    data_case(
+        "lead-created-9999",
+        "leads",
+        LEADS + "L1,9999-12-31,P1,Email,,\n",
+        "leads.csv",
+        "row 2",
+        "'created_at'",
+        "no end",
+    ),
+    data_case(
+        "lead-mql-year-1500",
+        "leads",
+        LEADS + "L1,2026-10-01,P1,Email,1500-01-01,\n",
+        "leads.csv",
+        "row 2",
+        "'mql_at'",
+        "1500-01-01",
+    ),
     Case(
         "dd-mm-yyyy-date-9999-in-a-required-column",
         ("spend.csv", "row 2", "'date'", "31/12/9999"),
@@ -436,14 +544,56 @@ DATA_CASES = [
         data_case(f"cost-{value}", "spend", SPEND + ROW_2_SPEND.format(cost=value), "spend.csv", "row 2", "'cost'")
         for value in ("inf", "-inf", "nan", "Infinity", "1e400", "twelve", "1.2.3", "-5")
     ),
-    data_case("revenue-abc", "conversions", CONVERSIONS + "P1,2026-10-05T12:00:00,abc\n", "conversions.csv", "row 2", "'revenue'"),
-    data_case("revenue-1e999", "conversions", CONVERSIONS + "P1,2026-10-05T12:00:00,1e999\n", "conversions.csv", "row 2", "'revenue'"),
+    data_case(
+        "revenue-abc",
+        "conversions",
+        CONVERSIONS + "P1,2026-10-05T12:00:00,abc\n",
+        "conversions.csv",
+        "row 2",
+        "'revenue'",
+    ),
+    data_case(
+        "revenue-1e999",
+        "conversions",
+        CONVERSIONS + "P1,2026-10-05T12:00:00,1e999\n",
+        "conversions.csv",
+        "row 2",
+        "'revenue'",
+    ),
     data_case("clicks-inf", "spend", SPEND + "2026-10-01,Email,News,5,100,inf\n", "spend.csv", "row 2", "'clicks'"),
     # a header written twice on a column roistory reads: which one holds the data?
-    data_case("spend-cost-twice", "spend", "date,channel,cost,cost\n2026-10-01,Email,5,6\n", "spend.csv", "columns 3 and 4", "'cost'"),
-    data_case("conversions-revenue-twice", "conversions", "person_id,revenue,timestamp,revenue\nP1,5,2026-10-05T12:00:00,6\n", "conversions.csv", "columns 2 and 4", "'revenue'"),
-    data_case("touchpoints-person-twice", "touchpoints", "person_id,timestamp,channel,person_id\nP1,2026-10-01T10:00:00,Email,P2\n", "touchpoints.csv", "columns 1 and 4", "'person_id'"),
-    data_case("leads-created-three-times", "leads", "lead_id,created_at,created_at,person_id,created_at\nL1,2026-10-01,2026-10-02,P1,2026-10-03\n", "leads.csv", "columns 2 and 3", "'created_at'"),
+    data_case(
+        "spend-cost-twice",
+        "spend",
+        "date,channel,cost,cost\n2026-10-01,Email,5,6\n",
+        "spend.csv",
+        "columns 3 and 4",
+        "'cost'",
+    ),
+    data_case(
+        "conversions-revenue-twice",
+        "conversions",
+        "person_id,revenue,timestamp,revenue\nP1,5,2026-10-05T12:00:00,6\n",
+        "conversions.csv",
+        "columns 2 and 4",
+        "'revenue'",
+    ),
+    data_case(
+        "touchpoints-person-twice",
+        "touchpoints",
+        "person_id,timestamp,channel,person_id\nP1,2026-10-01T10:00:00,Email,P2\n",
+        "touchpoints.csv",
+        "columns 1 and 4",
+        "'person_id'",
+    ),
+    data_case(
+        "leads-created-three-times",
+        "leads",
+        "lead_id,created_at,created_at,person_id,created_at\nL1,2026-10-01,2026-10-02,P1,2026-10-03\n",
+        "leads.csv",
+        "columns 2 and 3",
+        "'created_at'",
+    ),
     Case(
         "mapped-header-twice",
         ("spend.csv", "columns 3 and 4", "'Spend'", "'cost'"),
@@ -451,12 +601,34 @@ DATA_CASES = [
         files={"data/spend.csv": "date,channel,Spend,Spend\n2026-10-01,Email,5,6\n"},
     ),
     # files that are not the export
-    *(data_case(f"{name}-empty", name, "", f"{name}.csv", "empty") for name in ("spend", "touchpoints", "conversions", "leads")),
-    *(data_case(f"{name}-missing", name, None, f"{name}.csv", "not found") for name in ("spend", "touchpoints", "conversions", "leads")),
+    *(
+        data_case(f"{name}-empty", name, "", f"{name}.csv", "empty")
+        for name in ("spend", "touchpoints", "conversions", "leads")
+    ),
+    *(
+        data_case(f"{name}-missing", name, None, f"{name}.csv", "not found")
+        for name in ("spend", "touchpoints", "conversions", "leads")
+    ),
     data_case("spend-a-png", "spend", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "spend.csv"),
-    data_case("leads-date-not-a-date", "leads", LEADS + "L1,soon,P1,Email,,\n", "leads.csv", "row 2", "'created_at'", "'soon'"),
-    data_case("touchpoint-impossible-day", "touchpoints", TOUCHPOINTS + "P1,2026-02-30T10:00:00,Email,News\n", "touchpoints.csv", "row 2", "'timestamp'"),
-    data_case("spend-missing-cost-column", "spend", "date,channel,costs\n2026-10-01,Email,5\n", "spend.csv", "'cost'", "did you mean"),
+    data_case(
+        "leads-date-not-a-date", "leads", LEADS + "L1,soon,P1,Email,,\n", "leads.csv", "row 2", "'created_at'", "'soon'"
+    ),
+    data_case(
+        "touchpoint-impossible-day",
+        "touchpoints",
+        TOUCHPOINTS + "P1,2026-02-30T10:00:00,Email,News\n",
+        "touchpoints.csv",
+        "row 2",
+        "'timestamp'",
+    ),
+    data_case(
+        "spend-missing-cost-column",
+        "spend",
+        "date,channel,costs\n2026-10-01,Email,5\n",
+        "spend.csv",
+        "'cost'",
+        "did you mean",
+    ),
 ]
 
 
@@ -474,7 +646,11 @@ def cli_case(id: str, command: str, args: tuple[str, ...], *expect: str) -> Case
 
 CLI_CASES = [
     Case("run-period-q5", ("2026-Q5",), args=("--period", "2026-Q5")),
-    Case("run-period-beyond-dates", ("0001-01-01..9999-12-31", "supported dates"), args=("--period", "0001-01-01..9999-12-31")),
+    Case(
+        "run-period-beyond-dates",
+        ("0001-01-01..9999-12-31", "supported dates"),
+        args=("--period", "0001-01-01..9999-12-31"),
+    ),
     Case("run-period-reversed", ("ends before it starts",), args=("--period", "2026-10-31..2026-10-01")),
     Case("run-locale-unknown", ("xx_YY",), args=("--locale", "xx_YY")),
     Case("run-format-docx", ("docx",), args=("--format", "docx")),

@@ -37,7 +37,9 @@ def summary_rows(stdout: str) -> dict[str, str]:
 def test_one_broken_client_fails_alone_with_one_line(cli, tmp_path):
     clients(cli, tmp_path / "clients", ["alpha", "beta", "gamma", "delta"], broken="gamma", formats=["pdf", "json"])
     out = tmp_path / "out"
-    result = cli.run("batch", str(tmp_path / "clients" / "*" / "report.yaml"), "--out", out, "--jobs", "2", cwd=tmp_path)
+    result = cli.run(
+        "batch", str(tmp_path / "clients" / "*" / "report.yaml"), "--out", out, "--jobs", "2", cwd=tmp_path
+    )
     assert result.code == 1, result.output
     assert "Traceback" not in result.output
 
@@ -68,8 +70,18 @@ def test_month_end_overrides_and_delivery_apply_to_every_client(cli, tmp_path):
     batch_file.write_text("# month end\nclients/alpha/report.yaml\nclients/beta/report.yaml  # second\n")
     out = tmp_path / "out"
     result = cli.run(
-        "batch", batch_file, "--out", out, "--period", "2026-09", "--locale", "es", "--format", "json",
-        "--deliver", cwd=tmp_path,
+        "batch",
+        batch_file,
+        "--out",
+        out,
+        "--period",
+        "2026-09",
+        "--locale",
+        "es",
+        "--format",
+        "json",
+        "--deliver",
+        cwd=tmp_path,
     )
     assert result.code == 0, result.output
     for name in ("alpha", "beta"):
@@ -102,7 +114,9 @@ def test_a_glob_matching_nothing_and_a_missing_config_are_bad_input(cli, tmp_pat
 def test_batch_does_not_import_the_cli():
     done = subprocess.run(
         [sys.executable, "-c", "import sys, roistory.batch; print('roistory.cli' in sys.modules)"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert done.stdout.strip() == "False"
 
@@ -129,8 +143,9 @@ def test_the_agency_example_renders_both_clients_in_one_command(cli, tmp_path):
 def test_edition_renders_one_document_per_edition_for_every_client(cli, tmp_path):
     clients(cli, tmp_path / "clients", ["alpha", "beta"], formats=["pdf", "json"])
     out = tmp_path / "out"
-    result = cli.run("batch", str(tmp_path / "clients" / "*" / "report.yaml"), "--out", out, "--edition", "board,sales",
-                     cwd=tmp_path)
+    result = cli.run(
+        "batch", str(tmp_path / "clients" / "*" / "report.yaml"), "--out", out, "--edition", "board,sales", cwd=tmp_path
+    )
     assert result.code == 0, result.output
     for name in ("alpha", "beta"):
         for edition in ("board", "sales"):
@@ -144,8 +159,15 @@ def test_edition_renders_one_document_per_edition_for_every_client(cli, tmp_path
 
 def test_an_unknown_edition_is_bad_input(cli, tmp_path):
     clients(cli, tmp_path / "clients", ["alpha"], formats=["json"])
-    result = cli.run("run", tmp_path / "clients" / "alpha" / "report.yaml", "--out", tmp_path / "out", "--edition", "bored",
-                     cwd=tmp_path)
+    result = cli.run(
+        "run",
+        tmp_path / "clients" / "alpha" / "report.yaml",
+        "--out",
+        tmp_path / "out",
+        "--edition",
+        "bored",
+        cwd=tmp_path,
+    )
     assert result.code == 2, result.output
     assert "unknown edition 'bored'" in result.output and "--edition" in result.output
     assert "Traceback" not in result.output

@@ -27,8 +27,13 @@ def chain(tmp_path: Path, cli) -> dict[str, Path]:
     agency = write_yaml(
         tmp_path / "agency" / "agency.yaml",
         {
-            "report": {"title": "Agency default", "period": "2026-10", "currency": "EUR",
-                       "compare": ["previous"], "formats": ["json", "html"]},
+            "report": {
+                "title": "Agency default",
+                "period": "2026-10",
+                "currency": "EUR",
+                "compare": ["previous"],
+                "formats": ["json", "html"],
+            },
             "sources": [
                 {"name": n, "type": "csv", "path": f"data/{n}.csv", "table": n}
                 for n in ("spend", "touchpoints", "conversions", "leads")
@@ -51,8 +56,9 @@ def chain(tmp_path: Path, cli) -> dict[str, Path]:
             "sources": [{"name": "leads", "path": "../../data/leads.csv", "columns": {}}],
             "goals": [{"id": "sqls", "target": 20}],
             "attribution": {"models": ["last_touch", "linear"]},
-            "delivery": [{"type": "smtp", "host": "smtp.example.com", "from": "r@agency.example",
-                          "to": ["cfo@acme.example"]}],
+            "delivery": [
+                {"type": "smtp", "host": "smtp.example.com", "from": "r@agency.example", "to": ["cfo@acme.example"]}
+            ],
         },
     )
     report = write_yaml(
@@ -60,8 +66,10 @@ def chain(tmp_path: Path, cli) -> dict[str, Path]:
         {
             "extends": "../client.yaml",
             "report": {"title": "Acme Q4", "formats": ["json"]},
-            "custom_metrics": [{"id": "rev_per_spend", "label": "Revenue per $"},
-                               {"id": "cost_per_lead", "formula": "spend / leads"}],
+            "custom_metrics": [
+                {"id": "rev_per_spend", "label": "Revenue per $"},
+                {"id": "cost_per_lead", "formula": "spend / leads"},
+            ],
         },
     )
     return {"agency": agency, "client": client, "report": report, "root": tmp_path / "agency"}
@@ -135,7 +143,9 @@ def test_config_command_names_the_file_behind_each_value(chain, cli, tmp_path):
     assert result.code == 0, result.output
     shown = json.loads(result.stdout)
     assert [Path(f).resolve() for f in shown["files"]] == [
-        chain["report"].resolve(), chain["client"].resolve(), chain["agency"].resolve()
+        chain["report"].resolve(),
+        chain["client"].resolve(),
+        chain["agency"].resolve(),
     ]
     origin = {v["key"]: (v["value"], v["from"] and Path(v["from"]).resolve()) for v in shown["values"]}
     assert origin["report.title"] == ("Acme Q4", chain["report"].resolve())

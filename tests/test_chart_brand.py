@@ -58,5 +58,9 @@ def test_the_palette_keeps_okabe_ito_colours_apart_from_the_brand():
     assert style.palette[0] == "#0072b2"
     assert style.palette.count("#0072b2") == 1 and "#0072b3" not in style.palette  # too close to the primary
     assert len(set(style.palette)) == len(style.palette) >= 7
-    assert [style.color(n) for n in ("Email", "Paid Search", "Email")] == [style.palette[0], style.palette[1], style.palette[0]]
+    assert [style.color(n) for n in ("Email", "Paid Search", "Email")] == [
+        style.palette[0],
+        style.palette[1],
+        style.palette[0],
+    ]
     assert set(style.palette[1:]) <= set(OKABE_ITO)

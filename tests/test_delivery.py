@@ -54,14 +54,20 @@ def smtp_server(tmp_path):
 
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            USER.encode(), PASSWORD.encode()
+            USER.encode(),
+            PASSWORD.encode(),
         )
         return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
     inbox = Inbox()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=_free_port(), tls_context=context, require_starttls=True,
-        authenticator=authenticate, auth_require_tls=True,
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
     )
     controller.start()
     yield {"inbox": inbox, "port": controller.port, "ca_file": ca_file}
@@ -70,9 +76,15 @@ def smtp_server(tmp_path):
 
 def smtp_destination(server, **overrides) -> dict:
     return {
-        "type": "smtp", "host": "127.0.0.1", "port": server["port"], "user": USER,
-        "password_env": "TEST_SMTP_PASSWORD", "to": ["cfo@client.example", "ceo@client.example"],
-        "cc": ["account@agency.example"], "ca_file": str(server["ca_file"]), **overrides,
+        "type": "smtp",
+        "host": "127.0.0.1",
+        "port": server["port"],
+        "user": USER,
+        "password_env": "TEST_SMTP_PASSWORD",
+        "to": ["cfo@client.example", "ceo@client.example"],
+        "cc": ["account@agency.example"],
+        "ca_file": str(server["ca_file"]),
+        **overrides,
     }
 
 
@@ -209,18 +221,45 @@ def test_an_output_changed_after_approval_is_not_delivered(cli, tmp_path):
 @pytest.mark.parametrize(
     ("delivery", "fragments"),
     [
-        pytest.param([{"type": "carrier_pigeon", "to": ["cfo@client.example"]}],
-                     ["delivery[0].type", "no installed plugin delivers type 'carrier_pigeon'"], id="unknown-type"),
-        pytest.param([{"type": "smtp", "host": "smtp.example.com", "from": "r@agency.example",
-                       "to": ["cfo@client.example", "the CFO"]}],
-                     ["delivery[0].to", "'the CFO' is not an e-mail address"], id="not-an-address"),
-        pytest.param([{"type": "smtp", "host": "smtp.example.com", "from": "r@agency.example",
-                       "to": ["cfo@client.example"], "password": "secret"}],
-                     ["delivery[0].password", "password_env"], id="password-in-yaml"),
+        pytest.param(
+            [{"type": "carrier_pigeon", "to": ["cfo@client.example"]}],
+            ["delivery[0].type", "no installed plugin delivers type 'carrier_pigeon'"],
+            id="unknown-type",
+        ),
+        pytest.param(
+            [
+                {
+                    "type": "smtp",
+                    "host": "smtp.example.com",
+                    "from": "r@agency.example",
+                    "to": ["cfo@client.example", "the CFO"],
+                }
+            ],
+            ["delivery[0].to", "'the CFO' is not an e-mail address"],
+            id="not-an-address",
+        ),
+        pytest.param(
+            [
+                {
+                    "type": "smtp",
+                    "host": "smtp.example.com",
+                    "from": "r@agency.example",
+                    "to": ["cfo@client.example"],
+                    "password": "secret",
+                }
+            ],
+            ["delivery[0].password", "password_env"],
+            id="password-in-yaml",
+        ),
         pytest.param([{"type": "folder"}], ["delivery[0].path", "required"], id="folder-without-path"),
-        pytest.param([{"type": "smtp", "host": "a.example", "from": "r@agency.example", "to": ["x@y.example"]},
-                      {"type": "smtp", "host": "b.example", "from": "r@agency.example", "to": ["x@y.example"]}],
-                     ["delivery", "two deliveries named 'smtp'"], id="same-name-twice"),
+        pytest.param(
+            [
+                {"type": "smtp", "host": "a.example", "from": "r@agency.example", "to": ["x@y.example"]},
+                {"type": "smtp", "host": "b.example", "from": "r@agency.example", "to": ["x@y.example"]},
+            ],
+            ["delivery", "two deliveries named 'smtp'"],
+            id="same-name-twice",
+        ),
     ],
 )
 def test_bad_delivery_settings_are_bad_input_before_any_work(cli, tmp_path, delivery, fragments):

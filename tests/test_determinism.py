@@ -74,9 +74,7 @@ def test_output_is_byte_identical(two_renders, fmt):
     first, second = two_renders
     a, b = _report_file(first, fmt).read_bytes(), _report_file(second, fmt).read_bytes()
     if a != b:
-        offset = next(
-            (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
-        )
+        offset = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         pytest.fail(
             f"{fmt} differs between runs ({len(a)} vs {len(b)} bytes) at byte {offset}: "
             f"{a[max(0, offset - 60) : offset + 60]!r} vs {b[max(0, offset - 60) : offset + 60]!r}"

@@ -31,11 +31,7 @@ def builtin_ids():
     registry = build_registry(pm)
 
     def ids(kind: str) -> list[str]:
-        return [
-            name
-            for name in registry.items[kind]
-            if plugin_info(pm, registry.provider(kind, name)).builtin
-        ]
+        return [name for name in registry.items[kind] if plugin_info(pm, registry.provider(kind, name)).builtin]
 
     metrics = [m for m in ids("metric") if registry.metrics[m].family != "internal"]
     return {"metric": metrics, "model": ids("model")}
@@ -50,9 +46,7 @@ def test_generated_docs_are_current(page):
         text=True,
         cwd=DOCS.parent,
     )
-    assert done.returncode == 0, (
-        f"docs/{page} is out of date: run `cog -r docs/{page}`\n" + done.stdout + done.stderr
-    )
+    assert done.returncode == 0, f"docs/{page} is out of date: run `cog -r docs/{page}`\n" + done.stdout + done.stderr
 
 
 def test_every_metric_is_documented(builtin_ids):
@@ -174,9 +168,7 @@ def _load_example(name: str):
     path = EXAMPLES / name
     if path.is_dir():
         path = path / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        f"roistory_docs_example_{name.removesuffix('.py')}", path
-    )
+    spec = importlib.util.spec_from_file_location(f"roistory_docs_example_{name.removesuffix('.py')}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -210,9 +202,7 @@ def test_example_source_metrics_and_model(example_report):
     assert report.value("lost_deals") == 1.0
     assert report.value("win_share") == pytest.approx(2 / 3)
     credit = report.attribution["first_last"]["channel"]["revenue"]
-    assert credit.to_dict() == pytest.approx(
-        {"Email": 500.0, "Paid Search": 600.0, "Paid Social": 400.0}
-    )
+    assert credit.to_dict() == pytest.approx({"Email": 500.0, "Paid Search": 600.0, "Paid Social": 400.0})
 
 
 def test_example_model_rejects_a_bad_parameter(example_report):
@@ -221,9 +211,7 @@ def test_example_model_rejects_a_bad_parameter(example_report):
 
     report, _ = example_report
     journeys, _ = report.journeys["channel"]
-    with pytest.raises(
-        ConfigError, match=r"attribution\.params\.first_last\.first_share: must be a number"
-    ):
+    with pytest.raises(ConfigError, match=r"attribution\.params\.first_last\.first_share: must be a number"):
         run_model(report.registry.models["first_last"], journeys, {"first_share": 2})
 
 
@@ -236,10 +224,7 @@ def test_example_section_theme_and_filter(example_report):
     assert '<meta name="author" content="Northwind Agency">' in html
     assert "Prepared by Northwind Agency" in html and "#0b3d2e" in html
     env = make_environment(report, resolve_theme(report))
-    assert (
-        env.from_string("{{ 'Hook Examples' | initials }} FY{{ fiscal_year }}").render()
-        == "HE FY2026"
-    )
+    assert env.from_string("{{ 'Hook Examples' | initials }} FY{{ fiscal_year }}").render() == "HE FY2026"
 
 
 def test_example_command(example_report):

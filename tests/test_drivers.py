@@ -75,7 +75,11 @@ def test_example_contributions_recomputed_with_pandas(example):
     margin = report.config.report.margin
     spend = report.tables["spend"]
     for comparison in ("previous", "year_ago"):
-        got = {(c.metric, c.segment): c.contribution for c in driver_contributions(report, "channel") if c.comparison == comparison}
+        got = {
+            (c.metric, c.segment): c.contribution
+            for c in driver_contributions(report, "channel")
+            if c.comparison == comparison
+        }
         frames = {}
         for key in ("current", comparison):
             period = report.periods[key]
@@ -84,8 +88,14 @@ def test_example_contributions_recomputed_with_pandas(example):
             by_channel = rows.groupby("channel")["cost"].sum()
             credits = report.credits(report.primary_model, period, "channel")["revenue"]
             frames[key] = pd.DataFrame({"spend": by_channel, "revenue": credits}).fillna(0.0)
-            frames[key].loc[UNEXPLAINED] = [rows["cost"].sum() - by_channel.sum(), report.value("revenue", key) - credits.sum()]
-        now, before = frames["current"], frames[comparison].reindex(frames["current"].index.union(frames[comparison].index)).fillna(0.0)
+            frames[key].loc[UNEXPLAINED] = [
+                rows["cost"].sum() - by_channel.sum(),
+                report.value("revenue", key) - credits.sum(),
+            ]
+        now, before = (
+            frames["current"],
+            frames[comparison].reindex(frames["current"].index.union(frames[comparison].index)).fillna(0.0),
+        )
         now = now.reindex(before.index).fillna(0.0)
         total_now, total_before = now.sum(), before.sum()
         roi = margin * (now["revenue"] / total_now["spend"] - before["revenue"] / total_before["spend"])

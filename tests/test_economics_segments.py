@@ -39,7 +39,9 @@ def test_clv_divides_by_the_twelve_month_average_churn(example):
     churned, at_risk = monthly_churn(customers, "2026-10")
     assert report.value("monthly_churn_rate") == pytest.approx(churned / at_risk)
     day = pd.Timestamp("2026-10-31")
-    active = customers[(customers["start_date"] <= day) & (customers["end_date"].isna() | (customers["end_date"] > day))]
+    active = customers[
+        (customers["start_date"] <= day) & (customers["end_date"].isna() | (customers["end_date"] > day))
+    ]
     margin = report.config.report.margin
     assert report.value("clv") == pytest.approx(active["mrr"].mean() * margin / (churned / at_risk))
     # not one month's churn: October alone gives another number
@@ -48,7 +50,9 @@ def test_clv_divides_by_the_twelve_month_average_churn(example):
 
 def test_economics_tiles_and_the_stated_window(example):
     report, html = example
-    section = html[html.index('id="economics"') :] if 'id="economics"' in html else html[html.index("Customer economics") :]
+    section = (
+        html[html.index('id="economics"') :] if 'id="economics"' in html else html[html.index("Customer economics") :]
+    )
     for label in ("Customer lifetime value", "CLV : CAC", "CAC payback", "Monthly churn (12-month average)"):
         assert label in section
     assert report.formatter.money(report.value("clv")) in section

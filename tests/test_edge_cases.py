@@ -54,7 +54,9 @@ def test_a_touch_at_the_lookback_limit(engine, offset, kept):
     """A touch exactly ``lookback_days`` before the conversion belongs to it; one second
     earlier it does not (and is counted as beyond the lookback)."""
     edge = CONVERTED_AT - pd.Timedelta(days=90) + offset
-    found, stats = journeys([edge, CONVERTED_AT - pd.Timedelta(days=1)], CONVERTED_AT, engine, lookback_days=90, dormancy_days=180)
+    found, stats = journeys(
+        [edge, CONVERTED_AT - pd.Timedelta(days=1)], CONVERTED_AT, engine, lookback_days=90, dormancy_days=180
+    )
     assert len(found) == 1 and found.converted.tolist() == [1.0]
     touched = [found.labels[c] for c in found.codes]
     assert touched == (["C0", "C1"] if kept else ["C1"])
@@ -96,7 +98,10 @@ def _load(tmp_path, table: str, content: str, **source):
 
     (tmp_path / f"{table}.csv").write_text(content, encoding="utf-8")
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "s", "type": "csv", "path": f"{table}.csv", "table": table, **source}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "s", "type": "csv", "path": f"{table}.csv", "table": table, **source}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)

@@ -70,7 +70,9 @@ def demo(tmp_path_factory):
     paths = {Path(p).suffix[1:]: Path(p) for p in printed}
     assert set(paths) == {"html", "pdf", "json"}
     data = json.loads(paths["json"].read_text())
-    text = subprocess.run(["pdftotext", "-layout", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(paths["pdf"]), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return {"paths": paths, "json": data, "pdf_text": text, "out": out}
 
 
@@ -131,7 +133,8 @@ def with_margin(tmp_path_factory):
     out = project.parent / "out"
     result = subprocess.run(
         [sys.executable, "-m", "roistory.cli", "run", str(project / "report.yaml"), "--out", str(out)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     report = next(p for p in out.glob("*.json") if not p.name.endswith(".manifest.json"))
@@ -155,8 +158,20 @@ def test_roi_with_a_margin_matches_pandas(with_margin):
 
 def test_json_has_the_spec_shape(demo):
     data = demo["json"]
-    spec_keys = {"roistory_version", "report", "inputs", "metrics", "attribution", "goals", "maturity", "data_quality",
-                 "forecast", "drivers", "narrative", "recommendations"}  # SPEC "Additions"
+    spec_keys = {
+        "roistory_version",
+        "report",
+        "inputs",
+        "metrics",
+        "attribution",
+        "goals",
+        "maturity",
+        "data_quality",
+        "forecast",
+        "drivers",
+        "narrative",
+        "recommendations",
+    }  # SPEC "Additions"
     # documented extensions (incrementality: docs/incrementality.md)
     assert set(data) - spec_keys == {"maturity_level", "trends", "incrementality"}
     assert spec_keys <= set(data)
@@ -165,7 +180,16 @@ def test_json_has_the_spec_shape(demo):
     assert all(len(i["sha256"]) == 64 for i in data["inputs"])
     assert {m["period"] for m in data["metrics"]} == {"current", "previous", "year_ago"}
     models = {a["model"] for a in data["attribution"]}
-    assert models == {"first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "markov", "shapley"}
+    assert models == {
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "time_decay",
+        "position_based",
+        "markov",
+        "shapley",
+    }
     conversions = len(_in_period(pd.read_csv(EXAMPLE / "conversions.csv"), "timestamp"))
     for model in models:
         rows = [a for a in data["attribution"] if a["model"] == model and "channel" in a["segment"]]
@@ -187,7 +211,7 @@ def test_pdf_is_a_board_report(demo):
         assert heading in demo["pdf_text"]
     html = demo["paths"]["html"].read_text()
     assert "data:image/svg+xml;base64," in html  # vector charts, inline
-    assert "<link" not in html and "src=\"http" not in html  # self-contained
+    assert "<link" not in html and 'src="http' not in html  # self-contained
 
 
 def test_manifest_records_inputs_and_versions(demo):
@@ -204,5 +228,9 @@ def test_the_pdf_states_the_forecast_and_customer_economics(demo):
     text = demo["pdf_text"]
     total = sum(f["expected_revenue"] for f in demo["json"]["forecast"])
     assert total > 0 and f"${total:,.0f} of revenue after October 2026" in " ".join(text.split())
-    clv = next(m["value"] for m in demo["json"]["metrics"] if m["id"] == "clv" and not m["segment"] and m["period"] == "current")
+    clv = next(
+        m["value"]
+        for m in demo["json"]["metrics"]
+        if m["id"] == "clv" and not m["segment"] and m["period"] == "current"
+    )
     assert "Customer economics" in text and f"${clv:,.0f}" in text

@@ -73,7 +73,9 @@ def _random_set(seed: int, people: int = 400) -> tuple[pd.DataFrame, pd.DataFram
     n = people * 5
     touches = list(zip(rng.integers(0, people, n), rng.integers(0, 80, n), rng.integers(0, 5, n), strict=True))
     m = people
-    conversions = list(zip(rng.integers(0, people + 40, m), rng.integers(0, 80, m), rng.choice([0.0, 10.0, 99.5], m), strict=True))
+    conversions = list(
+        zip(rng.integers(0, people + 40, m), rng.integers(0, 80, m), rng.choice([0.0, 10.0, 99.5], m), strict=True)
+    )
     return _touchpoints(touches), _conversions(conversions)
 
 
@@ -129,7 +131,9 @@ def _check_engine(settings_or_input, touchpoints, events, lookback, dormancy):
     source = settings_or_input if isinstance(settings_or_input, SqlInput) else FrameInput(touchpoints, events)
     engine_settings = None if isinstance(settings_or_input, SqlInput) else settings_or_input
     models = [registry.models[m] for m in MODELS]
-    got, got_stats = credits_for(source, engine_settings, models, PARAMS, lookback_days=lookback, dormancy_days=dormancy)
+    got, got_stats = credits_for(
+        source, engine_settings, models, PARAMS, lookback_days=lookback, dormancy_days=dormancy
+    )
     summary = summary_for(source, engine_settings, lookback_days=lookback, dormancy_days=dormancy)
     _assert_same_paths(paths, summary.paths)
     _assert_same_credits(credits, got, stats)
@@ -180,13 +184,19 @@ def _load_postgres(server, touchpoints: pd.DataFrame, conversions: pd.DataFrame)
     url = f"postgresql+psycopg://{USER}:{PASSWORD}@{host}:{port}/{db}"
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        touchpoints.assign(idx=range(len(touchpoints))).to_sql("parity_touchpoints", connection, if_exists="replace", index=False)
-        conversions.assign(idx=range(len(conversions))).to_sql("parity_conversions", connection, if_exists="replace", index=False)
+        touchpoints.assign(idx=range(len(touchpoints))).to_sql(
+            "parity_touchpoints", connection, if_exists="replace", index=False
+        )
+        conversions.assign(idx=range(len(conversions))).to_sql(
+            "parity_conversions", connection, if_exists="replace", index=False
+        )
     engine.dispose()
     return url
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(touch_rows, conversion_rows, lookbacks, dormancies)
 def test_postgres_pushdown_matches_memory(postgres, touches, conversions, lookback, dormancy):  # noqa: F811
     touchpoints, conversion_table = _touchpoints(touches), _conversions(conversions)
@@ -218,14 +228,20 @@ def spark_settings() -> EngineConfig:
     return EngineConfig(backend="spark", master="local[2]", conf={"spark.sql.shuffle.partitions": "2"})
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.tuples(touch_rows, conversion_rows), min_size=8, max_size=8), lookbacks, dormancies)
 def test_spark_matches_memory(spark_settings, sets, lookback, dormancy):
     """Eight drawn sets side by side (people renamed apart): many cases per Spark job."""
     touch_frames, conversion_frames = [], []
     for i, (touches, conversions) in enumerate(sets):
-        touch_frames.append(_touchpoints(touches).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"].astype(str)))
-        conversion_frames.append(_conversions(conversions).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"].astype(str)))
+        touch_frames.append(
+            _touchpoints(touches).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"].astype(str))
+        )
+        conversion_frames.append(
+            _conversions(conversions).assign(person_id=lambda f, i=i: f"s{i}-" + f["person_id"].astype(str))
+        )
     touchpoints = pd.concat(touch_frames, ignore_index=True)
     events = conversion_events(touchpoints, pd.concat(conversion_frames, ignore_index=True))
     _check_engine(spark_settings, touchpoints, events, lookback, dormancy)
@@ -241,8 +257,13 @@ def _render_example(out: Path, engine: str) -> bytes:
 
 def test_example_report_is_identical_on_every_engine(tmp_path, spark_settings):
     memory = _render_example(tmp_path / "memory", "memory")
-    assert hashlib.sha256(_render_example(tmp_path / "spark", "local[2]")).hexdigest() == hashlib.sha256(memory).hexdigest()
-    assert hashlib.sha256(_render_example(tmp_path / "duckdb", "duckdb")).hexdigest() == hashlib.sha256(memory).hexdigest()
+    assert (
+        hashlib.sha256(_render_example(tmp_path / "spark", "local[2]")).hexdigest()
+        == hashlib.sha256(memory).hexdigest()
+    )
+    assert (
+        hashlib.sha256(_render_example(tmp_path / "duckdb", "duckdb")).hexdigest() == hashlib.sha256(memory).hexdigest()
+    )
 
 
 def test_run_engine_option(tmp_path):
@@ -251,7 +272,9 @@ def test_run_engine_option(tmp_path):
     outputs = []
     for engine in ("memory", "duckdb"):
         out = tmp_path / engine
-        done = subprocess.run([*args, "--out", str(out), "--engine", engine], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*args, "--out", str(out), "--engine", engine], capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         outputs.append((out / "acme-2026-10.json").read_bytes())
     assert outputs[0] == outputs[1]

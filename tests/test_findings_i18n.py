@@ -78,7 +78,9 @@ def finding_msgids() -> tuple[set[str | tuple[str, str]], list[str]]:
                     continue
                 func = node.func
                 if isinstance(func, ast.Name) and func.id == "Finding" and path.name != "quality.py":
-                    problems.append(f"{where}:{node.lineno}: Finding(...) with English text; use Finding.of(msgid, **values)")
+                    problems.append(
+                        f"{where}:{node.lineno}: Finding(...) with English text; use Finding.of(msgid, **values)"
+                    )
                 if isinstance(func, ast.Attribute) and func.attr == "of" and getattr(func.value, "id", "") == "Finding":
                     msgid = node.args[3] if len(node.args) > 3 else None
                     ok = _marked(msgid) is not None or (isinstance(msgid, ast.Name) and bound.get(msgid.id, False))
@@ -147,8 +149,10 @@ def test_every_finding_msgid_renders_in_the_locale(locale):
 # The Phrase: English message, translation, locale numbers
 # --------------------------------------------------------------------------
 
-ROWS_OUTSIDE = ("{count} row falls outside the report period ({detail}); it is kept for comparisons and trends",
-                "{count} rows fall outside the report period ({detail}); they are kept for comparisons and trends")
+ROWS_OUTSIDE = (
+    "{count} row falls outside the report period ({detail}); it is kept for comparisons and trends",
+    "{count} rows fall outside the report period ({detail}); they are kept for comparisons and trends",
+)
 
 
 def _outside(count: int, by_table: dict[str, int]) -> Finding:
@@ -159,9 +163,15 @@ def _outside(count: int, by_table: dict[str, int]) -> Finding:
 def test_the_english_message_is_the_msgid_filled_in_as_python_prints_it():
     finding = _outside(38128, {"spend": 5313, "touchpoints": 32815})
     assert finding.message == (
-        "38128 rows fall outside the report period (5313 spend, 32815 touchpoints); they are kept for comparisons and trends"
+        "38128 rows fall outside the report period (5313 spend, 32815 touchpoints); they are kept for comparisons and "
+        "trends"
     )
-    assert finding.as_json() == {"severity": "info", "code": "rows_outside_period", "count": 38128, "message": finding.message}
+    assert finding.as_json() == {
+        "severity": "info",
+        "code": "rows_outside_period",
+        "count": 38128,
+        "message": finding.message,
+    }
     assert _outside(1, {"spend": 1}).message.startswith("1 row falls outside the report period (1 spend); it is kept")
 
 
@@ -185,19 +195,27 @@ def test_english_report_groups_numbers_but_keeps_the_words():
 
 
 def test_percent_and_decimal_values_follow_the_locale():
-    msgid = "source '{source}': {share:.1%} of the spread rows' cost falls on days outside the report period ({count} of their {days} days)"
+    msgid = "source '{source}': {share:.1%} of the spread rows' cost falls on days outside the report period ({count} of their {days} days)"  # noqa: E501 (data as exported)
     finding = Finding.of("info", "multi_day_outside_period", 3, msgid, source="ads", share=0.3333, days=24)
-    assert finding.message == "source 'ads': 33.3% of the spread rows' cost falls on days outside the report period (3 of their 24 days)"
+    assert (
+        finding.message
+        == "source 'ads': 33.3% of the spread rows' cost falls on days outside the report period (3 of their 24 days)"
+    )
     text = finding.render(translations("es"), Formatter("es", "EUR"))
     assert format_percent(0.3333, "#,##0.0%", locale="es") in text  # "33,3 %"
     assert text.startswith("fuente 'ads': el ") and "(3 de sus 24 días)" in text
 
     total = Phrase("{column} {value:,f}", column="cost", value=Decimal("13904.02"))
     assert total.render() == "cost 13,904.02"
-    assert total.render(translations("es"), Formatter("es", "EUR")) == "cost " + format_decimal(Decimal("13904.02"), locale="es")
-    assert Phrase("{column} {value:,f}", column="clicks", value=Decimal("1336")).render(
-        translations("zh_Hant"), Formatter("zh_Hant", "TWD")
-    ) == "clicks 1,336"
+    assert total.render(translations("es"), Formatter("es", "EUR")) == "cost " + format_decimal(
+        Decimal("13904.02"), locale="es"
+    )
+    assert (
+        Phrase("{column} {value:,f}", column="clicks", value=Decimal("1336")).render(
+            translations("zh_Hant"), Formatter("zh_Hant", "TWD")
+        )
+        == "clicks 1,336"
+    )
 
 
 def test_names_and_codes_are_shown_as_they_are():
@@ -229,13 +247,15 @@ def test_a_google_ads_export_findings_in_spanish(tmp_path):
     read in Spanish, with the totals written the Spanish way."""
     cost, impressions = 13904.02, 264551
     (tmp_path / "export.csv").write_text(
-        "Campaign report\n\"July 8, 2025 - July 31, 2025\"\nCampaign,Campaign type,Cost,Impr.\n"
-        f"Brand,Search,\"{cost:,.2f}\",\"{impressions:,}\"\nTotal: Account,--,\"{cost:,.2f}\",\"{impressions:,}\"\n",
+        'Campaign report\n"July 8, 2025 - July 31, 2025"\nCampaign,Campaign type,Cost,Impr.\n'
+        f'Brand,Search,"{cost:,.2f}","{impressions:,}"\nTotal: Account,--,"{cost:,.2f}","{impressions:,}"\n',
         encoding="utf-8",
     )
     config = config_from_dict(
-        {"report": {"period": "2025-07", "currency": "EUR"},
-         "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}]},
+        {
+            "report": {"period": "2025-07", "currency": "EUR"},
+            "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}],
+        },
         path=tmp_path / "report.yaml",
     )
     _, (loaded,) = load_sources(config, build_registry().sources)
@@ -243,7 +263,8 @@ def test_a_google_ads_export_findings_in_spanish(tmp_path):
     shown = {f.code: f.render(es, fmt) for f in loaded.findings}
     english = {f.code: f.message for f in loaded.findings}
     assert english["totals_reconciled"] == (
-        f"source 'ads': the rows add up to the export's own total ('Total: Account'): cost {cost:,.2f}, impressions {impressions:,}"
+        f"source 'ads': the rows add up to the export's own total ('Total: Account'): cost {cost:,.2f}, impressions "
+        f"{impressions:,}"
     )
     assert shown["totals_reconciled"] == (
         "fuente 'ads': las filas suman lo mismo que el total de la propia exportación ('Total: Account'): "
@@ -262,7 +283,11 @@ def example_report():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_finding_of_the_example_is_translated(example_report, locale):
     catalog, fmt = translations(locale), Formatter(locale, "USD")
-    assert {f.code for f in example_report.data_quality} >= {"duplicate_leads", "rows_outside_period", "leads_without_touchpoints"}
+    assert {f.code for f in example_report.data_quality} >= {
+        "duplicate_leads",
+        "rows_outside_period",
+        "leads_without_touchpoints",
+    }
     for finding in example_report.data_quality:
         assert finding.text is not None, finding.code
         msgid = finding.text.msgid

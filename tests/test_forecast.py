@@ -33,12 +33,19 @@ def crafted_leads() -> pd.DataFrame:
         ("O2", "Paid Search", "2026-02-01", "2026-03-01", None, None, 2000.0),  # + 45 days: 2026-04-15
         ("P1", "Partner", "2026-02-01", "2026-03-01", None, None, 5000.0),  # not marketing-sourced
     ]
-    frame = pd.DataFrame(rows, columns=["lead_id", "source_channel", "created_at", "opportunity_at", "won_at", "lost_at", "amount"])
+    frame = pd.DataFrame(
+        rows, columns=["lead_id", "source_channel", "created_at", "opportunity_at", "won_at", "lost_at", "amount"]
+    )
     return frame
 
 
 def test_the_crafted_pipeline_forecast_by_hand(tmp_path):
-    tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions(), "leads": crafted_leads()}
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": crafted_leads(),
+    }
     rendered = render_report(write_project(tmp_path, tables, config={"sections": ["forecast"]}))
     forecast = rendered.json["forecast"]
     assert [(f["period"], f["expected_revenue"]) for f in forecast] == [
@@ -95,7 +102,12 @@ def test_the_example_forecast_equals_open_pipeline_times_close_rate():
 def test_no_forecast_without_lost_dates(tmp_path):
     """A lead never marked lost would count as open forever: no forecast rather than a guess."""
     leads = crafted_leads().drop(columns=["lost_at"])
-    tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions(), "leads": leads}
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": leads,
+    }
     rendered = render_report(write_project(tmp_path, tables, config={"sections": ["summary", "forecast"]}))
     assert rendered.json["forecast"] == []
     assert "Marketing&#39;s claim on the forecast" not in rendered.html and "claim on the forecast" not in rendered.html

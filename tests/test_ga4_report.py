@@ -49,7 +49,10 @@ def load(tmp_path: Path, fixture: str | None = None, *, content: str | None = No
     else:
         (tmp_path / name).write_text(content or "", encoding="utf-8")
     config = config_from_dict(
-        {"report": {"period": period}, "sources": [{"name": "ga4", "type": "ga4_report", "path": name, "table": "web", **source}]},
+        {
+            "report": {"period": period},
+            "sources": [{"name": "ga4", "type": "ga4_report", "path": name, "table": "web", **source}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)
@@ -96,7 +99,9 @@ def test_a_wrong_grand_total_is_a_warning(tmp_path):
 
 def test_spanish_download_with_a_date_dimension(tmp_path):
     frame, loaded = load(tmp_path, "ga4_traffic_acquisition_es.csv")
-    typed = pd.DataFrame(ES_ROWS, columns=["date", "channel", "sessions", "users", "new_users", "conversions", "pageviews"])
+    typed = pd.DataFrame(
+        ES_ROWS, columns=["date", "channel", "sessions", "users", "new_users", "conversions", "pageviews"]
+    )
     typed["date"] = pd.to_datetime(typed["date"])
     got = frame.sort_values(["date", "channel"]).reset_index(drop=True)
     want = typed.sort_values(["date", "channel"]).reset_index(drop=True)
@@ -129,16 +134,18 @@ def test_german_download_with_semicolons_and_dot_grouping(tmp_path):
     # the shape of a de download a public parser keeps as its fixture: "# Alle Nutzer", ";",
     # "1.200" grouped, "67,8%"; its range lines were not found, so the range is given here
     rows = [("Paid Search", 1200, 700), ("Direct", 95, 51), ("Organic Search", 2310, 1406)]
-    content = "# Property: Demo\n# Alle Nutzer\nSitzung – primäre Channelgruppe (Standard-Channelgruppe);Sitzungen;Sitzungen mit Interaktionen;Engagement-Rate\n"
+    content = "# Property: Demo\n# Alle Nutzer\nSitzung – primäre Channelgruppe (Standard-Channelgruppe);Sitzungen;Sitzungen mit Interaktionen;Engagement-Rate\n"  # noqa: E501 (data as exported)
     content += "".join(f"{c};{s:,}".replace(",", ".") + f";{e};58,3%\n" for c, s, e in rows)
     frame, _ = load(tmp_path, content=content, values={"date": "2026-10-01", "end_date": "2026-10-31"})
     typed = pd.DataFrame(rows, columns=["channel", "sessions", "engaged"])
-    assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx(typed.set_index("channel")["sessions"].astype(float).to_dict())
+    assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx(
+        typed.set_index("channel")["sessions"].astype(float).to_dict()
+    )
 
 
 def test_indonesian_range_lines_and_grouping(tmp_path):
     # the labels a parser of id downloads reads: "# Tanggal mulai:", "# Tanggal akhir:", "Sesi"
-    content = "# Properti: Demo\n# Tanggal mulai: 20261001\n# Tanggal akhir: 20261010\nGrup saluran utama sesi,Sesi\nDirect,1.550\nEmail,40\n"
+    content = "# Properti: Demo\n# Tanggal mulai: 20261001\n# Tanggal akhir: 20261010\nGrup saluran utama sesi,Sesi\nDirect,1.550\nEmail,40\n"  # noqa: E501 (data as exported)
     frame, _ = load(tmp_path, content=content)
     assert frame["date"].min() == pd.Timestamp("2026-10-01") and frame["date"].max() == pd.Timestamp("2026-10-10")
     assert frame.groupby("channel")["sessions"].sum().to_dict() == pytest.approx({"Direct": 1550.0, "Email": 40.0})
@@ -152,7 +159,7 @@ def test_a_date_range_can_be_given_when_the_file_has_none(tmp_path):
 
 
 def test_an_explorations_range_line(tmp_path):
-    content = "# ----------------------------------------\n# All Users\n# 20261001-20261015\n# ---\nSession default channel group,Sessions\nDirect,150\n"
+    content = "# ----------------------------------------\n# All Users\n# 20261001-20261015\n# ---\nSession default channel group,Sessions\nDirect,150\n"  # noqa: E501 (data as exported)
     frame, _ = load(tmp_path, content=content)
     assert frame["date"].min() == pd.Timestamp("2026-10-01") and frame["date"].max() == pd.Timestamp("2026-10-15")
     assert frame["sessions"].tolist() == pytest.approx([10.0] * 15)
@@ -177,7 +184,10 @@ def test_hourly_rows_are_their_day_and_never_taken_for_repeats(tmp_path):
     ("content", "fragments"),
     [
         # no Date column and no Start/End date lines: which days would it cover?
-        ("# Traffic acquisition\nSession default channel group,Sessions\nDirect,10\n", ["row 2", "column 'Date'", "Date as a secondary dimension"]),
+        (
+            "# Traffic acquisition\nSession default channel group,Sessions\nDirect,10\n",
+            ["row 2", "column 'Date'", "Date as a secondary dimension"],
+        ),
         # a landing-page report: sessions, but no channel
         (
             "# Start date: 20261001\n# End date: 20261031\nLanding page + query string,Sessions,Key events\n/,100,2\n",
@@ -191,8 +201,14 @@ def test_hourly_rows_are_their_day_and_never_taken_for_repeats(tmp_path):
             "Session default channel group,Sessions\nDirect,10\n",
             ["several date ranges", "column 'Date'"],
         ),
-        ("# Start date: 20261031\n# End date: 20261001\nSession default channel group,Sessions\nDirect,10\n", ["before it starts"]),
-        ("# Start date: 20261001\n# End date: 20261031\nSession default channel group,Sessions\nDirect,10,4\n", ["row 4", "3 fields"]),
+        (
+            "# Start date: 20261031\n# End date: 20261001\nSession default channel group,Sessions\nDirect,10\n",
+            ["before it starts"],
+        ),
+        (
+            "# Start date: 20261001\n# End date: 20261031\nSession default channel group,Sessions\nDirect,10,4\n",
+            ["row 4", "3 fields"],
+        ),
     ],
     ids=["no-range", "no-channel", "not-ga4", "comparison", "backwards", "ragged"],
 )
@@ -225,7 +241,10 @@ def test_bad_download_exits_2_with_one_line(cli, tmp_path):
 def test_only_the_web_table(tmp_path):
     shutil.copy(FIXTURES / "ga4_traffic_acquisition_en.csv", tmp_path / "r.csv")
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "g", "type": "ga4_report", "path": "r.csv", "table": "touchpoints"}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "g", "type": "ga4_report", "path": "r.csv", "table": "touchpoints"}],
+        },
         path=tmp_path / "report.yaml",
     )
     with pytest.raises(DataError, match="web table"):

@@ -23,23 +23,43 @@ def leads() -> pd.DataFrame:
     rows = []
     for month, count in zip(pd.period_range("2025-03", "2026-03", freq="M"), MONTHLY_LEADS, strict=True):
         for i in range(count):
-            rows.append({"lead_id": f"L{month}-{i}", "created_at": (month.start_time + pd.Timedelta(days=i)).date().isoformat(),
-                         "source_channel": "Email"})
+            rows.append(
+                {
+                    "lead_id": f"L{month}-{i}",
+                    "created_at": (month.start_time + pd.Timedelta(days=i)).date().isoformat(),
+                    "source_channel": "Email",
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def objective(goal_id: str, target: float, **extra) -> dict:
-    return {"id": goal_id, "objective": f"{target:g} leads by June", "metric": "leads", "target": target,
-            "start": "2026-03-01", "deadline": "2026-06-30", "owner": "Demand gen", **extra}
+    return {
+        "id": goal_id,
+        "objective": f"{target:g} leads by June",
+        "metric": "leads",
+        "target": target,
+        "start": "2026-03-01",
+        "deadline": "2026-06-30",
+        "owner": "Demand gen",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("hierarchy")
-    tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions(), "leads": leads()}
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": leads(),
+    }
     config = {
-        "company_goals": [{"id": "more_leads", "statement": "Increase lead generation"},
-                          {"id": "unserved", "statement": "Enter the German market"}],
+        "company_goals": [
+            {"id": "more_leads", "statement": "Increase lead generation"},
+            {"id": "unserved", "statement": "Enter the German market"},
+        ],
         "goals": [
             objective("stretch", 300, goal="more_leads", team="marketing"),
             objective("steady", 40, goal="more_leads", team="sales"),
@@ -69,7 +89,10 @@ def test_a_pace_beyond_the_history_is_flagged_with_its_numbers(rendered):
     assert required <= FACTOR * best and goals["steady"]["flags"] == []
     html = rendered.html
     assert "Not attainable on history" in html
-    assert f"Needs {required_and_best(300)[0]:,.0f} a month to the deadline; the best month of the last 13 reached 12." in html
+    assert (
+        f"Needs {required_and_best(300)[0]:,.0f} a month to the deadline; the best month of the last 13 reached 12."
+        in html
+    )
 
 
 def test_an_objective_without_a_goal_has_no_stated_relevance(rendered):
@@ -96,7 +119,9 @@ def test_objectives_sit_under_their_goal_marketing_beside_sales(rendered):
 
 def test_an_undeclared_goal_is_bad_input(tmp_path, cli):
     config = cli.default_config()
-    config["goals"] = [{"id": "x", "metric": "leads", "target": 10, "deadline": "2026-12-31", "owner": "Me", "goal": "nope"}]
+    config["goals"] = [
+        {"id": "x", "metric": "leads", "target": 10, "deadline": "2026-12-31", "owner": "Me", "goal": "nope"}
+    ]
     config_path = cli.write_project(tmp_path / "proj", config)
     result = cli.run("run", config_path, "--out", tmp_path / "out", cwd=tmp_path)
     cli.assert_rejected(result, tmp_path / "out", "goals[0].goal", "'nope'", "declare it under company_goals")
@@ -104,7 +129,9 @@ def test_an_undeclared_goal_is_bad_input(tmp_path, cli):
 
 def test_team_is_marketing_or_sales(tmp_path, cli):
     config = cli.default_config()
-    config["goals"] = [{"id": "x", "metric": "leads", "target": 10, "deadline": "2026-12-31", "owner": "Me", "team": "finance"}]
+    config["goals"] = [
+        {"id": "x", "metric": "leads", "target": 10, "deadline": "2026-12-31", "owner": "Me", "team": "finance"}
+    ]
     config_path = cli.write_project(tmp_path / "proj", config)
     result = cli.run("run", config_path, "--out", tmp_path / "out", cwd=tmp_path)
     cli.assert_rejected(result, tmp_path / "out", "goals[0].team")

@@ -66,15 +66,11 @@ def run_rate(E, metric_id, segment, start, deadline):
 def linear_trend(E, metric_id, segment, deadline, months=6):
     """Actual in the period and a least-squares line through the last six months, at the deadline's month."""
     actual = _segment_value(E, metric_id, PERIOD, segment)
-    ys = [
-        _segment_value(E, metric_id, month, segment) for month in D.months_back(PERIOD[1], months)
-    ]
+    ys = [_segment_value(E, metric_id, month, segment) for month in D.months_back(PERIOD[1], months)]
     n = len(ys)
     xs = list(range(n))
     mean_x, mean_y = sum(xs) / n, sum(ys) / n
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mean_x) ** 2 for x in xs
-    )
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
     ahead = (deadline.year - PERIOD[1].year) * 12 + deadline.month - PERIOD[1].month
     return actual, mean_y + slope * ((n - 1 + ahead) - mean_x)
 
@@ -106,9 +102,7 @@ def goals_run(tmp_path_factory):
 
     def add(goal, actual, forecast, lower=False, method=None):
         goals.append(goal)
-        target = float(str(goal["target"]).rstrip("%")) / (
-            100 if str(goal["target"]).endswith("%") else 1
-        )
+        target = float(str(goal["target"]).rstrip("%")) / (100 if str(goal["target"]).endswith("%") else 1)
         expected[goal["id"]] = {
             "actual": actual,
             "forecast": forecast,
@@ -279,20 +273,12 @@ def test_goal_actual_target_forecast_status(goals_run, goal_id):
     data, expected = goals_run
     goal, want = _goal(data, goal_id), expected[goal_id]
     assert goal["actual"] == pytest.approx(want["actual"], **TOL), "actual"
-    assert goal["target"] == pytest.approx(want["target"], **TOL), (
-        "target (percent targets are fractions)"
-    )
-    assert goal["forecast"] == pytest.approx(want["forecast"], **TOL), (
-        f"forecast ({goal.get('method')})"
-    )
-    assert goal["status"] == want["status"], (
-        f"status for forecast {want['forecast']} against target {want['target']}"
-    )
+    assert goal["target"] == pytest.approx(want["target"], **TOL), "target (percent targets are fractions)"
+    assert goal["forecast"] == pytest.approx(want["forecast"], **TOL), f"forecast ({goal.get('method')})"
+    assert goal["status"] == want["status"], f"status for forecast {want['forecast']} against target {want['target']}"
 
 
-@pytest.mark.parametrize(
-    "goal_id", [g for g in GOAL_IDS if g not in ("cpl_goal", "paid_search_cpl_goal")]
-)
+@pytest.mark.parametrize("goal_id", [g for g in GOAL_IDS if g not in ("cpl_goal", "paid_search_cpl_goal")])
 def test_progress_is_actual_over_target(goals_run, goal_id):
     """SPEC's example: actual 830 of target 1200 → progress 0.69."""
     data, expected = goals_run
@@ -304,9 +290,7 @@ def test_progress_is_actual_over_target(goals_run, goal_id):
 def test_goal_states_its_forecast_method(goals_run, goal_id):
     data, expected = goals_run
     method = (_goal(data, goal_id).get("method") or "").lower()
-    word = {"run-rate": "run-rate", "linear": "linear", "final": "final"}[
-        expected[goal_id]["method"]
-    ]
+    word = {"run-rate": "run-rate", "linear": "linear", "final": "final"}[expected[goal_id]["method"]]
     assert word in method, f"the forecast method should say '{word}', got {method!r}"
 
 
@@ -349,11 +333,7 @@ def _reject(folder: Path, tmp_path: Path, **changes):
     (project / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out"
     done = D.run_cli("run", project / "report.yaml", "--out", out, "--format", "json")
-    written = (
-        sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-        if out.exists()
-        else []
-    )
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
     return done, written
 
 
@@ -386,12 +366,8 @@ def _goal_with(**changes):
         pytest.param({"owner": None}, ["goals[0].owner", "Assign"], id="no-owner"),
         pytest.param({"metric": None}, ["goals[0].metric", "Measurable"], id="no-metric"),
         pytest.param({"target": None}, ["goals[0].target", "Measurable"], id="no-target"),
-        pytest.param(
-            {"metric": "sqlz"}, ["goals[0].metric", "Measurable", "sqls"], id="unknown-metric"
-        ),
-        pytest.param(
-            {"target": "lots"}, ["goals[0].target", "Measurable"], id="target-not-a-number"
-        ),
+        pytest.param({"metric": "sqlz"}, ["goals[0].metric", "Measurable", "sqls"], id="unknown-metric"),
+        pytest.param({"target": "lots"}, ["goals[0].target", "Measurable"], id="target-not-a-number"),
         pytest.param(
             {"metric": "mql_rate", "target": 25},
             ["goals[0].target", "percent"],
@@ -467,9 +443,7 @@ def test_validate_rejects_a_cycle_too(data_folder, tmp_path):
     ]
     (project / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     done = D.run_cli("validate", project / "report.yaml")
-    assert done.returncode == 2, (
-        f"`roistory validate` accepted a formula cycle:\n{done.stdout}{done.stderr}"
-    )
+    assert done.returncode == 2, f"`roistory validate` accepted a formula cycle:\n{done.stdout}{done.stderr}"
     assert "cycle" in done.stderr
 
 
@@ -482,11 +456,7 @@ def test_target_met_at_baseline_is_a_warning_not_an_error(data_folder, tmp_path)
     config["goals"] = goals
     (project / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     data, _done = D.run_json(project / "report.yaml", tmp_path / "out")
-    warnings = [
-        f
-        for f in data["data_quality"]
-        if f["severity"] == "warning" and "already_met" in f["message"]
-    ]
+    warnings = [f for f in data["data_quality"] if f["severity"] == "warning" and "already_met" in f["message"]]
     assert warnings, f"no data_quality warning for a target met at baseline: {data['data_quality']}"
     assert [g["id"] for g in data["goals"]] == ["already_met"], "the goal is still evaluated"
 
@@ -500,8 +470,4 @@ def test_lower_is_better_target_met_at_baseline_is_a_warning(data_folder, tmp_pa
     config["goals"] = goals
     (project / "report.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     data, _done = D.run_json(project / "report.yaml", tmp_path / "out")
-    assert any(
-        "cpl_already_met" in f["message"]
-        for f in data["data_quality"]
-        if f["severity"] == "warning"
-    )
+    assert any("cpl_already_met" in f["message"] for f in data["data_quality"] if f["severity"] == "warning")

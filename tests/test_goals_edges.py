@@ -85,14 +85,24 @@ def fake_report(metric: Metric, actual: float, period: Period):
 
 def _metric(direction: str, aggregation: str) -> Metric:
     return Metric(
-        id="m", label="M", unit="currency", definition="test", compute=lambda data, dim: 0.0,
-        direction=direction, aggregation=aggregation,
+        id="m",
+        label="M",
+        unit="currency",
+        definition="test",
+        compute=lambda data, dim: 0.0,
+        direction=direction,
+        aggregation=aggregation,
     )
 
 
 @pytest.mark.parametrize(
     ("direction", "actual", "progress"),
-    [("higher", 150.0, 150.0 / 200.0), ("higher", 250.0, 250.0 / 200.0), ("lower", 250.0, 200.0 / 250.0), ("lower", 160.0, 200.0 / 160.0)],
+    [
+        ("higher", 150.0, 150.0 / 200.0),
+        ("higher", 250.0, 250.0 / 200.0),
+        ("lower", 250.0, 200.0 / 250.0),
+        ("lower", 160.0, 200.0 / 160.0),
+    ],
 )
 def test_progress_of_higher_and_lower_is_better_goals(direction, actual, progress):
     """Progress is actual/target when higher is better, target/actual when lower is better
@@ -129,14 +139,22 @@ def test_run_rate_forecast_counts_days_inclusively():
 
 def test_a_goal_starting_after_the_period_is_not_measurable():
     period = parse_period("2026-10")
-    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 11, 1), deadline=date(2026, 12, 31), owner="o")
+    goal = GoalConfig(
+        id="g", metric="m", target=TARGET, start=date(2026, 11, 1), deadline=date(2026, 12, 31), owner="o"
+    )
     result = evaluate_goal(fake_report(_metric("higher", "sum"), 95.0, period), goal, 0)
     assert result.status == "not_measurable" and result.actual is None and result.progress is None
 
 
 @pytest.mark.parametrize(
     ("direction", "baseline", "met"),
-    [("higher", 200.0, True), ("higher", 199.0, False), ("lower", 200.0, True), ("lower", 201.0, False), ("higher", None, False)],
+    [
+        ("higher", 200.0, True),
+        ("higher", 199.0, False),
+        ("lower", 200.0, True),
+        ("lower", 201.0, False),
+        ("higher", None, False),
+    ],
 )
 def test_met_at_baseline_at_the_target(direction, baseline, met):
     """A baseline exactly at the target already meets it, whichever way is better."""
@@ -173,11 +191,18 @@ def test_a_segment_goal_reads_its_segment():
     series = pd.Series({"Email": 180.0, "Paid Search": 50.0})
     engine = SimpleNamespace(value=lambda metric_id, dimension=None: series if dimension == "channel" else 230.0)
     report = SimpleNamespace(
-        config=None, metrics={"m": _metric("higher", "ratio")}, period=period,
-        engine_for=lambda window: engine, trend_periods=lambda months=13: [],
+        config=None,
+        metrics={"m": _metric("higher", "ratio")},
+        period=period,
+        engine_for=lambda window: engine,
+        trend_periods=lambda months=13: [],
     )
-    goal = GoalConfig(id="g", metric="m", segment={"channel": "Email"}, target=TARGET, deadline=date(2026, 10, 31), owner="o")
+    goal = GoalConfig(
+        id="g", metric="m", segment={"channel": "Email"}, target=TARGET, deadline=date(2026, 10, 31), owner="o"
+    )
     result = evaluate_goal(report, goal, 0)
     assert (result.actual, result.status) == (180.0, "at_risk")
-    missing = GoalConfig(id="g", metric="m", segment={"channel": "Display"}, target=TARGET, deadline=date(2026, 10, 31), owner="o")
+    missing = GoalConfig(
+        id="g", metric="m", segment={"channel": "Display"}, target=TARGET, deadline=date(2026, 10, 31), owner="o"
+    )
     assert evaluate_goal(report, missing, 0).status == "not_measurable"

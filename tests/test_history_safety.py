@@ -36,7 +36,9 @@ def test_history_path_at_something_else_is_refused(cli, tmp_path, target, comman
     config_path = cli.write_project(project, config)
     if target == "outside-symlink":
         (project / "link.duckdb").symlink_to(outside)
-    victim = {"config": config_path, "data-folder": project / "data", "data-file": project / "data/spend.csv"}.get(target, outside)
+    victim = {"config": config_path, "data-folder": project / "data", "data-file": project / "data/spend.csv"}.get(
+        target, outside
+    )
     before = _digest(victim)
     listing = sorted(p.name for p in tmp_path.rglob("*"))
     out = tmp_path / "out"
@@ -77,4 +79,6 @@ def test_a_failed_run_leaves_the_store_as_it_was(cli, tmp_path):
     result = cli.run("run", config_path, "--out", out, cwd=tmp_path)
     cli.assert_rejected(result, out)
     assert store.read_bytes() == before
-    assert sorted(p.name for p in store.parent.iterdir() if p.name.startswith((".history", "history"))) == ["history.duckdb"]
+    assert sorted(p.name for p in store.parent.iterdir() if p.name.startswith((".history", "history"))) == [
+        "history.duckdb"
+    ]

@@ -86,9 +86,7 @@ def documented_headings() -> list[str]:
 
 
 def test_plugin_hooks_reference_exists():
-    assert PLUGIN_HOOKS_MD.is_file(), (
-        f"{PLUGIN_HOOKS_MD} is missing: every hook needs a section there"
-    )
+    assert PLUGIN_HOOKS_MD.is_file(), f"{PLUGIN_HOOKS_MD} is missing: every hook needs a section there"
 
 
 @pytest.mark.parametrize("hook", HOOK_NAMES)
@@ -100,21 +98,13 @@ def test_hook_is_documented_with_its_signature(hook, documented_headings, roisto
 
 
 def test_documented_hooks_exist(documented_headings):
-    named = {
-        m.group(1)
-        for h in documented_headings
-        if (m := re.match(r"([a-z][a-z0-9]*_[a-z0-9_]+)\(", h))
-    }
-    assert named - set(HOOK_NAMES) == set(), (
-        "docs/plugin_hooks.md documents hooks that do not exist"
-    )
+    named = {m.group(1) for h in documented_headings if (m := re.match(r"([a-z][a-z0-9]*_[a-z0-9_]+)\(", h))}
+    assert named - set(HOOK_NAMES) == set(), "docs/plugin_hooks.md documents hooks that do not exist"
 
 
 @pytest.mark.parametrize("hook", HOOK_NAMES)
 def test_hook_has_a_behavioural_test(hook):
-    assert callable(globals().get(f"test_hook_{hook}")), (
-        f"add test_hook_{hook} to tests/test_hooks.py"
-    )
+    assert callable(globals().get(f"test_hook_{hook}")), f"add test_hook_{hook} to tests/test_hooks.py"
 
 
 @pytest.mark.parametrize("hook", HOOK_NAMES)
@@ -158,9 +148,7 @@ def test_hook_register_data_sources(tmp_path, roistory_pm):
         rendered = render_report(config, formats=["json"], pm=roistory_pm)
 
     assert rendered.metric("spend", segment={"channel": "Podcasts"}) == 2100
-    assert rendered.json["inputs"] == [
-        {"source": "podcasts", "table": "spend", "rows": 6, "sha256": None}
-    ]
+    assert rendered.json["inputs"] == [{"source": "podcasts", "table": "spend", "rows": 6, "sha256": None}]
 
 
 # -- end source --
@@ -174,9 +162,7 @@ def test_source_output_is_validated_like_a_file(tmp_path, roistory_pm):
         def register_data_sources(self, register):
             register(SourceType("no_cost", lambda source, config: make_spend(cost=None)))
 
-    config = write_project(
-        tmp_path, {}, sources=[{"name": "ads", "type": "no_cost", "table": "spend"}]
-    )
+    config = write_project(tmp_path, {}, sources=[{"name": "ads", "type": "no_cost", "table": "spend"}])
     with register_plugin(roistory_pm, SourcePlugin()):
         with pytest.raises(DataError, match="ads, column 'cost': missing required column 'cost'"):
             render_report(config, formats=["json"], pm=roistory_pm)
@@ -195,8 +181,13 @@ def test_hook_register_incrementality_readers(tmp_path, roistory_pm):
                 text = config.resolve(item.path).read_text(encoding="utf-8").split()
                 rows = [line.split("|") for line in text]
                 return pd.DataFrame(
-                    {"channel": [r[0] for r in rows], "incremental_revenue": [r[1] for r in rows],
-                     "method": "conversion_lift", "period_start": "2026-03-01", "period_end": "2026-03-31"},
+                    {
+                        "channel": [r[0] for r in rows],
+                        "incremental_revenue": [r[1] for r in rows],
+                        "method": "conversion_lift",
+                        "period_start": "2026-03-01",
+                        "period_end": "2026-03-31",
+                    },
                     index=range(1, len(rows) + 1),
                 )
 
@@ -204,7 +195,9 @@ def test_hook_register_incrementality_readers(tmp_path, roistory_pm):
 
     (tmp_path / "lift.txt").write_text("Email|800\nPaid_Social|oops\n", encoding="utf-8")
     tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions()}
-    config = write_project(tmp_path, tables, config={"incrementality": [{"name": "lift", "type": "pipes", "path": "lift.txt"}]})
+    config = write_project(
+        tmp_path, tables, config={"incrementality": [{"name": "lift", "type": "pipes", "path": "lift.txt"}]}
+    )
     with register_plugin(roistory_pm, LiftPlugin()):
         with pytest.raises(DataError, match=r"lift.txt, row 2, column 'incremental_revenue': 'oops' is not a number"):
             render_report(config, pm=roistory_pm)
@@ -272,11 +265,7 @@ def test_hook_register_attribution_models(tmp_path, roistory_pm):
 
         @hookimpl
         def register_attribution_models(self, register):
-            register(
-                AttributionModel(
-                    "house", "House", "All credit to one segment.", house, {"segment": "House"}
-                )
-            )
+            register(AttributionModel("house", "House", "All credit to one segment.", house, {"segment": "House"}))
 
     attribution = {
         "models": ["first_touch", "house"],
@@ -287,17 +276,9 @@ def test_hook_register_attribution_models(tmp_path, roistory_pm):
     with register_plugin(roistory_pm, ModelPlugin()):
         rendered = render_report(config, pm=roistory_pm)
 
-    by_channel = [
-        r
-        for r in rendered.json["attribution"]
-        if r["model"] == "house" and "channel" in r["segment"]
-    ]
-    assert by_channel == [
-        {"model": "house", "segment": {"channel": "All"}, "conversions": 3.0, "revenue": 4000.0}
-    ]
-    assert (
-        rendered.metric("revenue", segment={"channel": "All"}) == 4000
-    )  # the primary model's credit
+    by_channel = [r for r in rendered.json["attribution"] if r["model"] == "house" and "channel" in r["segment"]]
+    assert by_channel == [{"model": "house", "segment": {"channel": "All"}, "conversions": 3.0, "revenue": 4000.0}]
+    assert rendered.metric("revenue", segment={"channel": "All"}) == 4000  # the primary model's credit
     assert "All credit to one segment." in rendered.html
 
 
@@ -307,11 +288,7 @@ def test_attribution_model_must_conserve_credit(tmp_path, roistory_pm):
 
         @hookimpl
         def register_attribution_models(self, register):
-            register(
-                AttributionModel(
-                    "leaky", "Leaky", "Loses half.", lambda j, p: 0.5 / j.lengths.repeat(j.lengths)
-                )
-            )
+            register(AttributionModel("leaky", "Leaky", "Loses half.", lambda j, p: 0.5 / j.lengths.repeat(j.lengths)))
 
     config = project(tmp_path, config={"attribution": {"models": ["leaky"]}})
     with register_plugin(roistory_pm, LeakyPlugin()):
@@ -326,9 +303,7 @@ def test_hook_register_report_sections(tmp_path, roistory_pm):
     # a plugin ships its section templates in a folder of its own
     templates = tmp_path / "plugin_templates"
     (templates / "sections").mkdir(parents=True)
-    (templates / "sections" / "board_note.html.j2").write_text(
-        "<p class='note'>{{ data.note }}</p>\n"
-    )
+    (templates / "sections" / "board_note.html.j2").write_text("<p class='note'>{{ data.note }}</p>\n")
 
     def board_note(report):
         return {"note": f"Spend this month: {report.formatter.money(report.value('spend'))}."}
@@ -347,11 +322,7 @@ def test_hook_register_report_sections(tmp_path, roistory_pm):
                     templates=templates,
                 )
             )
-            register(
-                ReportSection(
-                    "nothing", "Nothing to say", "sections/board_note.html.j2", lambda report: None
-                )
-            )
+            register(ReportSection("nothing", "Nothing to say", "sections/board_note.html.j2", lambda report: None))
 
     config = project(tmp_path, config={"sections": ["board_note", "nothing", "kpis"]})
     with register_plugin(roistory_pm, SectionPlugin()):
@@ -375,8 +346,15 @@ def test_hook_register_editions(tmp_path, roistory_pm):
 
         @hookimpl
         def register_editions(self, register):
-            register(Edition("investors", "Investor update", sections=("summary", "channels", "no_such_section"),
-                             headline="revenue", topics=("headline",)))
+            register(
+                Edition(
+                    "investors",
+                    "Investor update",
+                    sections=("summary", "channels", "no_such_section"),
+                    headline="revenue",
+                    topics=("headline",),
+                )
+            )
 
     config = project(tmp_path, config={"sections": ["summary", "kpis", "channels"]}, edition="investors")
     with register_plugin(roistory_pm, EditionPlugin()):
@@ -390,7 +368,9 @@ def test_hook_register_editions(tmp_path, roistory_pm):
     headline = document["narrative"][0]
     assert headline["numbers"][0]["metric"] == "revenue"
     assert headline["numbers"][0]["value"] == next(
-        m["value"] for m in document["metrics"] if m["id"] == "revenue" and m["segment"] == {} and m["period"] == "current"
+        m["value"]
+        for m in document["metrics"]
+        if m["id"] == "revenue" and m["segment"] == {} and m["period"] == "current"
     )
     with register_plugin(roistory_pm, EditionPlugin()), pytest.raises(ConfigError, match="unknown edition 'bored'"):
         render_and_deliver(config, tmp_path / "out2", pm=roistory_pm, editions=["bored"])
@@ -467,9 +447,7 @@ def test_hook_register_themes(tmp_path, roistory_pm):
     assert "/* board theme */" in html
     assert "--primary: #123456" in html
     default_css = files("roistory.templates").joinpath("report.css").read_text(encoding="utf-8")
-    assert html.index(default_css.splitlines()[0]) < html.index(
-        "/* board theme */"
-    )  # extends default
+    assert html.index(default_css.splitlines()[0]) < html.index("/* board theme */")  # extends default
 
 
 # -- start jinja --
@@ -536,13 +514,13 @@ def test_hook_deliver(tmp_path, roistory_pm):
 
     config = project(tmp_path, client="acme", config={"delivery": [{"type": "index", "path": "index.csv"}]})
     with register_plugin(roistory_pm, plugin, name="index_delivery"):
-        paths, records = render_and_deliver(config, tmp_path / "out", formats=["json", "html"], deliver=True, pm=roistory_pm)
+        paths, records = render_and_deliver(
+            config, tmp_path / "out", formats=["json", "html"], deliver=True, pm=roistory_pm
+        )
 
     digests = {fmt: hashlib.sha256(paths[fmt].read_bytes()).hexdigest() for fmt in ("json", "html")}
     lines = list(csv.reader((tmp_path / "index.csv").open()))
-    assert sorted(line[3:] for line in lines) == sorted(
-        [paths[fmt].name, digests[fmt]] for fmt in ("json", "html")
-    )
+    assert sorted(line[3:] for line in lines) == sorted([paths[fmt].name, digests[fmt]] for fmt in ("json", "html"))
     assert {tuple(line[1:3]) for line in lines} == {("acme", "2026-03")}
     assert records[0]["destination"] == "index" and records[0]["outputs"] == digests
     assert records[0]["location"] == str(tmp_path / "index.csv")

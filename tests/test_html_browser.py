@@ -17,7 +17,9 @@ webdriver = pytest.importorskip("selenium.webdriver")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs chromium and chromium-driver (make install-test)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER), reason="needs chromium and chromium-driver (make install-test)"
+)
 EXAMPLE = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
 
 
@@ -35,8 +37,14 @@ def _browser(width: int, height: int):
 
     options = Options()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 f"--window-size={width},{height}", "--hide-scrollbars"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(service=Service(DRIVER), options=options)
@@ -59,7 +67,8 @@ def test_the_report_loads_cleanly_in_chromium(html_report, tmp_path, width, heig
         driver.get(html_report.as_uri())
         assert driver.execute_script("return document.readyState") == "complete"
         images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete && i.naturalWidth > 0, i.alt]);")
+            "return Array.from(document.images).map(i => [i.complete && i.naturalWidth > 0, i.alt]);"
+        )
         assert images and all(loaded for loaded, _alt in images), images
         assert all(alt for _loaded, alt in images[1:] if _loaded), images  # charts carry their takeaway
         errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]

@@ -89,7 +89,9 @@ def test_percent_signs_survive_newstyle_gettext(locale):
                     pytest.fail(f"{locale}: {text!r} breaks in a template ({exc}); write % as %%")
                 assert ("%%" in forms(m.id)[0]) == ("%%" in text), m.id
         elif not any("%%" in text for text in forms(m.id)):
-            assert not any("%%" in text for text in forms(m.string)), f"{locale}: {m.string!r} is used from Python: write % once"
+            assert not any("%%" in text for text in forms(m.string)), (
+                f"{locale}: {m.string!r} is used from Python: write % once"
+            )
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -156,8 +158,10 @@ def test_template_msgid_with_a_percent_renders():
 
     env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translations("zh_Hant"), newstyle=True)
-    text = env.from_string('{{ _("On track: the forecast reaches the target; at risk: it falls short by at most '
-                           '10%% of the target; off track: by more.") }}').render()
+    text = env.from_string(
+        '{{ _("On track: the forecast reaches the target; at risk: it falls short by at most '
+        '10%% of the target; off track: by more.") }}'
+    ).render()
     assert "10%" in text and "10%%" not in text and "進度正常" in text
 
 
@@ -205,14 +209,22 @@ EXPECTED = {
     },
     "es": {
         "headings": ["Resumen", "Cifras clave", "Tendencias", "Canales", "Definiciones"],
-        "text": ["El marketing devolvió", "de ingresos: un ROI de", "Elaborado con roistory",
-                 "Inversión e ingresos por canal"],
+        "text": [
+            "El marketing devolvió",
+            "de ingresos: un ROI de",
+            "Elaborado con roistory",
+            "Inversión e ingresos por canal",
+        ],
         "money": re.compile(r"\d{1,3}(\.\d{3})+\sUS\$"),
     },
     "id": {
         "headings": ["Ringkasan", "Angka utama", "Tren", "Kanal", "Definisi"],
-        "text": ["Pemasaran menghasilkan", "dan menghasilkan pendapatan", "Disusun dengan roistory",
-                 "Belanja dan pendapatan per kanal"],
+        "text": [
+            "Pemasaran menghasilkan",
+            "dan menghasilkan pendapatan",
+            "Disusun dengan roistory",
+            "Belanja dan pendapatan per kanal",
+        ],
         "money": re.compile(r"US\$\d{1,3}(\.\d{3})+"),
     },
 }
@@ -238,14 +250,18 @@ def rendered(request, tmp_path_factory):
     config = ROOT / "examples" / "acme" / "report.yaml"
     done = subprocess.run(
         [*_roistory(), "run", str(config), "--locale", locale, "--format", "pdf,html,json", "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     pdf = next(out.glob("*.pdf"))
     html = next(out.glob("*.html")).read_text(encoding="utf-8")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
-    report = json.loads(next(p for p in out.glob("*.json") if not p.name.endswith(".manifest.json")).read_text(encoding="utf-8"))
+    report = json.loads(
+        next(p for p in out.glob("*.json") if not p.name.endswith(".manifest.json")).read_text(encoding="utf-8")
+    )
     return locale, html, text, fonts, report
 
 
@@ -297,7 +313,9 @@ def test_data_quality_findings_are_translated(rendered):
     section = _data_quality(html)
     for finding in findings:
         assert finding["message"] not in section, f"{locale}: English finding in the report: {finding['message']}"
-        assert _squeeze(finding["message"]) not in _squeeze(text), f"{locale}: English finding in the PDF: {finding['code']}"
+        assert _squeeze(finding["message"]) not in _squeeze(text), (
+            f"{locale}: English finding in the PDF: {finding['code']}"
+        )
     outside = next(f for f in findings if f["code"] == "rows_outside_period")
     count = format_decimal(outside["count"], locale=locale)
     expected = FINDING_TEXT[locale].format(count=count)

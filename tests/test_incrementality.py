@@ -40,7 +40,8 @@ ROBYN_AGGREGATED = (
 )
 
 MERIDIAN_OUTCOME = (
-    "Channel Index,Channel,Incremental Outcome,Contribution Share,Analysis Period,Analysis Date Start,Analysis Date End\n"
+    "Channel Index,Channel,Incremental Outcome,Contribution Share,Analysis Period,Analysis Date Start,Analysis Date "
+    "End\n"
     "0,baseline,2000,0.5,Mar 2026,2026-03-01,2026-03-31\n"
     "1,Paid Social,1200,0.3,Mar 2026,2026-03-01,2026-03-31\n"
     "2,Email,800,0.2,Mar 2026,2026-03-01,2026-03-31\n"
@@ -64,7 +65,12 @@ def pymc_draws() -> pd.DataFrame:
 def project(tmp_path, files: dict[str, str], incrementality: list[dict]):
     for name, text in files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    tables = {"spend": make_spend(), "touchpoints": make_touchpoints(), "conversions": make_conversions(), "leads": make_leads()}
+    tables = {
+        "spend": make_spend(),
+        "touchpoints": make_touchpoints(),
+        "conversions": make_conversions(),
+        "leads": make_leads(),
+    }
     return write_project(tmp_path, tables, config={"incrementality": incrementality})
 
 
@@ -87,7 +93,9 @@ def test_lift_csv_is_shown_beside_the_models_with_its_share(tmp_path):
     assert "Measured incremental share" in html and "Email holdout" in html and "Experiment" in html
     manifest = json.loads(next(rendered.paths["json"].parent.glob("*.manifest.json")).read_text(encoding="utf-8"))
     (recorded,) = manifest["incrementality_inputs"]
-    assert recorded["rows"] == 2 and recorded["sha256"] == hashlib.sha256((tmp_path / "lift.csv").read_bytes()).hexdigest()
+    assert (
+        recorded["rows"] == 2 and recorded["sha256"] == hashlib.sha256((tmp_path / "lift.csv").read_bytes()).hexdigest()
+    )
     assert incremental_shares(rendered.report) == {
         "Email": pytest.approx(records["Email"]["share"]),
         "Paid Search": pytest.approx(records["Paid Search"]["share"]),
@@ -95,8 +103,12 @@ def test_lift_csv_is_shown_beside_the_models_with_its_share(tmp_path):
 
 
 def test_robyn_aggregated_needs_a_model_then_reads_its_media_rows(tmp_path, cli):
-    entry = {"name": "robyn", "type": "robyn", "path": "pareto_aggregated.csv",
-             "options": {"window_start": "2025-04-01", "window_end": "2026-03-31"}}
+    entry = {
+        "name": "robyn",
+        "type": "robyn",
+        "path": "pareto_aggregated.csv",
+        "options": {"window_start": "2025-04-01", "window_end": "2026-03-31"},
+    }
     config = project(tmp_path, {"pareto_aggregated.csv": ROBYN_AGGREGATED}, [entry])
     result = cli.run("run", config, "--out", tmp_path / "out", cwd=tmp_path)
     cli.assert_rejected(result, tmp_path / "out", "incrementality[robyn].options.solID", "2 Robyn models")
@@ -134,7 +146,11 @@ def test_pymc_marketing_draws_become_a_mean_and_a_94_percent_interval(tmp_path):
 
 
 def test_meridian_media_outcome_leaves_out_baseline_and_totals(tmp_path):
-    config = project(tmp_path, {"media_outcome.csv": MERIDIAN_OUTCOME}, [{"name": "meridian", "type": "meridian", "path": "media_outcome.csv"}])
+    config = project(
+        tmp_path,
+        {"media_outcome.csv": MERIDIAN_OUTCOME},
+        [{"name": "meridian", "type": "meridian", "path": "media_outcome.csv"}],
+    )
     rendered = render_report(config)
     records = {r["channel"]: r for r in rendered.json["incrementality"]}
     assert set(records) == {"Paid Social", "Email"}
@@ -145,8 +161,10 @@ def test_an_experiment_outranks_an_mmm_for_the_same_channel(tmp_path):
     config = project(
         tmp_path,
         {"lift.csv": LIFT_CSV, "media_outcome.csv": MERIDIAN_OUTCOME},
-        [{"name": "meridian", "type": "meridian", "path": "media_outcome.csv"},
-         {"name": "tests", "type": "csv", "path": "lift.csv"}],
+        [
+            {"name": "meridian", "type": "meridian", "path": "media_outcome.csv"},
+            {"name": "tests", "type": "csv", "path": "lift.csv"},
+        ],
     )
     rendered = render_report(config)
     shares = incremental_shares(rendered.report)
@@ -180,12 +198,22 @@ def test_robyn_decomposition_matrix_sums_each_media_column_over_its_dates(tmp_pa
     dates = pd.date_range("2026-01-05", periods=8, freq="7D")
     rng = np.random.default_rng(3)
     matrix = pd.DataFrame(
-        {"ds": dates.strftime("%Y-%m-%d"), "dep_var": rng.uniform(900, 1100, 8), "intercept": 500.0,
-         "email_S": rng.uniform(50, 90, 8), "search_S": rng.uniform(100, 160, 8), "solID": "4_2_9"}
+        {
+            "ds": dates.strftime("%Y-%m-%d"),
+            "dep_var": rng.uniform(900, 1100, 8),
+            "intercept": 500.0,
+            "email_S": rng.uniform(50, 90, 8),
+            "search_S": rng.uniform(100, 160, 8),
+            "solID": "4_2_9",
+        }
     )
     matrix.to_csv(tmp_path / "matrix.csv", index=False)
-    entry = {"name": "robyn", "type": "robyn", "path": "matrix.csv",
-             "options": {"channels": {"email_S": "Email", "search_S": "Paid Search"}}}
+    entry = {
+        "name": "robyn",
+        "type": "robyn",
+        "path": "matrix.csv",
+        "options": {"channels": {"email_S": "Email", "search_S": "Paid Search"}},
+    }
     rendered = render_report(project(tmp_path, {}, [entry]))
 
     records = {r["channel"]: r for r in rendered.json["incrementality"]}

@@ -84,9 +84,24 @@ def test_an_inner_limit_gives_the_outer_one_back():
 
 @pytest.mark.parametrize(
     "args",
-    [("run",), ("run", "report.yaml", "--format", "docx"), ("nosuch",), ("run", "--bogus"), ("attribute", "x.csv"),
-     ("new-plugin", "x", "--kind", "nope"), ("batch",)],
-    ids=["missing-argument", "bad-format", "unknown-command", "unknown-option", "missing-option", "bad-choice", "batch-no-config"],
+    [
+        ("run",),
+        ("run", "report.yaml", "--format", "docx"),
+        ("nosuch",),
+        ("run", "--bogus"),
+        ("attribute", "x.csv"),
+        ("new-plugin", "x", "--kind", "nope"),
+        ("batch",),
+    ],
+    ids=[
+        "missing-argument",
+        "bad-format",
+        "unknown-command",
+        "unknown-option",
+        "missing-option",
+        "bad-choice",
+        "batch-no-config",
+    ],
 )
 def test_usage_errors_are_one_line(cli, tmp_path, args):
     (tmp_path / "report.yaml").write_text("report: {period: 2026-10}\n")

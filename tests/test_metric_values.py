@@ -44,15 +44,11 @@ CUSTOM_METRICS = [
     {"id": "margin_after_spend", "formula": "(revenue × margin − spend) ÷ 1", "unit": "currency"},
 ]
 CUSTOM = {
-    "pipeline_per_dollar": lambda E, p, d: D.combine(
-        D._div, E.value("pipeline", p, d), E.value("spend", p, d)
-    ),
+    "pipeline_per_dollar": lambda E, p, d: D.combine(D._div, E.value("pipeline", p, d), E.value("spend", p, d)),
     "pipeline_per_dollar_x2": lambda E, p, d: D.combine(
         lambda a, b: D._div(a, b) * 2, E.value("pipeline", p, d), E.value("spend", p, d)
     ),
-    "spend_per_bounce": lambda E, p, d: D.combine(
-        D._div, E.value("spend", p, d), E.value("email_bounces", p, d)
-    ),
+    "spend_per_bounce": lambda E, p, d: D.combine(D._div, E.value("spend", p, d), E.value("email_bounces", p, d)),
     "margin_after_spend": lambda E, p, d: D.combine(
         lambda r, s: r * E.margin - s, E.value("revenue", p, d), E.value("spend", p, d)
     ),
@@ -72,9 +68,7 @@ def _run(folder: Path, margin: float) -> tuple[dict, object, str]:
     config["custom_metrics"] = CUSTOM_METRICS
     path = D.write_project(folder / "project", config)
     data, _done = D.run_json(path, folder / "out")
-    raw = next(
-        p for p in (folder / "out").glob("*.json") if not p.name.endswith(".manifest.json")
-    ).read_text()
+    raw = next(p for p in (folder / "out").glob("*.json") if not p.name.endswith(".manifest.json")).read_text()
     tables = D.read_tables(folder / "project" / "data", ALL_TABLES)
     return data, D.Expected(tables, margin=margin), raw
 
@@ -99,9 +93,7 @@ def _is_nan(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _mismatches(
-    data, E, metric_id, *, periods=tuple(D.PERIODS), dims=(None, *D.DIMENSIONS), check_required=True
-):
+def _mismatches(data, E, metric_id, *, periods=tuple(D.PERIODS), dims=(None, *D.DIMENSIONS), check_required=True):
     """Every disagreement between the JSON and the independent values, as readable lines."""
     got_all = D.json_values(data)
     problems = []
@@ -109,19 +101,13 @@ def _mismatches(
         period = D.PERIODS[period_name]
         for dim in dims:
             expected = _expected(E, metric_id, period, dim)
-            got = {
-                k[3]: v
-                for k, v in got_all.items()
-                if k[0] == metric_id and k[1] == period_name and k[2] == dim
-            }
+            got = {k[3]: v for k, v in got_all.items() if k[0] == metric_id and k[1] == period_name and k[2] == dim}
             where = f"{metric_id} {period_name} {dim or 'total'}"
             if dim is None:
                 value = got.get(None)
                 if _is_nan(expected):
                     if value is not None:
-                        problems.append(
-                            f"{where}: JSON has {value}, expected not measurable (absent)"
-                        )
+                        problems.append(f"{where}: JSON has {value}, expected not measurable (absent)")
                 elif value is None:
                     problems.append(f"{where}: absent from JSON, expected {expected}")
                 elif value != pytest.approx(expected, **TOL):
@@ -129,9 +115,7 @@ def _mismatches(
                 continue
             if expected is None:
                 if got:
-                    problems.append(
-                        f"{where}: not segmentable by {dim}, JSON has {sorted(got)[:4]}"
-                    )
+                    problems.append(f"{where}: not segmentable by {dim}, JSON has {sorted(got)[:4]}")
                 continue
             for segment, value in got.items():
                 if segment in expected.value.index:
@@ -139,9 +123,7 @@ def _mismatches(
                 else:  # a segment the expectation does not list: a sum over no rows
                     want = 0.0 if expected.kind in ("sum", "level") else math.nan
                 if math.isnan(want):
-                    problems.append(
-                        f"{where}[{segment}]: JSON has {value}, expected not measurable (absent)"
-                    )
+                    problems.append(f"{where}[{segment}]: JSON has {value}, expected not measurable (absent)")
                 elif value != pytest.approx(want, **TOL):
                     problems.append(f"{where}[{segment}]: JSON {value} != expected {want}")
             if check_required:
@@ -161,30 +143,22 @@ def test_every_json_metric_has_an_independent_expectation(run):
     data, E, _raw = run
     known = set(E.definitions()) | set(CUSTOM)
     unknown = sorted({r["id"] for r in data["metrics"]} - known)
-    assert not unknown, (
-        f"metrics in the JSON without an independent expectation in dataset.py: {unknown}"
-    )
+    assert not unknown, f"metrics in the JSON without an independent expectation in dataset.py: {unknown}"
 
 
 def test_roistory_metrics_lists_every_registered_metric():
     done = D.run_cli("metrics")
     assert done.returncode == 0, done.stderr
     listed = {m.group(1) for m in re.finditer(r"^([a-z][a-z0-9_]*)\s", done.stdout, flags=re.M)}
-    assert set(REGISTRY_IDS) <= listed, (
-        f"not listed by `roistory metrics`: {sorted(set(REGISTRY_IDS) - listed)}"
-    )
+    assert set(REGISTRY_IDS) <= listed, f"not listed by `roistory metrics`: {sorted(set(REGISTRY_IDS) - listed)}"
 
 
 @pytest.mark.parametrize("metric_id", REGISTRY_IDS)
 def test_registered_metric_has_an_expectation_and_is_in_the_json(run, metric_id):
     data, E, _raw = run
-    assert metric_id in E.definitions(), (
-        f"{metric_id}: no independent expectation in tests/fixtures/metrics/dataset.py"
-    )
+    assert metric_id in E.definitions(), f"{metric_id}: no independent expectation in tests/fixtures/metrics/dataset.py"
     ids = {r["id"] for r in data["metrics"] if r["period"] == "current" and not r["segment"]}
-    assert metric_id in ids, (
-        f"{metric_id}: measurable with all eight tables, but no current total in the JSON"
-    )
+    assert metric_id in ids, f"{metric_id}: measurable with all eight tables, but no current total in the JSON"
 
 
 # --------------------------------------------------------------------------
@@ -213,9 +187,7 @@ def test_measurable_segments_are_reported(run, metric_id):
     no MQL this month has an MQL rate of 0 % (SPEC: not measurable only for missing inputs
     or a zero denominator)."""
     data, E, _raw = run
-    problems = [
-        p for p in _mismatches(data, E, metric_id, dims=D.DIMENSIONS) if "missing from JSON" in p
-    ]
+    problems = [p for p in _mismatches(data, E, metric_id, dims=D.DIMENSIONS) if "missing from JSON" in p]
     assert not problems, "\n".join(problems)
 
 
@@ -224,27 +196,15 @@ def test_one_channel_example_by_hand(run):
     data, E, _raw = run
     got = D.json_values(data)
     credited = E.last_touch()
-    october = credited[
-        (credited["timestamp"] >= "2026-10-01") & (credited["timestamp"] < "2026-11-01")
-    ]
+    october = credited[(credited["timestamp"] >= "2026-10-01") & (credited["timestamp"] < "2026-11-01")]
     paid_search = october[october["channel"] == "Paid Search"]
-    assert got[("revenue", "current", "channel", "Paid Search")] == pytest.approx(
-        paid_search["revenue"].sum(), **TOL
-    )
-    assert got[("conversions", "current", "channel", "Paid Search")] == pytest.approx(
-        len(paid_search), **TOL
-    )
+    assert got[("revenue", "current", "channel", "Paid Search")] == pytest.approx(paid_search["revenue"].sum(), **TOL)
+    assert got[("conversions", "current", "channel", "Paid Search")] == pytest.approx(len(paid_search), **TOL)
     orphans = october[october["channel"] == D.NO_TOUCHPOINTS]
     assert len(orphans), "the fixture should have conversions without touchpoints in the period"
-    assert got[("revenue", "current", "channel", D.NO_TOUCHPOINTS)] == pytest.approx(
-        orphans["revenue"].sum(), **TOL
-    )
-    total = sum(
-        v for (m, p, d, _s), v in got.items() if (m, p, d) == ("revenue", "current", "channel")
-    )
-    assert total == pytest.approx(got[("revenue", "current", None, None)], **TOL), (
-        "segments must add up to the total"
-    )
+    assert got[("revenue", "current", "channel", D.NO_TOUCHPOINTS)] == pytest.approx(orphans["revenue"].sum(), **TOL)
+    total = sum(v for (m, p, d, _s), v in got.items() if (m, p, d) == ("revenue", "current", "channel"))
+    assert total == pytest.approx(got[("revenue", "current", None, None)], **TOL), "segments must add up to the total"
 
 
 def test_trends_are_monthly_totals(run):
@@ -278,29 +238,19 @@ def test_custom_metric_values(run, metric_id):
     # values only: a measurable segment left out is test_measurable_segments_are_reported's finding
     problems = _mismatches(data, E, metric_id, check_required=False)
     assert not problems, "\n".join(problems)
-    assert any(r["id"] == metric_id for r in data["metrics"]), (
-        f"custom metric {metric_id} is not in the JSON"
-    )
+    assert any(r["id"] == metric_id for r in data["metrics"]), f"custom metric {metric_id} is not in the JSON"
 
 
 def test_custom_metric_division_by_zero_is_omitted_and_listed_as_not_measurable(run):
     data, _E, raw = run
-    current = [
-        r for r in data["metrics"] if r["id"] == "spend_per_bounce" and r["period"] == "current"
-    ]
+    current = [r for r in data["metrics"] if r["id"] == "spend_per_bounce" and r["period"] == "current"]
     assert current == [], f"spend / 0 bounces must be omitted, not {current[:3]}"
     previous = [
-        r
-        for r in data["metrics"]
-        if r["id"] == "spend_per_bounce" and r["period"] == "previous" and not r["segment"]
+        r for r in data["metrics"] if r["id"] == "spend_per_bounce" and r["period"] == "previous" and not r["segment"]
     ]
-    assert len(previous) == 1, (
-        "the previous month had bounces: spend_per_bounce is measurable there"
-    )
+    assert len(previous) == 1, "the previous month had bounces: spend_per_bounce is measurable there"
     record = next((r for r in data["maturity"] if r["metric"] == "spend_per_bounce"), None)
-    assert record is not None, (
-        "a custom metric not measurable this period must be listed in maturity"
-    )
+    assert record is not None, "a custom metric not measurable this period must be listed in maturity"
     assert record["measurable"] is False, record
     for token in ("NaN", "Infinity"):
         assert token not in raw, f"{token} in the JSON output"
@@ -318,9 +268,7 @@ def test_custom_metric_unit_is_reported(run):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "metric_id", ["roi", "clv", "payback_months", "clv_to_cac", "margin_after_spend"]
-)
+@pytest.mark.parametrize("metric_id", ["roi", "clv", "payback_months", "clv_to_cac", "margin_after_spend"])
 def test_margin_changes_margin_metrics_exactly(run_margin, metric_id):
     data, E, _raw = run_margin
     assert E.margin == 0.8

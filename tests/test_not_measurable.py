@@ -119,9 +119,7 @@ def test_fixture_really_lacks_the_tables(outputs):
 def test_absent_from_json_metrics(outputs, metric_id):
     data, _html, _pdf = outputs
     records = [r for r in data["metrics"] if r["id"] == metric_id]
-    assert records == [], (
-        f"{metric_id} is not measurable without {NOT_MEASURABLE[metric_id]}, JSON has {records[:3]}"
-    )
+    assert records == [], f"{metric_id} is not measurable without {NOT_MEASURABLE[metric_id]}, JSON has {records[:3]}"
 
 
 @pytest.mark.parametrize("metric_id", sorted(NOT_MEASURABLE))
@@ -133,9 +131,7 @@ def test_listed_in_maturity_with_what_it_needs(outputs, metric_id):
     assert record["measurable"] is False, record
     assert record["needs"], f"{metric_id}: maturity must say which data would unlock it: {record}"
     table = NOT_MEASURABLE[metric_id]
-    assert any(table in need for need in record["needs"]), (
-        f"{metric_id} needs {table}: {record['needs']}"
-    )
+    assert any(table in need for need in record["needs"]), f"{metric_id} needs {table}: {record['needs']}"
 
 
 def test_measurable_metrics_are_still_reported(outputs):
@@ -175,11 +171,7 @@ def test_no_trend_for_not_measurable_metrics(outputs):
 def _text_nodes(html: str) -> list[str]:
     body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
     body = re.sub(r"<img\b[^>]*>", " ", body, flags=re.I)
-    return [
-        html_lib.unescape(t).strip()
-        for t in re.split(r"<[^>]+>", body)
-        if html_lib.unescape(t).strip()
-    ]
+    return [html_lib.unescape(t).strip() for t in re.split(r"<[^>]+>", body) if html_lib.unescape(t).strip()]
 
 
 def test_html_kpi_tiles_never_show_zero_for_not_measurable(outputs):
@@ -204,9 +196,7 @@ def test_html_never_shows_a_zero_next_to_a_not_measurable_metric(outputs, metric
     label = LABELS[metric_id]
     bad = []
     for i, node in enumerate(nodes):
-        if node == label or node.startswith(
-            label + " ("
-        ):  # "CAC (channel: Email)" style labels too
+        if node == label or node.startswith(label + " ("):  # "CAC (channel: Email)" style labels too
             following = nodes[i + 1 : i + 3]
             bad += [f"{node!r} → {f!r}" for f in following if ZERO.match(f)]
     assert not bad, f"{metric_id} shown as zero in the HTML: {bad}"
@@ -229,16 +219,9 @@ def _zero_near(lines: list[str], label: str) -> list[str]:
             after = line[match.end() :].strip().split("  ")[0].strip()
             candidates = [after]
             if i + 1 < len(lines):
-                below = (
-                    lines[i + 1][max(0, match.start() - 2) : match.end() + 12]
-                    .strip()
-                    .split("  ")[0]
-                    .strip()
-                )
+                below = lines[i + 1][max(0, match.start() - 2) : match.end() + 12].strip().split("  ")[0].strip()
                 candidates.append(below)
-            bad += [
-                f"line {i + 1}: {line.strip()!r} → {c!r}" for c in candidates if c and ZERO.match(c)
-            ]
+            bad += [f"line {i + 1}: {line.strip()!r} → {c!r}" for c in candidates if c and ZERO.match(c)]
     return bad
 
 
@@ -267,8 +250,7 @@ def test_pdf_kpis_show_no_zero_dollar_tiles(outputs):
     zeros = [
         line.strip()
         for line in pdf_text.splitlines()
-        if re.search(r"(?<![\d.,])\$0(?![\d.,])", line)
-        and len(money.findall(line)) < 3  # 3+: axis ticks
+        if re.search(r"(?<![\d.,])\$0(?![\d.,])", line) and len(money.findall(line)) < 3  # 3+: axis ticks
     ]
     assert not zeros, f"'$0' printed in the PDF: {zeros[:5]}"
 
@@ -279,9 +261,7 @@ def test_zero_denominator_is_omitted_and_listed_with_a_reason(outputs, metric_id
     assert [r for r in data["metrics"] if r["id"] == metric_id] == []
     record = next((r for r in data["maturity"] if r["metric"] == metric_id), None)
     assert record is not None and record["measurable"] is False, record
-    assert record.get("reason") or record.get("needs"), (
-        f"say why {metric_id} is not measurable: {record}"
-    )
+    assert record.get("reason") or record.get("needs"), f"say why {metric_id} is not measurable: {record}"
     label = next(c["label"] for c in CUSTOM if c["id"] == metric_id)
     nodes = _text_nodes(html)
     for i, node in enumerate(nodes):

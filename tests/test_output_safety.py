@@ -10,7 +10,7 @@ import pytest
 
 from roistory.safety import csv_safe
 
-FORMULAS = ["=HYPERLINK(\"http://x.example\",\"click\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tTab", "\rReturn"]
+FORMULAS = ['=HYPERLINK("http://x.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tTab", "\rReturn"]
 
 
 @pytest.mark.parametrize("value", FORMULAS)
@@ -24,7 +24,7 @@ def test_other_cells_are_unchanged(value):
 
 
 def test_attribute_csv_defuses_formula_channels(cli, tmp_path):
-    names = ["=HYPERLINK(\"http://evil.example\")", "+cmd|calc", "@SUM(A1)", "-1+1", "Email"]
+    names = ['=HYPERLINK("http://evil.example")', "+cmd|calc", "@SUM(A1)", "-1+1", "Email"]
     rows = ["person_id,timestamp,channel,conversion,revenue"]
     for i, name in enumerate(names):
         quoted = '"' + name.replace('"', '""') + '"'
@@ -67,8 +67,15 @@ def test_markup_in_every_data_value_is_escaped_in_the_html(cli, tmp_path):
     config["report"].update(title=tag("title"), client=tag("client"), formats=["html"])
     config["custom_metrics"] = [{"id": "rev_per_spend", "label": tag("label"), "formula": "revenue / spend"}]
     config["goals"] = [
-        {"id": "g1", "objective": tag("objective"), "metric": "revenue", "baseline": 100, "target": 2000,
-         "deadline": "2026-12-31", "owner": tag("owner")}
+        {
+            "id": "g1",
+            "objective": tag("objective"),
+            "metric": "revenue",
+            "baseline": 100,
+            "target": 2000,
+            "deadline": "2026-12-31",
+            "owner": tag("owner"),
+        }
     ]
     project = cli.write_project(tmp_path / "proj", config, files=files)
     out = tmp_path / "out"

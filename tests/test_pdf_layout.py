@@ -47,14 +47,19 @@ def render(cli, tmp_path_factory):
 
 def _body(page) -> list[dict]:
     """Characters between the running header and footer: the page's own content."""
-    return [c for c in page.chars if MARGIN["top"] - 2 <= c["top"] and c["bottom"] <= page.height - MARGIN["bottom"] + 2]
+    return [
+        c for c in page.chars if MARGIN["top"] - 2 <= c["top"] and c["bottom"] <= page.height - MARGIN["bottom"] + 2
+    ]
 
 
 def _fill(page) -> float:
     """How far down the content box the page's content (text, rules, images, chart strokes) reaches."""
     bottoms = [c["bottom"] for c in _body(page)]
-    bottoms += [o["bottom"] for o in (*page.rects, *page.images, *page.lines, *page.curves)
-                if MARGIN["top"] - 2 <= o["top"] and o["bottom"] <= page.height - MARGIN["bottom"] + 2]
+    bottoms += [
+        o["bottom"]
+        for o in (*page.rects, *page.images, *page.lines, *page.curves)
+        if MARGIN["top"] - 2 <= o["top"] and o["bottom"] <= page.height - MARGIN["bottom"] + 2
+    ]
     height = page.height - MARGIN["top"] - MARGIN["bottom"]
     return (max(bottoms, default=MARGIN["top"]) - MARGIN["top"]) / height
 
@@ -63,7 +68,8 @@ def _lines(page, chars: list[dict]) -> list[tuple[float, float, str]]:
     """Text lines as (top, size, text): pdfplumber's clustering, which keeps a CJK title and
     its leader dots (different fonts, slightly different tops) on one line."""
     lines = page.filter(lambda o: o.get("object_type") != "char" or o in chars).extract_text_lines(
-        strip=True, return_chars=True, y_tolerance=4)
+        strip=True, return_chars=True, y_tolerance=4
+    )
     return [(line["top"], max(c["size"] for c in line["chars"]), line["text"]) for line in lines]
 
 
@@ -96,10 +102,16 @@ def layout_problems(pdf: Path) -> list[str]:
         pages = document.pages
         for number, page in enumerate(pages, 1):
             for c in page.chars:
-                inside = (MARGIN["left"] - TOLERANCE <= c["x0"] and c["x1"] <= page.width - MARGIN["right"] + TOLERANCE
-                          and 0 <= c["top"] and c["bottom"] <= page.height)
+                inside = (
+                    MARGIN["left"] - TOLERANCE <= c["x0"]
+                    and c["x1"] <= page.width - MARGIN["right"] + TOLERANCE
+                    and 0 <= c["top"]
+                    and c["bottom"] <= page.height
+                )
                 if not inside:
-                    problems.append(f"page {number}: {c['text']!r} at x {c['x0']:.0f}–{c['x1']:.0f} outside the content box")
+                    problems.append(
+                        f"page {number}: {c['text']!r} at x {c['x0']:.0f}–{c['x1']:.0f} outside the content box"
+                    )
                     break
         headings = {number: _headings(page) for number, page in enumerate(pages, 1)}
         for number, page in enumerate(pages[1:-1], 2):

@@ -70,7 +70,7 @@ def _struct_types(node, found: list) -> list:
     kids = node.get("/K")
     if kids is None:
         return found
-    for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
             found.append((str(kid.S), str(kid.Alt) if "/Alt" in kid else None))
             _struct_types(kid, found)
@@ -87,8 +87,13 @@ def test_reruns_are_byte_identical(renders, variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_metadata(renders, variant):
     pdf_path = _one(renders[variant][0], "pdf")
-    info = dict(line.split(":", 1) for line in subprocess.run(
-        ["pdfinfo", "-isodates", str(pdf_path)], capture_output=True, text=True, check=True).stdout.splitlines() if ":" in line)
+    info = dict(
+        line.split(":", 1)
+        for line in subprocess.run(
+            ["pdfinfo", "-isodates", str(pdf_path)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        if ":" in line
+    )
     info = {k.strip(): v.strip() for k, v in info.items()}
     assert info["Title"] == "Board pack — October 2026"
     assert info["Subject"] == "Tiny Co — Board pack — October 2026"
@@ -114,7 +119,9 @@ def test_pdf_a_3b_identification_fonts_and_intent(renders):
         for font in fonts:
             descriptor = font.get("/FontDescriptor")
             if descriptor is not None:  # Type0 parents have none; their descendants do
-                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys()), f"{font.get('/BaseFont')} not embedded"
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.keys()), (
+                    f"{font.get('/BaseFont')} not embedded"
+                )
 
 
 def test_pdf_a_3b_carries_exactly_the_json_output(renders):

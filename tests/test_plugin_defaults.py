@@ -96,8 +96,12 @@ def test_default_section_and_metric_sit_where_their_order_puts_them(installed, t
     # the PDF reads in the same order: trends, the plugin's section, channels; tiles likewise
     text = pdf_text(with_plugin["pdf"])
     text = text[text.index("\f") + 1 :]  # after the cover page, whose contents list every title first
-    order = [text.index("Trends\n"), text.index("Lead value\n"), text.index("Each lead brought $1,000"),
-             text.index("Channels\n")]
+    order = [
+        text.index("Trends\n"),
+        text.index("Lead value\n"),
+        text.index("Each lead brought $1,000"),
+        text.index("Channels\n"),
+    ]
     assert order == sorted(order), text
     tiles_text = text[text.index("Key figures") : text.index("Trends\n")]  # labels print in capitals
     labels = [tiles_text.index("REVENUE "), tiles_text.index("REVENUE PER LEAD"), tiles_text.index("ROI ")]

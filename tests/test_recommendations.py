@@ -28,7 +28,9 @@ def _people(prefix: str, month: str, channels: list[str], revenue: float, count:
         person = f"{prefix}{month}-{i}"
         day = 2 + i
         for hour, channel in enumerate(channels):
-            touches.append({"person_id": person, "timestamp": f"{month}-{day:02d}T{8 + hour:02d}:00:00", "channel": channel})
+            touches.append(
+                {"person_id": person, "timestamp": f"{month}-{day:02d}T{8 + hour:02d}:00:00", "channel": channel}
+            )
         conversions.append({"person_id": person, "timestamp": f"{month}-{day:02d}T20:00:00", "revenue": revenue})
     return touches, conversions
 
@@ -45,8 +47,11 @@ def _project(tmp_path, spend_rows, groups):
         "conversions": pd.DataFrame(conversions),
     }
     return write_project(
-        tmp_path, tables, config={"attribution": MODELS, "sections": ["summary", "recommendations"]},
-        compare=["previous"], formats=["html", "json"],
+        tmp_path,
+        tables,
+        config={"attribution": MODELS, "sections": ["summary", "recommendations"]},
+        compare=["previous"],
+        formats=["html", "json"],
     )
 
 
@@ -54,12 +59,16 @@ def _project(tmp_path, spend_rows, groups):
 def agreeing(tmp_path_factory):
     """A: spend 1,000 → 2,000, revenue 3,000 → 3,000; B: spend 1,000 → 1,000, revenue 1,000 → 3,000."""
     spend = [
-        ("2026-02-10", "A", 1000.0), ("2026-02-10", "B", 1000.0),
-        ("2026-03-10", "A", 2000.0), ("2026-03-10", "B", 1000.0),
+        ("2026-02-10", "A", 1000.0),
+        ("2026-02-10", "B", 1000.0),
+        ("2026-03-10", "A", 2000.0),
+        ("2026-03-10", "B", 1000.0),
     ]
     groups = [
-        ("a", "2026-02", ["A"], 300.0, 10), ("b", "2026-02", ["B"], 100.0, 10),
-        ("a", "2026-03", ["A"], 300.0, 10), ("b", "2026-03", ["B"], 300.0, 10),
+        ("a", "2026-02", ["A"], 300.0, 10),
+        ("b", "2026-02", ["B"], 100.0, 10),
+        ("a", "2026-03", ["A"], 300.0, 10),
+        ("b", "2026-03", ["B"], 300.0, 10),
     ]
     return render_report(_project(tmp_path_factory.mktemp("agree"), spend, groups))
 
@@ -69,8 +78,11 @@ def _sentences(rendered, section):
 
 
 def test_summary_names_both_drivers_in_the_right_direction(agreeing):
-    drivers = {n["numbers"][0]["segment"]["channel"]: n["text"] for n in _sentences(agreeing, "summary")
-               if n["numbers"] and n["numbers"][0]["source"] == "drivers"}
+    drivers = {
+        n["numbers"][0]["segment"]["channel"]: n["text"]
+        for n in _sentences(agreeing, "summary")
+        if n["numbers"] and n["numbers"][0]["source"] == "drivers"
+    }
     assert "lowered ROI" in drivers["A"]
     assert "raised ROI" in drivers["B"]
     # the contributions are A: 3000/3000 - 3000/2000 = -0.5 and B: 3000/3000 - 1000/2000 = +0.5
@@ -106,9 +118,17 @@ def test_measured_lift_outranks_model_credit(agreeing):
 def disagreeing(tmp_path_factory):
     """Ten people touch A then B; two touch B alone (100 each). First touch credits A 1,000 and
     B 200; last touch B 1,200 and A nothing; linear A 500, B 700."""
-    spend = [("2026-03-10", "A", 1000.0), ("2026-03-10", "B", 1000.0), ("2026-02-10", "A", 1000.0), ("2026-02-10", "B", 1000.0)]
-    groups = [("ab", "2026-03", ["A", "B"], 100.0, 10), ("b", "2026-03", ["B"], 100.0, 2),
-              ("ab", "2026-02", ["A", "B"], 100.0, 10)]
+    spend = [
+        ("2026-03-10", "A", 1000.0),
+        ("2026-03-10", "B", 1000.0),
+        ("2026-02-10", "A", 1000.0),
+        ("2026-02-10", "B", 1000.0),
+    ]
+    groups = [
+        ("ab", "2026-03", ["A", "B"], 100.0, 10),
+        ("b", "2026-03", ["B"], 100.0, 2),
+        ("ab", "2026-02", ["A", "B"], 100.0, 10),
+    ]
     return render_report(_project(tmp_path_factory.mktemp("disagree"), spend, groups))
 
 
@@ -152,8 +172,22 @@ def test_few_conversions_replace_the_channel_claim_with_a_caveat(tmp_path):
 def test_revenue_no_touchpoint_reached_qualifies_the_channel_claims(tmp_path):
     from roistory.testing import make_conversions
 
-    conversions = pd.concat([make_conversions(), pd.DataFrame(
-        [{"person_id": "P9", "timestamp": "2026-03-20T10:00:00", "revenue": 9000.0, "conversion_type": "closed_won", "deal_id": "D9"}])])
+    conversions = pd.concat(
+        [
+            make_conversions(),
+            pd.DataFrame(
+                [
+                    {
+                        "person_id": "P9",
+                        "timestamp": "2026-03-20T10:00:00",
+                        "revenue": 9000.0,
+                        "conversion_type": "closed_won",
+                        "deal_id": "D9",
+                    }
+                ]
+            ),
+        ]
+    )
     rendered = render_report(_small_project(tmp_path, conversions=conversions))
     sentence = next(n for n in rendered.json["narrative"] if "no touchpoint reached" in n["text"])
     (number,) = sentence["numbers"]

@@ -49,9 +49,7 @@ def jpeg_with_comment(marker: str) -> bytes:
 
 
 def pdf_text(path: Path) -> str:
-    done = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
-    )
+    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
     return done.stdout.decode("utf-8")
 
 
@@ -124,9 +122,7 @@ def recorder():
     thread.start()
     try:
         # control: the recorder sees a request made to it
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{server.server_port}/self-check", timeout=5
-        ) as reply:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/self-check", timeout=5) as reply:
             reply.read()
         assert server.recorded == ["/self-check"]
         server.recorded.clear()
@@ -136,9 +132,7 @@ def recorder():
         server.server_close()
 
 
-def themed_project(
-    cli, root: Path, *, theme_yaml=None, template=None, style=None, formats=("html",)
-) -> Path:
+def themed_project(cli, root: Path, *, theme_yaml=None, template=None, style=None, formats=("html",)) -> Path:
     """A project in root/a/proj whose report.theme is the folder clienttheme/ in it."""
     config = cli.default_config()
     config["report"]["theme"] = THEME
@@ -193,9 +187,7 @@ def hostile(cli, recorder, tmp_path_factory) -> HostileRender:
     # outside the project: root/ (the project is root/a/proj, so ../../x is root/x)
     (root / "outside.svg").write_text(svg_with_text(markers["outside-svg"]), encoding="utf-8")
     (root / "outside.jpg").write_bytes(jpeg_with_comment(markers["outside-jpeg"]))
-    (root / "outside.css").write_text(
-        f'.cover::after {{ content: "{markers["outside-css"]}"; }}\n', encoding="utf-8"
-    )
+    (root / "outside.css").write_text(f'.cover::after {{ content: "{markers["outside-css"]}"; }}\n', encoding="utf-8")
     (root / "secret.txt").write_text(markers["secret"] + "\n", encoding="utf-8")
 
     template = cover_override(
@@ -273,9 +265,7 @@ def test_control_the_override_and_project_files_do_render(hostile):
     assert hostile.markers["override"] in text
     assert hostile.markers["inside-svg"] in text, "an SVG inside the project should render"
     assert hostile.markers["nested-svg"] in text, "an SVG inside the project should render"
-    assert hostile.markers["inside-jpeg"].encode() in pdf_bytes(hostile.pdf), (
-        "a JPEG inside the project should render"
-    )
+    assert hostile.markers["inside-jpeg"].encode() in pdf_bytes(hostile.pdf), "a JPEG inside the project should render"
 
 
 def test_no_network_request_is_made(hostile):
@@ -327,21 +317,15 @@ def test_theme_files_symlinked_out_of_the_project_are_not_read(cli, tmp_path, wh
     secret = tmp_path / "secret.txt"
     secret.write_text(f"/* {marker} */\n", encoding="utf-8")
     if what == "template":
-        config_path = themed_project(
-            cli, tmp_path, template=cover_override('<p>{% include "host.html.j2" %}</p>')
-        )
+        config_path = themed_project(cli, tmp_path, template=cover_override('<p>{% include "host.html.j2" %}</p>'))
         (config_path.parent / THEME / "templates" / "host.html.j2").symlink_to(secret)
     else:
         config_path = themed_project(cli, tmp_path)
         (config_path.parent / THEME / "style.css").symlink_to(secret)
     out = tmp_path / "out"
     result = cli.run("run", config_path, "--out", out, cwd=tmp_path)
-    written = "".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*") if p.is_file()
-    )
-    assert marker not in written + result.output, (
-        f"the {what} symlinked out of the project was read"
-    )
+    written = "".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*") if p.is_file())
+    assert marker not in written + result.output, f"the {what} symlinked out of the project was read"
     if result.code != 0:
         cli.assert_rejected(result, out)
 
@@ -401,9 +385,7 @@ def test_unsafe_brand_value_is_rejected(cli, tmp_path, brand, named):
 def test_validate_rejects_an_unsafe_brand_colour(cli, tmp_path):
     """`validate` checks config before the board-report run: the theme's theme.yaml is
     config too, so a colour that makes `run` exit 2 must not be called valid."""
-    config_path = themed_project(
-        cli, tmp_path, theme_yaml='brand:\n  primary_color: "red;} body{display:none"\n'
-    )
+    config_path = themed_project(cli, tmp_path, theme_yaml='brand:\n  primary_color: "red;} body{display:none"\n')
     result = cli.run("validate", config_path, cwd=tmp_path)
     cli.assert_rejected(result, None, "primary_color")
 
@@ -416,14 +398,24 @@ MARKUP = '<script>alert("{n}")</script><b class="{n}">{n}</b>'
 def test_markup_in_every_data_value_is_escaped(cli, tmp_path):
     """Every value from the config and the exports that reaches the HTML carries markup and a
     script; none survives as markup (autoescape covers data, not only the templates)."""
-    names = {key: MARKUP.format(n=f"M{key}") for key in ("title", "client", "source", "channel", "campaign", "lead_channel", "objective", "owner", "label")}
+    names = {
+        key: MARKUP.format(n=f"M{key}")
+        for key in ("title", "client", "source", "channel", "campaign", "lead_channel", "objective", "owner", "label")
+    }
     config = cli.default_config()
     config["report"].update({"title": names["title"], "client": names["client"], "formats": ["html"]})
     config["sources"][0]["name"] = names["source"]
     config["custom_metrics"] = [{"id": "margin_roas", "label": names["label"], "formula": "revenue / spend"}]
     config["goals"] = [
-        {"id": "g1", "objective": names["objective"], "metric": "revenue", "target": 2000,
-         "deadline": "2026-12-31", "owner": names["owner"], "baseline": 100}
+        {
+            "id": "g1",
+            "objective": names["objective"],
+            "metric": "revenue",
+            "target": 2000,
+            "deadline": "2026-12-31",
+            "owner": names["owner"],
+            "baseline": 100,
+        }
     ]
     quoted = '"' + names["channel"].replace('"', '""') + '"'
     campaign = '"' + names["campaign"].replace('"', '""') + '"'
@@ -453,7 +445,11 @@ def test_markup_in_every_data_value_is_escaped(cli, tmp_path):
         marker = f"M{key}"
         assert f'<b class="{marker}">' not in html, f"{key}: markup reached the HTML unescaped"
         assert f'alert("{marker}")</script>' not in html and f"alert(&#34;{marker}&#34;)</script>" not in html, key
-    shown = [key for key in names if f"&lt;b class=&#34;M{key}&#34;&gt;" in html or f"&lt;b class=&quot;M{key}&quot;&gt;" in html]
+    shown = [
+        key
+        for key in names
+        if f"&lt;b class=&#34;M{key}&#34;&gt;" in html or f"&lt;b class=&quot;M{key}&quot;&gt;" in html
+    ]
     # the values the report shows (escaped): the check above is not vacuous for them
     assert {"title", "channel", "objective", "owner"} <= set(shown), shown
 

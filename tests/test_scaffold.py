@@ -32,16 +32,31 @@ def generated(tmp_path_factory):
     folders = {}
     for kind in KINDS:
         name = f"scaffolded_{kind}"
-        result = subprocess.run([*ROISTORY, "new-plugin", name, "--kind", kind, "--dir", str(root)], capture_output=True, text=True)
+        result = subprocess.run(
+            [*ROISTORY, "new-plugin", name, "--kind", kind, "--dir", str(root)], capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr
         folders[kind] = root / f"roistory-scaffolded-{kind}"
-    as_generated = {kind: sorted(str(p.relative_to(f)) for p in f.rglob("*") if p.is_file()) for kind, f in folders.items()}
+    as_generated = {
+        kind: sorted(str(p.relative_to(f)) for p in f.rglob("*") if p.is_file()) for kind, f in folders.items()
+    }
     # setuptools and wheel come with the test extras: no build isolation, no download
     for folder in folders.values():
         # built from a copy, so setuptools' build/ and *.egg-info stay out of the generated folder
         source = root / "build-src" / folder.name
         shutil.copytree(folder, source)
-        install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)]
+        install = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(source),
+        ]
         done = subprocess.run(install, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr[-2000:]
     yield folders, as_generated, _env(site)
@@ -73,7 +88,10 @@ def test_generated_plugins_are_listed(generated):
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_generated_plugin_passes_its_own_tests(generated, kind):
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=generated[0][kind], capture_output=True, text=True,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=generated[0][kind],
+        capture_output=True,
+        text=True,
         env=generated[2],
     )
     assert result.returncode == 0, result.stdout[-2000:]
@@ -81,10 +99,16 @@ def test_generated_plugin_passes_its_own_tests(generated, kind):
 
 
 def test_bad_names_and_existing_folders_are_refused(tmp_path):
-    bad = subprocess.run([*ROISTORY, "new-plugin", "Bad-Name", "--kind", "source", "--dir", str(tmp_path)], capture_output=True, text=True)
+    bad = subprocess.run(
+        [*ROISTORY, "new-plugin", "Bad-Name", "--kind", "source", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "lowercase" in bad.stderr
     (tmp_path / "roistory-taken").mkdir()
-    taken = subprocess.run([*ROISTORY, "new-plugin", "taken", "--kind", "source", "--dir", str(tmp_path)], capture_output=True, text=True)
+    taken = subprocess.run(
+        [*ROISTORY, "new-plugin", "taken", "--kind", "source", "--dir", str(tmp_path)], capture_output=True, text=True
+    )
     assert taken.returncode == 2 and "already exists" in taken.stderr
 
 

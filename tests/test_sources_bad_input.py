@@ -40,7 +40,10 @@ def load(tmp_path: Path, name: str, content: str | bytes, **source):
     path = tmp_path / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "s", "type": "csv", "path": name, "table": "spend", **source}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "s", "type": "csv", "path": name, "table": "spend", **source}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)
@@ -68,7 +71,14 @@ def test_header_only_file_is_a_source_without_rows(cli, tmp_path):
 
 def test_missing_required_column_names_the_closest_header(cli, tmp_path):
     config = cli.default_config()
-    config["sources"][0] = {"name": "google_ads", "type": "csv", "path": "data/spend.csv", "table": "spend", "columns": {"Spend": "cost", "Day": "date"}, "values": {"channel": "Paid Search"}}
+    config["sources"][0] = {
+        "name": "google_ads",
+        "type": "csv",
+        "path": "data/spend.csv",
+        "table": "spend",
+        "columns": {"Spend": "cost", "Day": "date"},
+        "values": {"channel": "Paid Search"},
+    }
     files = {"data/spend.csv": spend_csv("2026-10-01,Brand,20", header="Day,Campaign,Cost")}
     result, out = run_project(cli, tmp_path, config, files=files)
     line = cli.assert_rejected(result, out, "spend.csv", "did you mean 'Cost'?")
@@ -84,7 +94,9 @@ def test_unparseable_number_in_a_required_column(cli, tmp_path, value):
 
 
 def test_mixed_date_formats_in_one_column(cli, tmp_path):
-    content = spend_csv("2026-10-01,Email,5", "2026-10-02,Email,6", "Oct 3, 2026,Email,7".replace("Oct 3, 2026", '"Oct 3, 2026"'))
+    content = spend_csv(
+        "2026-10-01,Email,5", "2026-10-02,Email,6", "Oct 3, 2026,Email,7".replace("Oct 3, 2026", '"Oct 3, 2026"')
+    )
     result, out = run_project(cli, tmp_path, files={"data/spend.csv": content})
     line = cli.assert_rejected(result, out, "spend.csv", "mixes date formats", "Oct 3, 2026")
     assert re.search(r"\brow 4\b", line) and "'date'" in line, line
@@ -128,7 +140,9 @@ def test_totals_and_subtotal_rows_are_dropped_and_counted(tmp_path):
 
 
 def test_placeholders_in_optional_columns_are_missing_and_counted(tmp_path):
-    content = spend_csv("2026-10-01,Email,5,--", "2026-10-02,Email,6,N/A", "2026-10-03,Email,7,120", header="date,channel,cost,clicks")
+    content = spend_csv(
+        "2026-10-01,Email,5,--", "2026-10-02,Email,6,N/A", "2026-10-03,Email,7,120", header="date,channel,cost,clicks"
+    )
     frame, loaded = load(tmp_path, "spend.csv", content)
     assert frame["clicks"].isna().sum() == 2
     finding = next(f for f in loaded.findings if f.code == "placeholder_values")
@@ -200,7 +214,9 @@ def write_wide_export(path: Path, target_bytes: int, block_rows: int = 400_000) 
     import numpy as np
 
     header = "Day,Channel,Cost,Ad ID," + ",".join(f"Extra {i}" for i in range(11)) + "\n"
-    template = ("2026-10-DD,Paid Search,CCCCC.CC,IIIIIIIIIII," + ",".join(["Lorem ipsum dolor sit"] * 11) + "\n").encode()
+    template = (
+        "2026-10-DD,Paid Search,CCCCC.CC,IIIIIIIIIII," + ",".join(["Lorem ipsum dolor sit"] * 11) + "\n"
+    ).encode()
     base = np.frombuffer(template, dtype=np.uint8)
     day, cost, ident = template.index(b"DD"), template.index(b"CCCCC"), template.index(b"IIIIIIIIIII")
     written, rows = 0, 0

@@ -19,7 +19,9 @@ from roistory.sources import load_sources, normalise_table
 
 
 def load(tmp_path: Path, source: dict, **report):
-    config = config_from_dict({"report": {"period": "2026-10", **report}, "sources": [source]}, path=tmp_path / "report.yaml")
+    config = config_from_dict(
+        {"report": {"period": "2026-10", **report}, "sources": [source]}, path=tmp_path / "report.yaml"
+    )
     tables, inputs = load_sources(config, build_registry().sources)
     return tables[source["table"]], inputs[0]
 
@@ -39,7 +41,13 @@ SPEND = "date,channel,cost\n2026-10-01,Email,5.5\n2026-10-02,Paid Search,12\n"
 
 @pytest.mark.parametrize(
     ("encoding", "bom"),
-    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b"")],
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+    ],
     ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16le-no-bom"],
 )
 def test_encodings_are_detected(tmp_path, encoding, bom):
@@ -190,7 +198,14 @@ def test_excel_named_sheet(tmp_path):
     sheet.append([dt.datetime(2026, 10, 2), "Paid Search", 1200])
     sheet.append(["Total", None, 1205.5])
     book.save(tmp_path / "spend.xlsx")
-    source = {"name": "x", "type": "excel", "path": "spend.xlsx", "table": "spend", "columns": {"Day": "date", "Channel": "channel", "Cost": "cost"}, "options": {"sheet": "Spend"}}
+    source = {
+        "name": "x",
+        "type": "excel",
+        "path": "spend.xlsx",
+        "table": "spend",
+        "columns": {"Day": "date", "Channel": "channel", "Cost": "cost"},
+        "options": {"sheet": "Spend"},
+    }
     frame, loaded = load(tmp_path, source)
     assert list(frame["cost"]) == [5.5, 1200.0]
     assert any(f.code == "totals_rows_dropped" for f in loaded.findings)
@@ -224,7 +239,10 @@ def test_parquet_streamed_in_chunks_gives_the_same_rows(tmp_path):
     )
     frame.to_parquet(tmp_path / "s.parquet", row_group_size=700)
     whole, _ = load(tmp_path, {"name": "s", "type": "parquet", "path": "s.parquet", "table": "spend"})
-    chunked, _ = load(tmp_path, {"name": "s", "type": "parquet", "path": "s.parquet", "table": "spend", "options": {"chunk_rows": 1000}})
+    chunked, _ = load(
+        tmp_path,
+        {"name": "s", "type": "parquet", "path": "s.parquet", "table": "spend", "options": {"chunk_rows": 1000}},
+    )
     pd.testing.assert_frame_equal(whole, chunked)
 
 
@@ -238,7 +256,9 @@ def test_csv_streamed_in_chunks_gives_the_same_rows(tmp_path, monkeypatch):
     monkeypatch.setattr(csv_reader, "STREAM_ABOVE_BYTES", 1)
     chunked, loaded = load(tmp_path, spend(name, options={"chunk_mb": 0.05}))
     pd.testing.assert_frame_equal(whole, chunked)
-    assert [f.count for f in loaded.findings if f.code == "duplicate_rows"] == [f.count for f in whole_loaded.findings if f.code == "duplicate_rows"]
+    assert [f.count for f in loaded.findings if f.code == "duplicate_rows"] == [
+        f.count for f in whole_loaded.findings if f.code == "duplicate_rows"
+    ]
 
 
 def test_normalise_table_keeps_its_signature_for_plugins(tmp_path):
@@ -246,7 +266,9 @@ def test_normalise_table_keeps_its_signature_for_plugins(tmp_path):
     from roistory.config import SourceConfig
 
     raw = pd.DataFrame({"Day": ["2026-10-01"], "Cost": [5]}, index=pd.RangeIndex(2, 3))
-    source = SourceConfig(name="x", type="csv", table="spend", columns={"Day": "date", "Cost": "cost"}, values={"channel": "Email"})
+    source = SourceConfig(
+        name="x", type="csv", table="spend", columns={"Day": "date", "Cost": "cost"}, values={"channel": "Email"}
+    )
     frame = normalise_table(raw, source, file="x.csv")
     assert set(frame.columns) == {"date", "cost", "channel"}
     assert set(frame.columns) <= set(TABLE_COLUMNS["spend"])

@@ -14,13 +14,16 @@ from roistory.plugin_manager import build_registry
 from roistory.source_settings import FxConfig
 from roistory.sources import load_sources
 
-SPEND = "date,channel,cost,currency\n2026-09-30,Email,100,EUR\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,USD\n2026-10-03,Email,10,GBP\n"
+SPEND = "date,channel,cost,currency\n2026-09-30,Email,100,EUR\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,USD\n2026-10-03,Email,10,GBP\n"  # noqa: E501 (data as exported)
 
 
 def load(tmp_path: Path, fx: dict | None, content: str = SPEND, currency: str = "USD"):
     (tmp_path / "spend.csv").write_text(content)
     config = config_from_dict(
-        {"report": {"period": "2026-10", "currency": currency}, "sources": [{"name": "s", "type": "csv", "path": "spend.csv", "table": "spend"}]},
+        {
+            "report": {"period": "2026-10", "currency": currency},
+            "sources": [{"name": "s", "type": "csv", "path": "spend.csv", "table": "spend"}],
+        },
         path=tmp_path / "report.yaml",
     )
     if fx is not None:
@@ -38,7 +41,9 @@ def test_fixed_rates(tmp_path):
 
 
 def test_rate_table_uses_the_latest_rate_on_or_before_each_date(tmp_path):
-    (tmp_path / "rates.csv").write_text("date,currency,rate\n2026-09-01,EUR,1.05\n2026-10-01,EUR,1.10\n2026-09-01,GBP,1.20\n")
+    (tmp_path / "rates.csv").write_text(
+        "date,currency,rate\n2026-09-01,EUR,1.05\n2026-10-01,EUR,1.10\n2026-09-01,GBP,1.20\n"
+    )
     frame, _ = load(tmp_path, {"path": "rates.csv"})
     assert list(frame["cost"]) == [pytest.approx(105.0), pytest.approx(110.0), 50.0, pytest.approx(12.0)]
 
@@ -58,7 +63,9 @@ def test_mixing_currencies_without_a_rate_is_an_error(tmp_path):
 
 
 def test_one_currency_needs_no_rate(tmp_path):
-    frame, loaded = load(tmp_path, None, content="date,channel,cost,currency\n2026-10-01,Email,100,eur \n", currency="EUR")
+    frame, loaded = load(
+        tmp_path, None, content="date,channel,cost,currency\n2026-10-01,Email,100,eur \n", currency="EUR"
+    )
     assert frame["cost"].iloc[0] == 100.0 and frame["currency"].iloc[0] == "EUR"
     assert not any(f.code == "currency_converted" for f in loaded.findings)
 

@@ -62,7 +62,9 @@ def test_duplicate_leads_are_merged_by_the_rule():
     assert ana["company"] == "Nimbus S.L."  # the most recent company
     assert ana["source_channel"] == "Paid Search"  # the first lead's source
     duplicate = next(f for f in findings if f.code == "duplicate_leads")
-    assert duplicate.count == 1 and "a***@x.example (2 leads, companies: Nimbus / Nimbus S.L.)" in duplicate.message  # masked
+    assert (
+        duplicate.count == 1 and "a***@x.example (2 leads, companies: Nimbus / Nimbus S.L.)" in duplicate.message
+    )  # masked
     assert leads["person_id"].notna().all()
 
 
@@ -118,8 +120,21 @@ def test_mapping_table_links_device_ids(tmp_path):
 
 
 def test_crm_person_ids_are_kept():
-    leads = pd.DataFrame({"lead_id": text("L1", "L2"), "created_at": ts("2026-10-01", "2026-10-02"), "person_id": text("P-1", "P-2"), "email": text("a@x", "b@x")})
-    touchpoints = pd.DataFrame({"person_id": text("P-1", "P-9"), "timestamp": ts("2026-10-01", "2026-10-02"), "channel": text("Email", "Direct")})
+    leads = pd.DataFrame(
+        {
+            "lead_id": text("L1", "L2"),
+            "created_at": ts("2026-10-01", "2026-10-02"),
+            "person_id": text("P-1", "P-2"),
+            "email": text("a@x", "b@x"),
+        }
+    )
+    touchpoints = pd.DataFrame(
+        {
+            "person_id": text("P-1", "P-9"),
+            "timestamp": ts("2026-10-01", "2026-10-02"),
+            "channel": text("Email", "Direct"),
+        }
+    )
     tables, _ = resolve({"leads": leads, "touchpoints": touchpoints})
     assert list(tables["leads"]["person_id"]) == ["P-1", "P-2"]
     assert list(tables["touchpoints"]["person_id"]) == ["P-1", "P-9"]
@@ -144,8 +159,18 @@ def test_hubspot_and_ga4_exports_resolve_to_the_same_person(tmp_path):
             "report": {"period": "2026-10"},
             "sources": [
                 {"name": "hubspot", "type": "hubspot", "path": "hubspot_contacts.csv", "table": "leads"},
-                {"name": "ga4_touch", "type": "ga4", "path": "ga4_events_20261001_20261031.ndjson", "table": "touchpoints"},
-                {"name": "ga4_conv", "type": "ga4", "path": "ga4_events_20261001_20261031.ndjson", "table": "conversions"},
+                {
+                    "name": "ga4_touch",
+                    "type": "ga4",
+                    "path": "ga4_events_20261001_20261031.ndjson",
+                    "table": "touchpoints",
+                },
+                {
+                    "name": "ga4_conv",
+                    "type": "ga4",
+                    "path": "ga4_events_20261001_20261031.ndjson",
+                    "table": "conversions",
+                },
             ],
         },
         path=tmp_path / "report.yaml",

@@ -39,7 +39,12 @@ LANGUAGES = {
     "fr": (("Jour", "Campagne", "Type de campagne", "Coût", "Impr.", "Clics"), "Total : compte", ",", "\u202f"),
     "pt": (("Dia", "Campanha", "Tipo de campanha", "Custo", "Impr.", "Cliques"), "Total: conta", ",", "."),
     "it": (("Giorno", "Campagna", "Tipo di campagna", "Costo", "Impr.", "Clic"), "Totale: account", ",", "."),
-    "ja": (("日", "キャンペーン", "キャンペーン タイプ", "費用", "表示回数", "クリック数"), "合計: アカウント", ".", ","),
+    "ja": (
+        ("日", "キャンペーン", "キャンペーン タイプ", "費用", "表示回数", "クリック数"),
+        "合計: アカウント",
+        ".",
+        ",",
+    ),
 }
 
 
@@ -67,7 +72,15 @@ def google_ads_export(language: str, *, total_cost: float | None = None, types: 
     return "\ufeff" + "\n".join(lines) + "\n"
 
 
-def load(tmp_path: Path, content: str, *, kind: str = "google_ads", period: str = "2025-07", report_currency: str = "EUR", **source):
+def load(
+    tmp_path: Path,
+    content: str,
+    *,
+    kind: str = "google_ads",
+    period: str = "2025-07",
+    report_currency: str = "EUR",
+    **source,
+):
     (tmp_path / "export.csv").write_text(content, encoding="utf-8")
     config = config_from_dict(
         {
@@ -98,7 +111,7 @@ def test_google_ads_export_in_each_language(tmp_path, language):
     assert set(frame["platform"]) == {"Google Ads"}
     reconciled = findings(loaded, "totals_reconciled")
     assert reconciled and not findings(loaded, "totals_mismatch")
-    sums = f"cost {expected['cost'].sum():,.2f}, impressions {expected['impressions'].sum():,}, clicks {expected['clicks'].sum():,}"
+    sums = f"cost {expected['cost'].sum():,.2f}, impressions {expected['impressions'].sum():,}, clicks {expected['clicks'].sum():,}"  # noqa: E501 (data as exported)
     assert sums in reconciled[0].message, reconciled[0].message
 
 
@@ -112,7 +125,7 @@ def test_a_wrong_total_row_is_a_warning(tmp_path):
 
 def test_dot_grouping_with_the_decimal_option_is_never_a_decimal(tmp_path):
     # the case: a column map on a plain csv source, options.decimal ','
-    content = "Dag,Campagne,Kosten,Vertoningen\n2025-07-08,Merk,\"1487,67\",1.053\n2025-07-09,Merk,\"12,30\",980\n"
+    content = 'Dag,Campagne,Kosten,Vertoningen\n2025-07-08,Merk,"1487,67",1.053\n2025-07-09,Merk,"12,30",980\n'
     frame, _ = load(
         tmp_path,
         content,
@@ -141,8 +154,8 @@ def test_numbers_that_read_two_ways_are_a_finding_naming_the_option(tmp_path):
 
 def test_title_line_range_without_a_day_column_is_spread_over_its_days(tmp_path):
     content = (
-        "Campaign report\n\"July 8, 2025 - July 31, 2025\"\nCampaign,Campaign type,Cost,Impr.,Clicks\n"
-        "Brand,Search,\"1,200.00\",\"12,000\",240\nTotal: Account,--,\"1,200.00\",\"12,000\",240\n"
+        'Campaign report\n"July 8, 2025 - July 31, 2025"\nCampaign,Campaign type,Cost,Impr.,Clicks\n'
+        'Brand,Search,"1,200.00","12,000",240\nTotal: Account,--,"1,200.00","12,000",240\n'
     )
     frame, loaded = load(tmp_path, content)
     days = pd.date_range("2025-07-08", "2025-07-31")
@@ -154,7 +167,9 @@ def test_title_line_range_without_a_day_column_is_spread_over_its_days(tmp_path)
 
 
 def test_dutch_title_range(tmp_path):
-    content = "Campagnerapport\n9 mei 2020 - 7 juni 2020\nCampagne,Kosten,Vertoningen,Klikken\nMerk,\"290,00\",\"1.450\",29\n"
+    content = (
+        'Campagnerapport\n9 mei 2020 - 7 juni 2020\nCampagne,Kosten,Vertoningen,Klikken\nMerk,"290,00","1.450",29\n'
+    )
     frame, _ = load(tmp_path, content, period="2020-05")
     may = frame[frame["date"] < "2020-06-01"]["cost"].sum()
     assert may == pytest.approx(290.0 * 23 / 30)  # 9-31 May of 30 days
@@ -168,8 +183,13 @@ def meta_export(rows: list[tuple[str, str, float]]) -> str:
 
 
 def test_weekly_meta_export_across_a_month_boundary_is_split_pro_rata(tmp_path):
-    frame, loaded = load(tmp_path, meta_export([("30/03/2025", "05/04/2025", 700.0)]), kind="meta_ads", period="2025-04",
-                         values={"currency": "EUR"})
+    frame, loaded = load(
+        tmp_path,
+        meta_export([("30/03/2025", "05/04/2025", 700.0)]),
+        kind="meta_ads",
+        period="2025-04",
+        values={"currency": "EUR"},
+    )
     per_month = frame.groupby(frame["date"].dt.to_period("M"))["cost"].sum()
     days = pd.date_range("2025-03-30", "2025-04-05")
     expected = pd.Series(700.0 / len(days), index=days).groupby(days.to_period("M")).sum()
@@ -181,18 +201,83 @@ def test_weekly_meta_export_across_a_month_boundary_is_split_pro_rata(tmp_path):
 # Meta Ads Manager exports per UI language (sources in META_ADS_LANGUAGES): start, end (None:
 # no "Reporting ends" header found), campaign, impressions, link clicks, amount spent; decimal, group
 META_LANGUAGES = {
-    "es": (("Inicio del informe", "Fin del informe", "Nombre de la campaña", "Impresiones", "Clics en el enlace",
-            "Importe gastado (EUR)"), ",", "."),
-    "fr": (("Début des rapports", "Fin des rapports", "Nom de la campagne", "Impressions", "Clics sur un lien",
-            "Montant dépensé (EUR)"), ",", "\u202f"),
-    "it": (("Inizio dei report", "Fine dei report", "Nome della campagna", "Impression", "Clic sul link",
-            "Importo speso (EUR)"), ",", "."),
-    "nl": (("Start rapportage", "Einde rapportage", "Campagnenaam", "Weergaven", "Klikken op links",
-            "Besteed bedrag (EUR)"), ",", "."),
-    "id": (("Awal pelaporan", "Akhir pelaporan", "Nama kampanye", "Impresi", "Klik tautan",
-            "Jumlah yang dibelanjakan (IDR)"), ",", "."),
-    "zh_Hant": (("分析報告開始", "分析報告結束", "行銷活動名稱", "曝光次數", "連結點擊次數", "花費金額 (TWD)"), ".", ","),
-    "ja": (("レポート開始日", "レポート終了日", "キャンペーン名", "インプレッション", "リンクのクリック", "消化金額 (JPY)"), ".", ","),
+    "es": (
+        (
+            "Inicio del informe",
+            "Fin del informe",
+            "Nombre de la campaña",
+            "Impresiones",
+            "Clics en el enlace",
+            "Importe gastado (EUR)",
+        ),
+        ",",
+        ".",
+    ),
+    "fr": (
+        (
+            "Début des rapports",
+            "Fin des rapports",
+            "Nom de la campagne",
+            "Impressions",
+            "Clics sur un lien",
+            "Montant dépensé (EUR)",
+        ),
+        ",",
+        "\u202f",
+    ),
+    "it": (
+        (
+            "Inizio dei report",
+            "Fine dei report",
+            "Nome della campagna",
+            "Impression",
+            "Clic sul link",
+            "Importo speso (EUR)",
+        ),
+        ",",
+        ".",
+    ),
+    "nl": (
+        (
+            "Start rapportage",
+            "Einde rapportage",
+            "Campagnenaam",
+            "Weergaven",
+            "Klikken op links",
+            "Besteed bedrag (EUR)",
+        ),
+        ",",
+        ".",
+    ),
+    "id": (
+        (
+            "Awal pelaporan",
+            "Akhir pelaporan",
+            "Nama kampanye",
+            "Impresi",
+            "Klik tautan",
+            "Jumlah yang dibelanjakan (IDR)",
+        ),
+        ",",
+        ".",
+    ),
+    "zh_Hant": (
+        ("分析報告開始", "分析報告結束", "行銷活動名稱", "曝光次數", "連結點擊次數", "花費金額 (TWD)"),
+        ".",
+        ",",
+    ),
+    "ja": (
+        (
+            "レポート開始日",
+            "レポート終了日",
+            "キャンペーン名",
+            "インプレッション",
+            "リンクのクリック",
+            "消化金額 (JPY)",
+        ),
+        ".",
+        ",",
+    ),
     "zh_Hans": (("报告开始日期", None, "广告系列名称", "展示次数", "链接点击量", "已花费金额 (USD)"), ".", ","),
 }
 # (start, end, campaign, amount spent, impressions, link clicks): two weeks, the first across March/April
@@ -208,8 +293,14 @@ def meta_language_export(language: str) -> tuple[str, list[tuple]]:
     rows = META_WEEKS if end else META_DAYS
     lines = [",".join(h for h in (start, end, campaign, impressions, clicks, spent) if h)]
     for first, last, name, cost, impr, link in rows:
-        cells = [first, *([last] if end else []), name, written(impr, decimal, group, 0), written(link, decimal, group, 0),
-                 written(cost, decimal, group, 2)]
+        cells = [
+            first,
+            *([last] if end else []),
+            name,
+            written(impr, decimal, group, 0),
+            written(link, decimal, group, 0),
+            written(cost, decimal, group, 2),
+        ]
         lines.append(",".join(cells))
     return "\ufeff" + "\n".join(lines) + "\n", rows
 
@@ -220,8 +311,10 @@ def test_meta_export_in_each_language(tmp_path, language):
     currency = META_LANGUAGES[language][0][5][-4:-1]
     (tmp_path / "meta.csv").write_text(content, encoding="utf-8")
     config = config_from_dict(
-        {"report": {"period": "2025-04", "currency": currency},
-         "sources": [{"name": "meta", "type": "meta_ads", "path": "meta.csv", "table": "spend"}]},
+        {
+            "report": {"period": "2025-04", "currency": currency},
+            "sources": [{"name": "meta", "type": "meta_ads", "path": "meta.csv", "table": "spend"}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, _ = load_sources(config, build_registry().sources)
@@ -230,11 +323,15 @@ def test_meta_export_in_each_language(tmp_path, language):
     typed = pd.DataFrame(rows, columns=["start", "end", "campaign", "cost", "impressions", "clicks"])
     typed["end"] = typed["end"].fillna(typed["start"])
     days = [pd.date_range(r.start, r.end) for r in typed.itertuples()]
-    expected = pd.DataFrame({
-        "date": [d for span in days for d in span],
-        "cost": [r.cost / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span],
-        "impressions": [r.impressions / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span],
-    })
+    expected = pd.DataFrame(
+        {
+            "date": [d for span in days for d in span],
+            "cost": [r.cost / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span],
+            "impressions": [
+                r.impressions / len(span) for r, span in zip(typed.itertuples(), days, strict=True) for _ in span
+            ],
+        }
+    )
     assert frame["cost"].sum() == pytest.approx(typed["cost"].sum())
     assert frame["clicks"].sum() == pytest.approx(typed["clicks"].sum())  # 1.204 / 1,204 is 1204
     assert frame["date"].tolist() == expected["date"].tolist()
@@ -246,16 +343,27 @@ def test_meta_export_in_each_language(tmp_path, language):
     assert set(frame["campaign"]) == set(typed["campaign"])
 
 
-@pytest.mark.parametrize("day, start, end, spent", [("日", "レポート開始日", "レポート終了日", "消化金額 (JPY)"),
-                                                   ("天數", "分析報告開始", "分析報告結束", "花費金額 (TWD)")],
-                         ids=["ja", "zh_Hant"])
+@pytest.mark.parametrize(
+    "day, start, end, spent",
+    [
+        ("日", "レポート開始日", "レポート終了日", "消化金額 (JPY)"),
+        ("天數", "分析報告開始", "分析報告結束", "花費金額 (TWD)"),
+    ],
+    ids=["ja", "zh_Hant"],
+)
 def test_a_daily_breakdown_in_a_new_language_keeps_each_row_on_its_day(tmp_path, day, start, end, spent):
     # a daily breakdown still carries the report's first and last day: they must not spread the rows
     daily = [("2025-04-01", 1200.0), ("2025-04-02", 800.0), ("2025-04-03", 1000.0)]
     lines = [f"{start},{end},{day},{spent}"] + [f"2025-04-01,2025-04-03,{d},{c:.0f}" for d, c in daily]
     currency = spent[-4:-1]
-    frame, loaded = load(tmp_path, "\n".join(lines) + "\n", kind="meta_ads", period="2025-04", values={"currency": currency},
-                         report_currency=currency)
+    frame, loaded = load(
+        tmp_path,
+        "\n".join(lines) + "\n",
+        kind="meta_ads",
+        period="2025-04",
+        values={"currency": currency},
+        report_currency=currency,
+    )
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [d for d, _ in daily]
     assert frame["cost"].tolist() == [c for _, c in daily]
     assert not findings(loaded, "multi_day_rows")
@@ -293,8 +401,11 @@ def test_localized_campaign_types_map_to_channels(tmp_path, language):
 
 def test_spanish_search_impression_share(tmp_path):
     shares = ["45,32 %", "< 10 %", "> 90 %"]
-    lines = ["Informe de campañas", "1 de julio de 2025 - 31 de julio de 2025",
-             "Día,Campaña,Tipo de campaña,Coste,Impr.,Clics,Cuota de impr. de búsqueda"]
+    lines = [
+        "Informe de campañas",
+        "1 de julio de 2025 - 31 de julio de 2025",
+        "Día,Campaña,Tipo de campaña,Coste,Impr.,Clics,Cuota de impr. de búsqueda",
+    ]
     lines += [f'2025-07-0{i + 1},Marca,Búsqueda,"12,50",100,4,"{share}"' for i, share in enumerate(shares)]
     frame, _ = load(tmp_path, "\n".join(lines) + "\n")
     assert frame["impression_share"].tolist() == pytest.approx([0.4532, 0.1, 0.9])
@@ -310,12 +421,24 @@ def test_japanese_excel_csv_utf16_tab_separated(tmp_path):
         cells = [day, campaign, types[kind], f"{cost:,.2f}", f"{impressions:,}", f"{clicks:,}"]
         lines.append("\t".join(cells))
     typed = pd.DataFrame(ROWS, columns=["day", "campaign", "type", "cost", "impressions", "clicks"])
-    lines.append("\t".join([total_label, "--", "--", f"{typed['cost'].sum():,.2f}", f"{typed['impressions'].sum():,}",
-                            f"{typed['clicks'].sum():,}"]))
+    lines.append(
+        "\t".join(
+            [
+                total_label,
+                "--",
+                "--",
+                f"{typed['cost'].sum():,.2f}",
+                f"{typed['impressions'].sum():,}",
+                f"{typed['clicks'].sum():,}",
+            ]
+        )
+    )
     (tmp_path / "export.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-16"))
     config = config_from_dict(
-        {"report": {"period": "2025-07", "currency": "JPY"},
-         "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}]},
+        {
+            "report": {"period": "2025-07", "currency": "JPY"},
+            "sources": [{"name": "ads", "type": "google_ads", "path": "export.csv", "table": "spend"}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)
@@ -364,20 +487,22 @@ def run(cli, tmp_path, source: dict, content: str):
 
 
 def test_all_time_export_without_dates_is_rejected(cli, tmp_path):
-    content = "Campaign report\nAll time\nCampaign,Cost,Impr.,Clicks\nBrand,\"1,200.00\",\"12,000\",240\n"
+    content = 'Campaign report\nAll time\nCampaign,Cost,Impr.,Clicks\nBrand,"1,200.00","12,000",240\n'
     result, out = run(cli, tmp_path, {"type": "google_ads"}, content)
     cli.assert_rejected(result, out, "export.csv", "All time", "Day segment", "values")
 
 
 def test_contradictory_separators_are_rejected(cli, tmp_path):
-    content = "date,channel,cost\n2025-07-01,Email,\"1,234.56\"\n2025-07-02,Email,\"1.234,56\"\n"
+    content = 'date,channel,cost\n2025-07-01,Email,"1,234.56"\n2025-07-02,Email,"1.234,56"\n'
     result, out = run(cli, tmp_path, {"type": "csv"}, content)
     line = cli.assert_rejected(result, out, "export.csv", "'cost'", "1.234,56")
     assert re.search(r"\brow 3\b", line), line
 
 
 def test_channel_map_naming_an_unknown_column_is_rejected(cli, tmp_path):
-    result, out = run(cli, tmp_path, {"type": "google_ads", "channel_map": {"Type": {"Video": "YouTube"}}}, google_ads_export("en"))
+    result, out = run(
+        cli, tmp_path, {"type": "google_ads", "channel_map": {"Type": {"Video": "YouTube"}}}, google_ads_export("en")
+    )
     cli.assert_rejected(result, out, "export.csv", "channel_map", "'Type'")
 
 
@@ -391,7 +516,9 @@ def load_deals(tmp_path: Path, rows: list[str], **options):
     config = config_from_dict(
         {
             "report": {"period": "2026-10"},
-            "sources": [{"name": "deals", "type": "hubspot", "path": "deals.csv", "table": "leads", "options": options}],
+            "sources": [
+                {"name": "deals", "type": "hubspot", "path": "deals.csv", "table": "leads", "options": options}
+            ],
         },
         path=tmp_path / "report.yaml",
     )
@@ -415,26 +542,41 @@ def test_stage_labels_of_a_custom_pipeline(tmp_path):
     assert not findings(loaded, "stages_unmatched")
 
 
-@pytest.mark.parametrize("won, lost", [("closedwon", "closedlost"), ("Closed/Won", "Closed/Lost"),
-                                       ("Abgeschlossen und gewonnen", "Abgeschlossen und verloren"),
-                                       ("Gesloten gewonnen", "Gesloten verloren")])
+@pytest.mark.parametrize(
+    "won, lost",
+    [
+        ("closedwon", "closedlost"),
+        ("Closed/Won", "Closed/Lost"),
+        ("Abgeschlossen und gewonnen", "Abgeschlossen und verloren"),
+        ("Gesloten gewonnen", "Gesloten verloren"),
+    ],
+)
 def test_default_won_and_lost_stages(tmp_path, won, lost):
-    frame, _ = load_deals(tmp_path, [f"1,A,Sales,{won},1000,2026-10-14,2026-09-01", f"2,B,Sales,{lost},900,2026-10-15,2026-09-02"])
+    frame, _ = load_deals(
+        tmp_path, [f"1,A,Sales,{won},1000,2026-10-14,2026-09-01", f"2,B,Sales,{lost},900,2026-10-15,2026-09-02"]
+    )
     assert frame["won_at"].notna().tolist() == [True, False]
     assert frame["lost_at"].notna().tolist() == [False, True]
 
 
 def test_a_portuguese_hubspot_deals_export(tmp_path):
     # pt-BR headers as found in public projects reading real exports (docs/sources.md)
-    deals = [("101", "Acme", "Fechado ganho", "1500", "2026-10-14", "2026-09-01"),
-             ("102", "Beta", "Fechado perdido", "900.5", "2026-10-20", "2026-09-03"),
-             ("103", "Gama", "Negociação", "", "", "2026-10-02")]
+    deals = [
+        ("101", "Acme", "Fechado ganho", "1500", "2026-10-14", "2026-09-01"),
+        ("102", "Beta", "Fechado perdido", "900.5", "2026-10-20", "2026-09-03"),
+        ("103", "Gama", "Negociação", "", "", "2026-10-02"),
+    ]
     lines = ["ID do registro.,Nome do negócio,Etapa do negócio,Valor,Data de fechamento,Data de criação,Pipeline"]
-    lines += [f"{i},{name},{stage},{amount},{close},{created},Pipeline de Vendas" for i, name, stage, amount, close, created in deals]
+    lines += [
+        f"{i},{name},{stage},{amount},{close},{created},Pipeline de Vendas"
+        for i, name, stage, amount, close, created in deals
+    ]
     (tmp_path / "negocios.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
     config = config_from_dict(
-        {"report": {"period": "2026-10"},
-         "sources": [{"name": "deals", "type": "hubspot", "path": "negocios.csv", "table": "leads"}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "deals", "type": "hubspot", "path": "negocios.csv", "table": "leads"}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)
@@ -476,7 +618,9 @@ def test_validate_prints_a_summary_per_source(cli, tmp_path):
 
 def test_the_export_language_settles_numbers_nothing_else_settles(tmp_path):
     # Dutch headers, and no value in the file that shows which separator is decimal
-    content = "Dag,Campagne,Kosten,Vertoningen,Klikken\n2025-07-08,Merk,\"1.053\",\"2.400\",12\n2025-07-09,Merk,980,\"1.200\",8\n"
+    content = (
+        'Dag,Campagne,Kosten,Vertoningen,Klikken\n2025-07-08,Merk,"1.053","2.400",12\n2025-07-09,Merk,980,"1.200",8\n'
+    )
     frame, loaded = load(tmp_path, content)
     assert frame["cost"].tolist() == [1053.0, 980.0]
     assert frame["impressions"].tolist() == [2400.0, 1200.0]
@@ -490,7 +634,7 @@ def test_an_unknown_locale_is_an_error(tmp_path):
 
 def test_a_grouped_value_after_the_sampled_rows_is_still_read_by_the_locale_rules(tmp_path):
     # the first 256 KB hold only whole numbers (pyarrow may type the column); row 30,002 does not
-    rows = [f"2025-07-{1 + i % 28:02d},Email,C{i},\"{i % 90},50\",{i % 900}" for i in range(30_000)]
+    rows = [f'2025-07-{1 + i % 28:02d},Email,C{i},"{i % 90},50",{i % 900}' for i in range(30_000)]
     rows.append('2025-07-29,Email,C-last,"1.487,67",1.053')
     content = "date,channel,campaign,cost,impressions\n" + "\n".join(rows) + "\n"
     frame, _ = load(tmp_path, content, kind="csv", options={"decimal": ","})

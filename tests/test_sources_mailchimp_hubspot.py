@@ -45,9 +45,9 @@ HUBSPOT_HEADER = [
     "Original Traffic Source",
 ]  # fmt: skip
 HUBSPOT_ROWS = [
-    ["701", "Ana", "Ruiz", "ana@nimbus.example", "2026-09-03 10:12", "customer", "2026-09-05 08:00", "2026-09-12 15:30", "2026-09-20 11:00", "2026-10-14 16:45", "PAID_SEARCH"],
-    ["702", "Ben", "Okafor", "ben@summit.example", "2026-10-02 09:41", "salesqualifiedlead", "2026-10-03 12:00", "2026-10-09 10:00", "", "", "PAID_SOCIAL"],
-    ["703", "Chen", "Li", "chen@orbit.example", "2026-10-06 14:20", "marketingqualifiedlead", "2026-10-07 09:00", "", "", "", "EMAIL_MARKETING"],
+    ["701", "Ana", "Ruiz", "ana@nimbus.example", "2026-09-03 10:12", "customer", "2026-09-05 08:00", "2026-09-12 15:30", "2026-09-20 11:00", "2026-10-14 16:45", "PAID_SEARCH"],  # noqa: E501 (data as exported)
+    ["702", "Ben", "Okafor", "ben@summit.example", "2026-10-02 09:41", "salesqualifiedlead", "2026-10-03 12:00", "2026-10-09 10:00", "", "", "PAID_SOCIAL"],  # noqa: E501 (data as exported)
+    ["703", "Chen", "Li", "chen@orbit.example", "2026-10-06 14:20", "marketingqualifiedlead", "2026-10-07 09:00", "", "", "", "EMAIL_MARKETING"],  # noqa: E501 (data as exported)
 ]  # fmt: skip
 
 
@@ -68,7 +68,7 @@ def test_hubspot_contacts_with_single_quoted_headers_as_customers(tmp_path):
     assert next(f.count for f in loaded.findings if f.code == "not_customers") == 2
 
 
-MAILCHIMP_HEADER = "Title,Subject,List,Send Date,Send Weekday,Total Recipients,Successful Deliveries,Soft Bounces,Hard Bounces,Unique Opens,Open Rate,Unique Clicks,Click Rate,Unsubscribes"
+MAILCHIMP_HEADER = "Title,Subject,List,Send Date,Send Weekday,Total Recipients,Successful Deliveries,Soft Bounces,Hard Bounces,Unique Opens,Open Rate,Unique Clicks,Click Rate,Unsubscribes"  # noqa: E501 (data as exported)
 
 
 def test_mailchimp_bounces_from_hard_and_soft(tmp_path):
@@ -77,16 +77,22 @@ def test_mailchimp_bounces_from_hard_and_soft(tmp_path):
         ("Webinar invite", "Oct 13, 2026 02:30 pm", 30210, 29874, 201, 135, 7012, 1190, 88),
     ]
     lines = [MAILCHIMP_HEADER] + [
-        f'{t},Subj,Prospects,"{d}",Tuesday,{s},{dl},{soft},{hard},{o},1%,{c},1%,{u}' for t, d, s, dl, soft, hard, o, c, u in rows
+        f'{t},Subj,Prospects,"{d}",Tuesday,{s},{dl},{soft},{hard},{o},1%,{c},1%,{u}'
+        for t, d, s, dl, soft, hard, o, c, u in rows
     ]
     frame, _ = load(tmp_path, "mailchimp", "campaigns.csv", "\n".join(lines) + "\n", "email")
-    typed = pd.DataFrame(rows, columns=["campaign", "date", "sent", "delivered", "soft", "hard", "opens", "clicks", "unsubscribes"])
+    typed = pd.DataFrame(
+        rows, columns=["campaign", "date", "sent", "delivered", "soft", "hard", "opens", "clicks", "unsubscribes"]
+    )
     assert frame["bounces"].tolist() == (typed["soft"] + typed["hard"]).astype(float).tolist()
     assert frame["sent"].sum() == typed["sent"].sum() and frame["delivered"].sum() == typed["delivered"].sum()
 
 
 def test_mailchimp_bounces_that_are_not_counts_are_an_error(tmp_path):
-    content = MAILCHIMP_HEADER + '\nBig send,Subj,All,"Oct 06, 2026 10:00 am",Tuesday,12450,12301,"1,098",51,4321,1%,612,1%,23\n'
+    content = (
+        MAILCHIMP_HEADER
+        + '\nBig send,Subj,All,"Oct 06, 2026 10:00 am",Tuesday,12450,12301,"1,098",51,4321,1%,612,1%,23\n'
+    )
     with pytest.raises(DataError) as error:
         load(tmp_path, "mailchimp", "campaigns.csv", content, "email")
     assert "row 2" in str(error.value) and "column 'Soft Bounces'" in str(error.value)
@@ -96,7 +102,8 @@ def test_mailchimp_bounces_that_are_not_counts_are_an_error(tmp_path):
     "header",
     [
         # an audience export
-        "Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS",
+        "Email Address,First Name,Last "
+        "Name,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS",
         # a campaign's activity list ("Opened")
         "Email Address,First Name,Last Name,Opens",
     ],

@@ -33,7 +33,9 @@ def codes(loaded) -> dict[str, int]:
     return {f.code: f.count for f in loaded.findings}
 
 
-@pytest.mark.parametrize("fixture", ["google_ads_campaign_report.csv", "google_ads_excel_csv.csv"], ids=["csv", "excel-csv-utf16"])
+@pytest.mark.parametrize(
+    "fixture", ["google_ads_campaign_report.csv", "google_ads_excel_csv.csv"], ids=["csv", "excel-csv-utf16"]
+)
 def test_google_ads(tmp_path, fixture):
     frame, loaded = load(tmp_path, "google_ads", fixture, "spend")
     assert len(frame) == 8
@@ -52,7 +54,10 @@ def test_google_ads(tmp_path, fixture):
 def test_google_ads_missing_cost_column_suggests_mapping(tmp_path):
     (tmp_path / "gads.csv").write_text("Day,Campaign,Costs\n2026-10-01,Brand,5\n")
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "g", "type": "google_ads", "path": "gads.csv", "table": "spend"}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "g", "type": "google_ads", "path": "gads.csv", "table": "spend"}],
+        },
         path=tmp_path / "report.yaml",
     )
     with pytest.raises(DataError, match=r"no 'Cost' column \(did you mean 'Costs'\?"):
@@ -78,7 +83,9 @@ def test_linkedin_ads_utf16_tsv_with_report_lines(tmp_path):
 
 
 def test_report_values_override_the_platform_default(tmp_path):
-    frame, _ = load(tmp_path, "linkedin_ads", "linkedin_campaign_performance.csv", "spend", values={"channel": "Paid Social"})
+    frame, _ = load(
+        tmp_path, "linkedin_ads", "linkedin_campaign_performance.csv", "spend", values={"channel": "Paid Social"}
+    )
     assert set(frame["channel"]) == {"Paid Social"}
 
 
@@ -109,7 +116,10 @@ def test_hubspot_deals(tmp_path):
 def test_salesforce_opportunities_with_footer_grand_totals_and_two_currencies(tmp_path):
     shutil.copy(FIXTURES / "salesforce_opportunities.csv", tmp_path)
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "sf", "type": "salesforce", "path": "salesforce_opportunities.csv", "table": "leads"}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "sf", "type": "salesforce", "path": "salesforce_opportunities.csv", "table": "leads"}],
+        },
         path=tmp_path / "report.yaml",
     )
     config = config.model_copy(update={"fx": {"rates": {"EUR": 1.1}}})  # until Config has an fx field
@@ -171,7 +181,10 @@ def load_ga4(tmp_path, name, table, **extra):
     if name == GA4:
         return load(tmp_path, "ga4", GA4, table, **extra)
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "ga4", "type": "ga4", "path": name, "table": table, **extra}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "ga4", "type": "ga4", "path": name, "table": table, **extra}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)

@@ -68,7 +68,19 @@ def postgres():
         done = subprocess.run([*as_user, *args], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{args[0]} failed: {done.stdout}\n{done.stderr}"
 
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C")
+    run(
+        str(bin_dir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        f"--pwfile={pwfile}",
+        "-E",
+        "UTF8",
+        "--locale=C",
+    )
     port = _free_port()
     run(
         str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60",
@@ -82,30 +94,40 @@ def postgres():
         )  # fmt: skip
         rows = "\n".join(
             f"INSERT INTO crm_leads VALUES ('L{i:05d}', DATE '2026-10-01' + {i % 30}, 'person{i % 700}@x.example', "
-            f"{'NULL' if i % 3 else f'{(i % 50) * 10.5}'}::numeric(12,2), {'NULL' if i % 7 else 'TIMESTAMP ' + repr(f'2026-10-{1 + i % 28:02d} 10:00:00')});"
+            f"{'NULL' if i % 3 else f'{(i % 50) * 10.5}'}::numeric(12,2), "
+            f"{'NULL' if i % 7 else 'TIMESTAMP ' + repr(f'2026-10-{1 + i % 28:02d} 10:00:00')});"
             for i in range(2500)
         )
         setup = f"""
-            CREATE TABLE crm_leads (id text PRIMARY KEY, created date NOT NULL, email text, amount numeric(12,2), won timestamp);
+            CREATE TABLE crm_leads (
+                id text PRIMARY KEY, created date NOT NULL, email text, amount numeric(12,2), won timestamp
+            );
             {rows}
             CREATE TABLE spend (day date, channel char(12), cost double precision);
             INSERT INTO spend VALUES ('2026-10-01', 'Email', 5.5), ('2026-10-02', 'Paid Search', 120);
         """
         env = {**os.environ, "PGPASSWORD": PASSWORD}
         done = subprocess.run(
-            [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "marketing", "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"],
+            [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", USER, "-d", "marketing", "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"],  # noqa: E501
             input=setup, capture_output=True, text=True, env=env, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         yield "127.0.0.1", port, "marketing"
     finally:
-        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
 def load(tmp_path: Path, options: dict, table: str = "leads", **source):
     config = config_from_dict(
-        {"report": {"period": "2026-10"}, "sources": [{"name": "crm", "type": "sql", "table": table, "options": options, **source}]},
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "crm", "type": "sql", "table": table, "options": options, **source}],
+        },
         path=tmp_path / "report.yaml",
     )
     tables, inputs = load_sources(config, build_registry().sources)
@@ -131,7 +153,11 @@ def test_postgres_query_in_chunks_with_password_from_the_environment(tmp_path, p
 def test_postgres_table_with_password_env_option(tmp_path, postgres, monkeypatch):
     host, port, db = postgres
     monkeypatch.setenv("CRM_DB_PASSWORD", PASSWORD)
-    options = {"url": f"postgresql+psycopg://{USER}@{host}:{port}/{db}", "table": "public.spend", "password_env": "CRM_DB_PASSWORD"}
+    options = {
+        "url": f"postgresql+psycopg://{USER}@{host}:{port}/{db}",
+        "table": "public.spend",
+        "password_env": "CRM_DB_PASSWORD",
+    }
     frame, _ = load(tmp_path, options, table="spend", columns={"day": "date"})
     # char(12) pads with spaces: trimmed like any text
     assert list(frame["channel"]) == ["Email", "Paid Search"]
@@ -152,14 +178,24 @@ def test_postgres_bad_query_is_bad_input(tmp_path, postgres, monkeypatch):
     host, port, db = postgres
     monkeypatch.setenv("PGPW", PASSWORD)
     with pytest.raises(DataError, match="the query failed: .*no_such_table"):
-        load(tmp_path, {"url": f"postgresql://{USER}:${{PGPW}}@{host}:{port}/{db}", "query": "SELECT * FROM no_such_table"})
+        load(
+            tmp_path,
+            {"url": f"postgresql://{USER}:${{PGPW}}@{host}:{port}/{db}", "query": "SELECT * FROM no_such_table"},
+        )
 
 
 def test_connection_refused_names_host_and_port_never_the_password(tmp_path, monkeypatch):
     port = _free_port()  # nothing listens there
     monkeypatch.setenv("SECRET_PW", "hunter2-very-secret")
     with pytest.raises(DataError) as info:
-        load(tmp_path, {"url": f"postgresql://analyst:${{SECRET_PW}}@127.0.0.1:{port}/crm", "query": "SELECT 1", "connect_timeout": 5})
+        load(
+            tmp_path,
+            {
+                "url": f"postgresql://analyst:${{SECRET_PW}}@127.0.0.1:{port}/crm",
+                "query": "SELECT 1",
+                "connect_timeout": 5,
+            },
+        )
     message = str(info.value)
     assert f"127.0.0.1:{port}" in message and "connection refused" in message
     assert "hunter2" not in message and "\n" not in message
@@ -170,7 +206,7 @@ def test_connection_refused_through_the_command_line(cli, tmp_path):
     config = cli.default_config()
     config["sources"][3] = {
         "name": "crm", "type": "sql", "table": "leads",
-        "options": {"url": f"postgresql://analyst:${{SECRET_PW}}@127.0.0.1:{port}/crm", "query": "SELECT 1", "connect_timeout": 5},
+        "options": {"url": f"postgresql://analyst:${{SECRET_PW}}@127.0.0.1:{port}/crm", "query": "SELECT 1", "connect_timeout": 5},  # noqa: E501
     }  # fmt: skip
     path = cli.write_project(tmp_path / "proj", config)
     env = {**os.environ, "SECRET_PW": "hunter2-very-secret"}
@@ -197,11 +233,23 @@ def test_duckdb_file(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA marketing")
-        con.execute("CREATE TABLE marketing.spend AS SELECT DATE '2026-10-01' + (i % 31)::INT AS date, 'Email' AS channel, (i % 100) * 1.5 AS cost, i AS row_id FROM range(250000) t(i)")
-    frame, loaded = load(tmp_path, {"url": "duckdb:///warehouse.duckdb", "table": "marketing.spend", "chunk_rows": 50_000}, table="spend")
+        con.execute(
+            "CREATE TABLE marketing.spend AS SELECT DATE '2026-10-01' + (i % 31)::INT AS date, 'Email' AS channel, (i "
+            "% 100) * 1.5 AS cost, i AS row_id FROM range(250000) t(i)"
+        )
+    frame, loaded = load(
+        tmp_path, {"url": "duckdb:///warehouse.duckdb", "table": "marketing.spend", "chunk_rows": 50_000}, table="spend"
+    )
     assert len(frame) == 250_000
     assert frame["date"].min() == pd.Timestamp("2026-10-01") and frame["cost"].max() == 148.5
-    frame, _ = load(tmp_path, {"url": f"duckdb:///{path}", "query": "SELECT date, channel, sum(cost) AS cost FROM marketing.spend GROUP BY ALL ORDER BY date"}, table="spend")
+    frame, _ = load(
+        tmp_path,
+        {
+            "url": f"duckdb:///{path}",
+            "query": "SELECT date, channel, sum(cost) AS cost FROM marketing.spend GROUP BY ALL ORDER BY date",
+        },
+        table="spend",
+    )
     assert len(frame) == 31
 
 

@@ -39,10 +39,15 @@ def _lookup(document: dict, number: dict) -> list[float]:
     """The values the JSON holds at the number's reference."""
     source, metric, segment, period = number["source"], number["metric"], number["segment"], number["period"]
     if source == "metrics":
-        return [m["value"] for m in document["metrics"] if (m["id"], m["segment"], m["period"]) == (metric, segment, period)]
+        return [
+            m["value"] for m in document["metrics"] if (m["id"], m["segment"], m["period"]) == (metric, segment, period)
+        ]
     if source == "drivers":
-        return [d["contribution"] for d in document["drivers"]
-                if (d["metric"], d["segment"], d["comparison"]) == (metric, segment, period)]
+        return [
+            d["contribution"]
+            for d in document["drivers"]
+            if (d["metric"], d["segment"], d["comparison"]) == (metric, segment, period)
+        ]
     if source == "goals":
         return [g["progress"] for g in document["goals"] if g["id"] == metric]
     if source == "attribution":
@@ -79,7 +84,10 @@ def test_html_numbers_carry_their_reference(run):
     locale, _report, paths = run
     document = json.loads(paths["cmo.json"].read_text(encoding="utf-8"))
     html = paths["cmo.html"].read_text(encoding="utf-8")
-    spans = re.findall(r'<span class="figure" data-metric="([^"]*)" data-period="([^"]*)" data-segment="([^"]*)" data-source="([^"]*)">([^<]*)</span>', html)
+    spans = re.findall(
+        r'<span class="figure" data-metric="([^"]*)" data-period="([^"]*)" data-segment="([^"]*)" data-source="([^"]*)">([^<]*)</span>',  # noqa: E501
+        html,
+    )
     expected = [(n["metric"], n["period"], n["source"]) for s in document["narrative"] for n in s["numbers"]]
     assert len(spans) == len(expected)
     assert [(m, p, s) for m, p, _seg, s, _t in spans] == expected
@@ -106,7 +114,7 @@ def test_edition_pdf_has_its_headline_and_only_its_sections(run, edition):
     registry = build_registry()
     chosen = registry.editions[edition].sections
     lines = {line.strip() for line in text.splitlines()}
-    for section_id in (report.config.sections or []):
+    for section_id in report.config.sections or []:
         title = registry.sections[section_id].title
         if section_id in chosen:
             continue
@@ -149,8 +157,12 @@ def test_a_run_with_editions_delivers_every_edition(tmp_path):
     from roistory.runs import render_and_deliver
     from roistory.testing import make_spend, write_project
 
-    config = write_project(tmp_path, {"spend": make_spend()}, formats=["html", "json"],
-                           config={"delivery": [{"type": "folder", "path": "archive", "formats": ["json"]}]})
+    config = write_project(
+        tmp_path,
+        {"spend": make_spend()},
+        formats=["html", "json"],
+        config={"delivery": [{"type": "folder", "path": "archive", "formats": ["json"]}]},
+    )
     paths, records = render_and_deliver(config, tmp_path / "out", editions=["board", "cfo"], deliver=True)
     assert [r["destination"] for r in records] == ["folder"]
     archived = sorted(p.name for p in (tmp_path / "archive" / date.today().isoformat()).rglob("*") if p.is_file())

@@ -45,9 +45,7 @@ class HelloPlugin:
 
     @hookimpl
     def register_metrics(self, register):
-        register(
-            Metric("hello", "Hello", "count", "Always 1.", compute=lambda data, dimension: 1.0)
-        )
+        register(Metric("hello", "Hello", "count", "Always 1.", compute=lambda data, dimension: 1.0))
 
 
 # --------------------------------------------------------------------------
@@ -109,10 +107,7 @@ def test_factory_tables_agree_with_each_other():
     touchpoints, conversions, leads = make_touchpoints(), make_conversions(), make_leads()
     assert set(conversions["person_id"]) <= set(touchpoints["person_id"])
     won = leads[leads["won_at"].notna()]
-    assert (
-        sorted(won["amount"]) == sorted(conversions["revenue"])
-        and conversions["revenue"].sum() == 4000
-    )
+    assert sorted(won["amount"]) == sorted(conversions["revenue"]) and conversions["revenue"].sum() == 4000
     assert make_spend()["cost"].sum() == 2100
     for frame, column in [
         (make_spend(), "date"),
@@ -264,7 +259,5 @@ def test_docs_are_in_sync():
     """The code in the plugin docs is copied from tested files by cog; regenerate with
     ``cog -r docs/writing_plugins.md docs/testing_plugins.md``."""
     docs = ["docs/writing_plugins.md", "docs/testing_plugins.md"]
-    done = subprocess.run(
-        [sys.executable, "-m", "cogapp", "--check", *docs], cwd=ROOT, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-m", "cogapp", "--check", *docs], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

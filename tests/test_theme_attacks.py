@@ -100,8 +100,12 @@ ATTACKS = [
     include("a-data-file", "{% include '../../data/leads.csv' %}"),
     include("import-config", "{% import '../../report.yaml' as settings %}{{ settings }}"),
     include("default-prefix-escape", "{% include 'default:../../report.yaml' %}"),
-    Attack("include-symlink-out", "rejected", body="{% include 'leak.html.j2' %}",
-           links={f"{THEME}/templates/leak.html.j2": "@ROOT@/secret.txt"}),
+    Attack(
+        "include-symlink-out",
+        "rejected",
+        body="{% include 'leak.html.j2' %}",
+        links={f"{THEME}/templates/leak.html.j2": "@ROOT@/secret.txt"},
+    ),
     Attack("extends-the-config", "rejected", template="{% extends '../../report.yaml' %}"),
     # ---------------------------------------------------------------- resource bombs
     bomb("power", "{{ 9 ** (9 ** 9) }}", "**"),
@@ -116,14 +120,32 @@ ATTACKS = [
     bomb("indent", "{{ 'x\ny'|indent(10**9) }}", "indent"),
     bomb("format-filter", "{{ '%0999999999d'|format(1) }}", "format field"),
     bomb("huge-range", "{% for i in range(10**9) %}{% endfor %}"),
-    bomb("doubling-in-a-loop", "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}", "memory"),
-    Attack("bomb-endless-loops", "timeout", body="{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}"),
+    bomb(
+        "doubling-in-a-loop",
+        "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length "
+        "}}",
+        "memory",
+    ),
+    Attack(
+        "bomb-endless-loops",
+        "timeout",
+        body="{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+    ),
     # ---------------------------------------------------------------- brand settings (they go into CSS)
-    Attack("brand-colour-css", "rejected", brand='primary_color: "red;} body{display:none"', fragments=("primary_color",)),
+    Attack(
+        "brand-colour-css", "rejected", brand='primary_color: "red;} body{display:none"', fragments=("primary_color",)
+    ),
     Attack("brand-colour-newline", "rejected", brand='primary_color: "#112233\\n"', fragments=("primary_color",)),
     Attack("brand-colour-list", "rejected", brand="accent_color: ['#112233']", fragments=("accent_color",)),
-    Attack("brand-font-css", "rejected", brand='font_family: "Arial; } body { display: none"', fragments=("font_family",)),
-    Attack("brand-font-style-close", "rejected", brand='font_family: "</style><script>alert(1)</script>"', fragments=("font_family",)),
+    Attack(
+        "brand-font-css", "rejected", brand='font_family: "Arial; } body { display: none"', fragments=("font_family",)
+    ),
+    Attack(
+        "brand-font-style-close",
+        "rejected",
+        brand='font_family: "</style><script>alert(1)</script>"',
+        fragments=("font_family",),
+    ),
     Attack("brand-unknown-key", "rejected", brand="script: alert(1)", fragments=("script",)),
     neutral("brand-footer-markup", brand='footer_text: "</style><script>alert(1)</script><img src=@NET@/footer.png>"'),
     # ---------------------------------------------------------------- a logo that is not an image
@@ -140,29 +162,58 @@ ATTACKS = [
     logo("too-big", "assets/logo.png", files={"assets/logo.png": PNG + b"\x00" * (6 << 20)}),
     # ---------------------------------------------------------------- the network (PDF renderer)
     neutral("net-images", body='<img src="@NET@/x.png"><img src="//127.0.0.1:@PORT@/relative.png">'),
-    neutral("net-stylesheets", head='<link rel="stylesheet" href="@NET@/link.css"><style>@import url(@NET@/s.css);</style>'),
-    neutral("net-font-and-background", style="@font-face { font-family: L; src: url(@NET@/f.woff); }\nh1 { background: url(@NET@/h1.png); }"),
-    neutral("net-frames", body='<iframe src="@NET@/frame.html"></iframe><object data="@NET@/o.svg"></object><embed src="@NET@/e.svg">'),
-    neutral("net-from-an-asset-svg", body='<img src="assets/net.svg">',
-            files={"assets/net.svg": svg_with_text("ok", extra='<image href="@NET@/nested.png" width="8" height="8"/>')}),
+    neutral(
+        "net-stylesheets", head='<link rel="stylesheet" href="@NET@/link.css"><style>@import url(@NET@/s.css);</style>'
+    ),
+    neutral(
+        "net-font-and-background",
+        style="@font-face { font-family: L; src: url(@NET@/f.woff); }\nh1 { background: url(@NET@/h1.png); }",
+    ),
+    neutral(
+        "net-frames",
+        body='<iframe src="@NET@/frame.html"></iframe><object data="@NET@/o.svg"></object><embed src="@NET@/e.svg">',
+    ),
+    neutral(
+        "net-from-an-asset-svg",
+        body='<img src="assets/net.svg">',
+        files={"assets/net.svg": svg_with_text("ok", extra='<image href="@NET@/nested.png" width="8" height="8"/>')},
+    ),
     # ---------------------------------------------------------------- local files outside the project
     neutral("local-host-file", body='<img src="file://@HOST@">', head='<link rel="attachment" href="file://@HOST@">'),
-    neutral("local-parent-dirs", body='<img src="../../outside.svg"><img src="file://@ROOT@/outside.jpg">',
-            head='<link rel="stylesheet" href="../../outside.css">'),
-    neutral("local-sibling-prefix", body='<img src="../proj-old/secret.svg"><img src="file://@ROOT@/a/proj-old/secret.jpg">',
-            head='<link rel="stylesheet" href="../proj-old/secret.css">'),
-    neutral("local-symlinked-asset", body='<img src="assets/linked.svg">', links={"assets/linked.svg": "@ROOT@/outside.svg"}),
+    neutral(
+        "local-parent-dirs",
+        body='<img src="../../outside.svg"><img src="file://@ROOT@/outside.jpg">',
+        head='<link rel="stylesheet" href="../../outside.css">',
+    ),
+    neutral(
+        "local-sibling-prefix",
+        body='<img src="../proj-old/secret.svg"><img src="file://@ROOT@/a/proj-old/secret.jpg">',
+        head='<link rel="stylesheet" href="../proj-old/secret.css">',
+    ),
+    neutral(
+        "local-symlinked-asset", body='<img src="assets/linked.svg">', links={"assets/linked.svg": "@ROOT@/outside.svg"}
+    ),
     # ---------------------------------------------------------------- project files that are not assets
     neutral("project-root-file", body='<img src="notes.svg"><img src="file://@PROJ@/notes.svg">'),
     neutral("project-data-as-image", body='<img src="data/leads.csv"><object data="data/leads.csv"></object>'),
     neutral("project-data-in-css", style="body { background: url(data/leads.csv); }\n@import url(report.yaml);"),
-    neutral("project-asset-svg-pulls-data", body='<img src="assets/pull.svg">',
-            files={"assets/pull.svg": svg_with_text("ok", extra='<image href="../data/leads.csv" width="8" height="8"/>')}),
+    neutral(
+        "project-asset-svg-pulls-data",
+        body='<img src="assets/pull.svg">',
+        files={"assets/pull.svg": svg_with_text("ok", extra='<image href="../data/leads.csv" width="8" height="8"/>')},
+    ),
     # ---------------------------------------------------------------- attachments (roistory adds only its results)
     neutral("attach-data-file", head='<link rel="attachment" href="data/leads.csv">'),
     neutral("attach-config", body='<a rel="attachment" href="report.yaml">config</a>'),
-    neutral("attach-an-asset", head='<link rel="attachment" href="assets/ok.svg">', files={"assets/ok.svg": svg_with_text("ok")}),
-    neutral("attach-rel-variants", body='<a rel="nofollow ATTACHMENT" href="data/leads.csv">x</a><a rel=attachment href=report.yaml>y</a>'),
+    neutral(
+        "attach-an-asset",
+        head='<link rel="attachment" href="assets/ok.svg">',
+        files={"assets/ok.svg": svg_with_text("ok")},
+    ),
+    neutral(
+        "attach-rel-variants",
+        body='<a rel="nofollow ATTACHMENT" href="data/leads.csv">x</a><a rel=attachment href=report.yaml>y</a>',
+    ),
     neutral("attach-entity-encoded", head='<link rel="&#97;ttachment" href="data/leads.csv">'),
 ]
 

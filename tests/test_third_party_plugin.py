@@ -77,9 +77,7 @@ class Installation:
     def install(self, project: Path, distribution: str) -> None:
         # a copy, so that setuptools' build/ and *.egg-info never land in the repository
         source = Path(tempfile.mkdtemp(prefix=f"src-{distribution}-", dir=self.site.parent)) / "src"
-        shutil.copytree(
-            project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
-        )
+        shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
         target = [] if INTO_VENV else ["--target", str(self.site)]
         _pip("install", "--no-deps", "--quiet", *_build_flags(), *target, str(source))
         self.distributions.append(distribution)
@@ -96,18 +94,14 @@ class Installation:
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROISTORY_")}
         if not INTO_VENV:
-            env["PYTHONPATH"] = os.pathsep.join(
-                filter(None, [str(self.site), env.get("PYTHONPATH")])
-            )
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.site), env.get("PYTHONPATH")]))
         env.update(overrides)
         return env
 
     def roistory(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         script = Path(sys.executable).with_name("roistory")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "roistory.cli"]
-        return subprocess.run(
-            [*command, *args], capture_output=True, text=True, env=self.env(**env), timeout=TIMEOUT
-        )
+        return subprocess.run([*command, *args], capture_output=True, text=True, env=self.env(**env), timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -147,14 +141,9 @@ def test_plugins_lists_it_with_distribution_version_and_hooks(installed):
     assert rows["file_sources"]["builtin"] is True
 
     text = installed.roistory("plugins").stdout
-    assert any(
-        line.split()[:3] == ["crm_csv", "roistory-crm-csv", PLUGIN_VERSION]
-        for line in text.splitlines()
-    ), text
+    assert any(line.split()[:3] == ["crm_csv", "roistory-crm-csv", PLUGIN_VERSION] for line in text.splitlines()), text
 
-    by_hook = json.loads(
-        installed.roistory("plugins", "--json", "--hook", "register_data_sources").stdout
-    )
+    by_hook = json.loads(installed.roistory("plugins", "--json", "--hook", "register_data_sources").stdout)
     names = {row["name"] for row in by_hook}
     assert {"crm_csv", "file_sources"} <= names
     assert all("register_data_sources" in row["hooks"] for row in by_hook)
@@ -165,11 +154,7 @@ def test_report_from_a_crm_export(installed, tmp_path):
     done = installed.roistory("run", str(crm_project(tmp_path)), "--out", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "out" / f"{tmp_path.name}-2026-10.json").read_text())
-    metrics = {
-        m["id"]: m["value"]
-        for m in report["metrics"]
-        if m["period"] == "current" and not m["segment"]
-    }
+    metrics = {m["id"]: m["value"] for m in report["metrics"] if m["period"] == "current" and not m["segment"]}
 
     # the won amounts, computed here from the export itself
     deals = pd.read_csv(DEALS, dtype=str)
@@ -180,14 +165,9 @@ def test_report_from_a_crm_export(installed, tmp_path):
     assert metrics["revenue"] == pytest.approx(amount[won].sum())
     lost = (deals["Deal Stage"] == "Closed Lost") & closed.between("2026-10-01", "2026-10-31")
     assert metrics["crm_win_rate"] == pytest.approx(won.sum() / (won.sum() + lost.sum()))
-    assert (
-        metrics["leads"]
-        == (pd.to_datetime(deals["Create Date"], format="%m/%d/%Y").dt.month == 10).sum()
-    )
+    assert metrics["leads"] == (pd.to_datetime(deals["Create Date"], format="%m/%d/%Y").dt.month == 10).sum()
     assert metrics["roi"] == pytest.approx((amount[won].sum() - 2100) / 2100)
-    assert {"source": "crm", "table": "leads", "rows": len(deals)}.items() <= report["inputs"][
-        1
-    ].items()
+    assert {"source": "crm", "table": "leads", "rows": len(deals)}.items() <= report["inputs"][1].items()
 
     html = (tmp_path / "out" / f"{tmp_path.name}-2026-10.html").read_text()
     assert "Deal win rate" in html
@@ -233,9 +213,7 @@ def test_allow_list_by_distribution_name(installed):
 
 def test_the_plugins_own_tests_pass(installed, tmp_path):
     project = tmp_path / "roistory-crm-csv"
-    shutil.copytree(
-        PLUGIN_DIR, project, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
-    )
+    shutil.copytree(PLUGIN_DIR, project, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,

@@ -83,7 +83,9 @@ def _tutorial_env(tmp_path: Path) -> dict[str, str]:
         script.write_text(f"#!{bin_dir / 'python'}\nimport runpy\nrunpy.run_module({module!r}, run_name='__main__')\n")
         script.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ROISTORY_", "PYTEST_", "VIRTUAL_ENV"))}
-    env.update(PATH=f"{bin_dir}:/usr/bin:/bin", PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env.update(
+        PATH=f"{bin_dir}:/usr/bin:/bin", PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1"
+    )
     return env
 
 
