@@ -3,7 +3,7 @@ package and pytest once, then forks a child per mutant that swaps the mutated mo
 in memory and runs the test selection. No file is written, so the working tree is safe.
 
     nice -n 19 .venv/bin/python scripts/mutation_fast.py periods tests/test_periods_edges.py ...
-        [--only FUNCTION ...] [--disable TYPE,...] [--json results.json]
+        [--only FUNCTION ...] [--lines N ...] [--disable TYPE,...] [--json results.json]
 
 Why not ``mutmut run``: on a busy machine its per-mutant start (a new Python, pandas,
 pyarrow) costs most of the run; here a mutant costs its tests only. Same mutants, same
@@ -120,6 +120,7 @@ def main() -> int:
     )
     parser.add_argument("tests", nargs="+")
     parser.add_argument("--only", nargs="*", default=[], help="mutate only these functions")
+    parser.add_argument("--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)")
     parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
     parser.add_argument("--json", help="write every mutant's status here")
     args = parser.parse_args()
@@ -147,8 +148,10 @@ def main() -> int:
     print(f"baseline: the tests pass in {baseline:.1f} s; a mutant times out after {timeout:.0f} s", flush=True)
     results = []
     for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
-        outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
         line = mutation_id.line_number
+        if args.lines and line + 1 not in args.lines:
+            continue
+        outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
         before = original.splitlines()[line].strip()
         after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
         results.append({"line": line + 1, "status": outcome, "before": before, "after": after})
