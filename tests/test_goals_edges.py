@@ -258,3 +258,27 @@ def test_a_trend_forecast_counts_months_across_the_year_end():
     result = evaluate_goal(trend_report([150.0, 160.0, 170.0], parse_period("2026-10")), goal, 0)
     assert result.forecast == pytest.approx(170.0 + 4 * 10.0)
     assert result.status == "on_track"
+
+
+def test_a_goal_starting_after_the_period_needs_its_whole_window():
+    """A flow goal from 15 November to 31 December read in October: nothing done yet, so the
+    required pace is the target over the goal's own 47 days (not from the period's end), per
+    average month."""
+    period = parse_period("2026-10")
+    months = [period.shifted_months(k) for k in (-2, -1, 0)]
+    report = SimpleNamespace(
+        config=None, metrics={"m": _metric("higher", "sum")}, period=period,
+        engine_for=lambda window: FakeEngine(90.0), trend_periods=lambda months_=13: months,
+    )
+    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 11, 15), deadline=date(2026, 12, 31), owner="o")
+    result = evaluate_goal(report, goal, 0)
+    days = (date(2026, 12, 31) - date(2026, 11, 15)).days + 1  # 47, both ends counted
+    assert result.required_pace == pytest.approx(TARGET / (days / (365.25 / 12)))
+    assert result.best_pace == 90.0 and result.attainable is True
+
+
+@pytest.mark.parametrize(("owner", "shown"), [("Growth team", "Growth team"), (None, "")])
+def test_the_goal_owner_is_reported_as_given(owner, shown):
+    period = parse_period("2026-10")
+    goal = GoalConfig(id="g", metric="m", target=TARGET, deadline=date(2026, 10, 31), owner=owner)
+    assert evaluate_goal(fake_report(_metric("higher", "ratio"), 150.0, period), goal, 0).owner == shown
