@@ -34,7 +34,7 @@ def test_powers_up_to_the_bound_are_computed(expression, result):
     assert render("{{ " + expression + " }}") == result
 
 
-@pytest.mark.parametrize("expression", ["2 ** 4097", "(-2) ** 4097", "9 ** (9 ** 9)", "n ** 5000"])
+@pytest.mark.parametrize("expression", ["2 ** 4097", "(-2) ** 4097", "9 ** (9 ** 9)", "n ** 5000", "(2 ** 4096 * 2) ** 1"])
 def test_powers_beyond_the_bound_are_refused(expression):
     with pytest.raises(SecurityError, match=r"'\*\*' would make a number of more than 4096 bits"):
         render("{{ " + expression + " }}", n=3)
@@ -54,6 +54,18 @@ def test_powers_beyond_the_bound_are_refused(expression):
 )
 def test_repetition_and_concatenation_up_to_the_bound(expression, length):
     assert render("{{ (" + expression + ")|length }}", s="x") == str(length)
+
+
+def test_a_long_value_repeated_zero_times_is_empty():
+    """The size checked is the result's: a long data value times 0 (or less) is nothing."""
+    assert render("{{ (s * 0)|length }}|{{ (s * -1)|length }}", s="x" * 10_000_001) == "0|0"
+
+
+def test_a_float_power_overflows_on_its_own():
+    """The bit bound is for integers; a float power too big for a float is Python's
+    OverflowError, which the renderer reports as a template error."""
+    with pytest.raises(OverflowError):
+        render("{{ 2.0 ** 5000 }}")
 
 
 @pytest.mark.parametrize(
@@ -85,6 +97,10 @@ def test_repetition_and_concatenation_beyond_the_bound_are_refused(expression, o
         ("{{ 'ab'|center(6) }}", "  ab  "),
         ("{{ 'a\nb'|indent(2) }}", "a\n  b"),
         ("{{ 'ab'|center(100000)|length }}", "100000"),
+        # without a width, each filter keeps Jinja's own default
+        ("{{ 'ab'|center|length }}", "80"),
+        ("{{ 'a\nb'|indent }}", "a\n    b"),
+        ("{{ 'a\nb'|indent(width=3) }}", "a\n   b"),
     ],
 )
 def test_formats_and_widths_within_the_bound(template, result):
@@ -102,6 +118,7 @@ def test_formats_and_widths_within_the_bound(template, result):
         ("{{ '{:>{}}'.format(1, 5) }}", "a format field wider than 100,000 characters, or with a computed width"),
         ("{{ 'x'|center(100001) }}", "'center' wider than 100,000 characters is not allowed"),
         ("{{ 'x'|indent(100001) }}", "'indent' wider than 100,000 characters is not allowed"),
+        ("{{ 'x'|center(width=100001) }}", "'center' wider than 100,000 characters is not allowed"),
     ],
 )
 def test_formats_and_widths_beyond_the_bound_are_refused(template, message):
