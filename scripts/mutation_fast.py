@@ -137,6 +137,8 @@ def main() -> int:
     importlib.import_module("roistory.config")
     importlib.import_module("roistory.goals")
     importlib.import_module("pytest")
+    if args.module == "pdf":  # WeasyPrint loads lazily; once here rather than in every child
+        importlib.import_module("weasyprint")
 
     # the baseline swaps in the unmutated source the same way: if that alone failed a test,
     # every mutant would count as killed
