@@ -137,7 +137,8 @@ def main() -> int:
     importlib.import_module("roistory.config")
     importlib.import_module("roistory.goals")
     importlib.import_module("pytest")
-    if args.module == "pdf":  # WeasyPrint loads lazily; once here rather than in every child
+    if args.module in ("pdf", "safety", "resources"):  # their tests use the URL fetcher, which
+        # loads WeasyPrint lazily: once here rather than in every child
         importlib.import_module("weasyprint")
 
     # the baseline swaps in the unmutated source the same way: if that alone failed a test,
