@@ -45,8 +45,8 @@ pictures: install system-test-deps
 	  pdftoppm -png -r 60 -f $$page -l $$page -singlefile build/pictures/*.pdf docs/images/report-page-$$page; \
 	done
 
-# Mutation testing (docs/testing.md), niced, in a staged copy; not part of `make test`.
-# MODULES=periods goals metrics sandbox
+# Mutation testing (docs/testing.md), niced, mutants swapped in memory; not part of `make test`.
+# MODULES=periods goals formulas sources.fx sandbox safety pdf
 mutation: install-test
 	scripts/mutation $(MODULES)
 

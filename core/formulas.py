@@ -23,6 +23,9 @@ class FormulaError(ValueError):
 
 MAX_FORMULA_CHARS = 2000
 MAX_FORMULA_NUMBER = 1e15  # a constant in a formula (a factor, a fee): beyond, a typo or an overflow
+# operators nested in one another (``-----a``, ``a+b+c+…`` nests one level per term): evaluation
+# recurses once per level, so 2000 characters alone could still exhaust Python's stack
+MAX_FORMULA_DEPTH = 100
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
@@ -57,6 +60,8 @@ def _parse_formula(text: str) -> Formula:
         raise FormulaError("syntax error", formula=text, position=(exc.offset or 1) - 1) from None
     except (RecursionError, MemoryError):  # ((((...)))) nested beyond the parser's stack
         raise FormulaError("nested too deeply", formula=text[:40] + "…") from None
+    if _depth(tree) > MAX_FORMULA_DEPTH:
+        raise FormulaError(f"operators nested more than {MAX_FORMULA_DEPTH} levels deep", formula=text[:40] + "…")
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -86,6 +91,16 @@ def _parse_formula(text: str) -> Formula:
                 position=getattr(node, "col_offset", None),
             )
     return Formula(text, tree, frozenset(names))
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply the tree's expressions nest (counted without recursing, whatever the depth)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+    return deepest
 
 
 def _divide(a: Any, b: Any) -> Any:

@@ -95,10 +95,12 @@ def _check_percent_format(template: str) -> None:
 
 
 def _width_checked(name: str, filter_: Any) -> Any:
-    def bounded(value: Any, width: Any = 80, *args: Any, **kwargs: Any) -> Any:
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        # the filter's own default applies when no width is given (center: 80, indent: 4)
+        width = args[0] if args else kwargs.get("width")
         if isinstance(width, int) and width > MAX_WIDTH:
             raise SecurityError(f"'{name}' wider than {MAX_WIDTH:,} characters is not allowed")
-        return filter_(value, width, *args, **kwargs)
+        return filter_(value, *args, **kwargs)
 
     return bounded
 

@@ -3,7 +3,7 @@ package and pytest once, then forks a child per mutant that swaps the mutated mo
 in memory and runs the test selection. No file is written, so the working tree is safe.
 
     nice -n 19 .venv/bin/python scripts/mutation_fast.py periods tests/test_periods_edges.py ...
-        [--only FUNCTION ...] [--disable TYPE,...] [--json results.json]
+        [--only FUNCTION ...] [--lines N ...] [--disable TYPE,...] [--json results.json]
 
 Why not ``mutmut run``: on a busy machine its per-mutant start (a new Python, pandas,
 pyarrow) costs most of the run; here a mutant costs its tests only. Same mutants, same
@@ -60,8 +60,29 @@ def mutants(source: str, filename: str, disabled: set[str]):
             yield mutation_id, mutated
 
 
-def run_child(module_name: str, code: str | None, filename: str, tests: list[str]) -> int:
-    """Fork: the child swaps in ``code`` (None: the original) and runs the tests quietly."""
+def swap(module_name: str, code: str, filename: str) -> None:
+    """Run ``code`` in the module's namespace, then rebind every ``from module import name``
+    copy held by another loaded roistory module: otherwise a caller that imported a function
+    before the fork would keep the original and the mutant would survive untested."""
+    module = importlib.import_module(module_name)
+    before = dict(vars(module))
+    exec(compile(code, filename, "exec"), module.__dict__)  # noqa: S102 (our own source, mutated)
+    changed = {name: old for name, old in before.items() if module.__dict__.get(name) is not old}
+    # functions and classes are matched by identity (an alias is still the same object);
+    # constants by name too, since small numbers and strings are shared objects
+    functions = {id(old): module.__dict__[name] for name, old in changed.items() if callable(old)}
+    for other in list(sys.modules.values()):
+        if other is module or not getattr(other, "__name__", "").startswith("roistory"):
+            continue
+        for name, value in list(vars(other).items()):
+            if id(value) in functions:
+                setattr(other, name, functions[id(value)])
+            elif name in changed and value is changed[name]:
+                setattr(other, name, module.__dict__[name])
+
+
+def run_child(module_name: str, code: str, filename: str, tests: list[str]) -> int:
+    """Fork: the child swaps in ``code`` and runs the tests quietly."""
     pid = os.fork()
     if pid:
         return pid
@@ -69,9 +90,7 @@ def run_child(module_name: str, code: str | None, filename: str, tests: list[str
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        if code is not None:
-            module = importlib.import_module(module_name)
-            exec(compile(code, filename, "exec"), module.__dict__)  # noqa: S102 (our own source, mutated)
+        swap(module_name, code, filename)
         import pytest
 
         code_ = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:roistory", *tests])
@@ -96,15 +115,20 @@ def wait(pid: int, timeout: float) -> tuple[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("module", help="a module of core/, e.g. periods")
+    parser.add_argument(
+        "module", help="a module of core/ (periods, sources.fx) or of plugins/ (plugins.markov_attribution)"
+    )
     parser.add_argument("tests", nargs="+")
     parser.add_argument("--only", nargs="*", default=[], help="mutate only these functions")
+    parser.add_argument("--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)")
     parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
     parser.add_argument("--json", help="write every mutant's status here")
     args = parser.parse_args()
 
     os.chdir(ROOT)
-    path = ROOT / "core" / f"{args.module}.py"
+    parts = args.module.split(".")
+    path = (ROOT / "plugins" / Path(*parts[1:]) if parts[0] == "plugins" else ROOT / "core" / Path(*parts))
+    path = path.with_suffix(".py")
     original = path.read_text(encoding="utf-8")
     source = restricted(original, set(args.only)) if args.only else original
     module_name = f"roistory.{args.module}"
@@ -113,17 +137,24 @@ def main() -> int:
     importlib.import_module("roistory.config")
     importlib.import_module("roistory.goals")
     importlib.import_module("pytest")
+    if args.module in ("pdf", "safety", "resources"):  # their tests use the URL fetcher, which
+        # loads WeasyPrint lazily: once here rather than in every child
+        importlib.import_module("weasyprint")
 
-    status, baseline = wait(run_child(module_name, None, str(path), args.tests), 1800)
+    # the baseline swaps in the unmutated source the same way: if that alone failed a test,
+    # every mutant would count as killed
+    status, baseline = wait(run_child(module_name, original, str(path), args.tests), 1800)
     if status != "survived":
-        print(f"the tests fail without any mutation ({status}): fix them first", file=sys.stderr)
+        print(f"the tests fail with the module swapped but not mutated ({status}): fix that first", file=sys.stderr)
         return 1
     timeout = max(60.0, 10 * baseline)
     print(f"baseline: the tests pass in {baseline:.1f} s; a mutant times out after {timeout:.0f} s", flush=True)
     results = []
     for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
-        outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
         line = mutation_id.line_number
+        if args.lines and line + 1 not in args.lines:
+            continue
+        outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
         before = original.splitlines()[line].strip()
         after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
         results.append({"line": line + 1, "status": outcome, "before": before, "after": after})

@@ -133,6 +133,7 @@ def test_run_rate_forecast_counts_days_inclusively():
     goal = GoalConfig(id="g", metric="m", target=TARGET, deadline=date(2026, 10, 20), owner="o")
     result = evaluate_goal(fake_report(_metric("higher", "sum"), 95.0, period), goal, 0)
     assert result.method_params == {"elapsed": 10, "total": 20}
+    assert result.method_text == "run-rate over 10 of 20 days"
     assert result.forecast == pytest.approx(190.0)
     assert result.status == "at_risk" and result.progress == pytest.approx(95.0 / 200.0)
 
@@ -144,6 +145,7 @@ def test_a_goal_starting_after_the_period_is_not_measurable():
     )
     result = evaluate_goal(fake_report(_metric("higher", "sum"), 95.0, period), goal, 0)
     assert result.status == "not_measurable" and result.actual is None and result.progress is None
+    assert result.method == "starts after the report period"
 
 
 @pytest.mark.parametrize(
@@ -206,3 +208,102 @@ def test_a_segment_goal_reads_its_segment():
         id="g", metric="m", segment={"channel": "Display"}, target=TARGET, deadline=date(2026, 10, 31), owner="o"
     )
     assert evaluate_goal(report, missing, 0).status == "not_measurable"
+    assert evaluate_goal(report, missing, 0).method == "not measurable"
+
+
+class WindowEngine:
+    """A sum metric worth 10 per day of the window it is asked about (so the window shows)."""
+
+    def __init__(self, window: Period):
+        self.days = window.days
+
+    def value(self, metric_id: str, dimension: str | None = None) -> float:
+        return 10.0 * self.days
+
+
+def window_report(metric: Metric, period: Period):
+    return SimpleNamespace(
+        config=None, metrics={metric.id: metric}, period=period,
+        engine_for=WindowEngine, trend_periods=lambda months=13: [],
+    )
+
+
+def test_a_goal_is_measured_from_its_own_start_to_the_period_end():
+    """A goal that started mid-September, read in the October report: 47 days so far
+    (15-30 September and all of October), run-rate to 31 December."""
+    period = parse_period("2026-10")
+    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 9, 15), deadline=date(2026, 12, 31), owner="o")
+    result = evaluate_goal(window_report(_metric("higher", "sum"), period), goal, 0)
+    elapsed = (date(2026, 10, 31) - date(2026, 9, 15)).days + 1
+    total = (date(2026, 12, 31) - date(2026, 9, 15)).days + 1
+    assert result.actual == 10.0 * elapsed
+    assert result.method_params == {"elapsed": elapsed, "total": total}
+    assert result.forecast == pytest.approx(10.0 * total)
+
+
+def test_a_goal_starting_on_the_last_day_of_the_period_has_one_day_measured():
+    period = parse_period("2026-10")
+    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 10, 31), deadline=date(2026, 11, 9), owner="o")
+    result = evaluate_goal(window_report(_metric("higher", "sum"), period), goal, 0)
+    assert result.actual == 10.0
+    assert result.method_params == {"elapsed": 1, "total": 10}
+    assert result.forecast == pytest.approx(100.0) and result.status == "off_track"
+
+
+def trend_report(values: list[float], period: Period):
+    """A level metric whose monthly values are ``values`` (the last one is the period's month)."""
+    months = [period.shifted_months(k - len(values) + 1) for k in range(len(values))]
+    by_label = {m.label: v for m, v in zip(months, values, strict=True)}
+    return SimpleNamespace(
+        config=None, metrics={"m": _metric("higher", "level")}, period=period,
+        engine_for=lambda window: FakeEngine(by_label.get(getattr(window, "label", ""), values[-1])),
+        trend_periods=lambda months_=13: months,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "method", "forecast"),
+    [
+        # three months are enough for a line: 150, 160, 170 -> 190 two months on
+        ([150.0, 160.0, 170.0], "linear trend of the last 3 months", 190.0),
+        # two are not: the latest value stands
+        ([160.0, 170.0], "latest value (under three months of history)", 170.0),
+    ],
+)
+def test_a_trend_needs_three_months(values, method, forecast):
+    goal = GoalConfig(id="g", metric="m", target=TARGET, deadline=date(2026, 12, 31), owner="o")
+    result = evaluate_goal(trend_report(values, parse_period("2026-10")), goal, 0)
+    assert result.method_text == method
+    assert result.forecast == pytest.approx(forecast)
+
+
+def test_a_trend_forecast_counts_months_across_the_year_end():
+    """From October 2026 to a February 2027 deadline is four months ahead (not 2 - 10)."""
+    goal = GoalConfig(id="g", metric="m", target=TARGET, deadline=date(2027, 2, 28), owner="o")
+    result = evaluate_goal(trend_report([150.0, 160.0, 170.0], parse_period("2026-10")), goal, 0)
+    assert result.forecast == pytest.approx(170.0 + 4 * 10.0)
+    assert result.status == "on_track"
+
+
+def test_a_goal_starting_after_the_period_needs_its_whole_window():
+    """A flow goal from 15 November to 31 December read in October: nothing done yet, so the
+    required pace is the target over the goal's own 47 days (not from the period's end), per
+    average month."""
+    period = parse_period("2026-10")
+    months = [period.shifted_months(k) for k in (-2, -1, 0)]
+    report = SimpleNamespace(
+        config=None, metrics={"m": _metric("higher", "sum")}, period=period,
+        engine_for=lambda window: FakeEngine(90.0), trend_periods=lambda months_=13: months,
+    )
+    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 11, 15), deadline=date(2026, 12, 31), owner="o")
+    result = evaluate_goal(report, goal, 0)
+    days = (date(2026, 12, 31) - date(2026, 11, 15)).days + 1  # 47, both ends counted
+    assert result.required_pace == pytest.approx(TARGET / (days / (365.25 / 12)))
+    assert result.best_pace == 90.0 and result.attainable is True
+
+
+@pytest.mark.parametrize(("owner", "shown"), [("Growth team", "Growth team"), (None, "")])
+def test_the_goal_owner_is_reported_as_given(owner, shown):
+    period = parse_period("2026-10")
+    goal = GoalConfig(id="g", metric="m", target=TARGET, deadline=date(2026, 10, 31), owner=owner)
+    assert evaluate_goal(fake_report(_metric("higher", "ratio"), 150.0, period), goal, 0).owner == shown

@@ -16,6 +16,7 @@ import pytest
 from roistory.periods import (
     FIRST_DAY,
     LAST_DAY,
+    Period,
     check_supported,
     months_ending,
     parse_period,
@@ -127,14 +128,17 @@ def test_a_period_is_a_value():
     ("text", "compare", "problem"),
     [
         ("1677-09-22..2262-04-11", (), None),
-        ("1677-09-21..2000-01-01", (), "outside the supported dates"),
-        ("2000-01-01..2262-04-12", (), "outside the supported dates"),
+        ("1677-09-21..2000-01-01", (), "outside the supported dates 1677-09-22..2262-04-11"),
+        ("2000-01-01..2262-04-12", (), "outside the supported dates 1677-09-22..2262-04-11"),
         ("1678-10", (), None),  # its 13 trend months start 1677-10-01
-        ("1678-09", (), "trend"),
+        ("1678-09", (), "its trend period"),
         ("1678-10", ("previous",), None),
         ("1678-10", ("year_ago",), None),
-        ("1678-09", ("year_ago",), "year_ago"),
-        ("1677-10", ("previous",), "previous"),
+        ("1678-09", ("year_ago",), "its year_ago period"),
+        ("1677-10", ("previous",), "its previous period"),
+        # 252 days whose previous 252 days start exactly on FIRST_DAY (allowed), then one day longer
+        ("1678-06-01..1679-02-07", ("previous",), None),
+        ("1678-06-01..1679-02-08", ("previous",), "its previous period would start before 1677-09-22"),
         ("1700-01-01..2262-04-11", ("previous",), "previous"),
     ],
 )
@@ -146,3 +150,31 @@ def test_supported_dates_cover_the_comparisons(text, compare, problem):
     else:
         with pytest.raises(ValueError, match=problem):
             check_supported(parse_period(text), compare)
+
+
+def test_a_period_serialises_its_bounds():
+    assert parse_period("2024-02").as_json() == {"start": "2024-02-01", "end": "2024-02-29"}
+
+
+def test_a_period_that_ends_before_it_starts_says_so():
+    """The specific reason wins over the generic list of accepted forms."""
+    with pytest.raises(ValueError, match="'2024-10-02..2024-10-01' ends before it starts"):
+        parse_period("2024-10-02..2024-10-01")
+    with pytest.raises(ValueError, match="is not a period; use YYYY-MM"):
+        parse_period("2024-10-01..2024-13-01")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "previous", "year_ago"),
+    [
+        # a fiscal year from April: twelve months, not a calendar year, so no "2025" label
+        ("2025-04-01", "2026-03-31", 12, "2024-04-01..2025-03-31", "2024-04-01..2025-03-31"),
+        # two months, a length no period expression has: labelled by its bounds
+        ("2024-03-01", "2024-04-30", 2, "2024-01-01..2024-02-29", "2023-03-01..2023-04-30"),
+    ],
+)
+def test_calendar_periods_of_other_lengths_are_labelled_by_their_bounds(start, end, months, previous, year_ago):
+    """Period is public API (roistory.api): a plugin may build a calendar period of any length."""
+    period = Period(date.fromisoformat(start), date.fromisoformat(end), "custom", months)
+    assert period.previous().label == previous
+    assert period.year_ago().label == year_ago
