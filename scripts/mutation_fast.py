@@ -120,14 +120,16 @@ def main() -> int:
     )
     parser.add_argument("tests", nargs="+")
     parser.add_argument("--only", nargs="*", default=[], help="mutate only these functions")
-    parser.add_argument("--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)")
+    parser.add_argument(
+        "--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)"
+    )
     parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
     parser.add_argument("--json", help="write every mutant's status here")
     args = parser.parse_args()
 
     os.chdir(ROOT)
     parts = args.module.split(".")
-    path = (ROOT / "plugins" / Path(*parts[1:]) if parts[0] == "plugins" else ROOT / "core" / Path(*parts))
+    path = ROOT / "plugins" / Path(*parts[1:]) if parts[0] == "plugins" else ROOT / "core" / Path(*parts)
     path = path.with_suffix(".py")
     original = path.read_text(encoding="utf-8")
     source = restricted(original, set(args.only)) if args.only else original

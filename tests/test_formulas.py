@@ -77,7 +77,9 @@ def test_a_number_over_a_series_and_a_series_over_zero_stay_per_segment():
     assert isinstance(halved, pd.Series) and halved.isna().all()
 
 
-@pytest.mark.parametrize(("text", "node", "position"), [("1 + spend.real", "Attribute", 4), ("-a + b.c", "Attribute", 5)])
+@pytest.mark.parametrize(
+    ("text", "node", "position"), [("1 + spend.real", "Attribute", 4), ("-a + b.c", "Attribute", 5)]
+)
 def test_a_forbidden_node_after_a_number_or_a_sign_is_still_found(text, node, position):
     """Every node is checked: one accepted (a constant, a unary sign) does not end the check."""
     with pytest.raises(FormulaError, match=rf"at position {position + 1}: {node} is not allowed") as error:
@@ -109,14 +111,17 @@ def test_owner_only_refuses_its_own_name():
 
 
 @pytest.mark.parametrize(
-    ("number", "accepted"), [("1e15", True), ("-1e15", True), ("1000000000000001", False), ("1e999", False), ("0", True)]
+    ("number", "accepted"),
+    [("1e15", True), ("-1e15", True), ("1000000000000001", False), ("1e999", False), ("0", True)],
 )
 def test_numbers_in_a_formula_are_bounded(number, accepted):
     text = f"spend * {number}"
     if accepted:
         assert parse_formula(text).evaluate({"spend": 1.0}) == float(number)
     else:
-        with pytest.raises(FormulaError, match=rf"at position 9: the number {number} is out of range \(at most 1e\+15\)"):
+        with pytest.raises(
+            FormulaError, match=rf"at position 9: the number {number} is out of range \(at most 1e\+15\)"
+        ):
             parse_formula(text)
 
 

@@ -223,8 +223,11 @@ class WindowEngine:
 
 def window_report(metric: Metric, period: Period):
     return SimpleNamespace(
-        config=None, metrics={metric.id: metric}, period=period,
-        engine_for=WindowEngine, trend_periods=lambda months=13: [],
+        config=None,
+        metrics={metric.id: metric},
+        period=period,
+        engine_for=WindowEngine,
+        trend_periods=lambda months=13: [],
     )
 
 
@@ -232,7 +235,9 @@ def test_a_goal_is_measured_from_its_own_start_to_the_period_end():
     """A goal that started mid-September, read in the October report: 47 days so far
     (15-30 September and all of October), run-rate to 31 December."""
     period = parse_period("2026-10")
-    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 9, 15), deadline=date(2026, 12, 31), owner="o")
+    goal = GoalConfig(
+        id="g", metric="m", target=TARGET, start=date(2026, 9, 15), deadline=date(2026, 12, 31), owner="o"
+    )
     result = evaluate_goal(window_report(_metric("higher", "sum"), period), goal, 0)
     elapsed = (date(2026, 10, 31) - date(2026, 9, 15)).days + 1
     total = (date(2026, 12, 31) - date(2026, 9, 15)).days + 1
@@ -243,7 +248,9 @@ def test_a_goal_is_measured_from_its_own_start_to_the_period_end():
 
 def test_a_goal_starting_on_the_last_day_of_the_period_has_one_day_measured():
     period = parse_period("2026-10")
-    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 10, 31), deadline=date(2026, 11, 9), owner="o")
+    goal = GoalConfig(
+        id="g", metric="m", target=TARGET, start=date(2026, 10, 31), deadline=date(2026, 11, 9), owner="o"
+    )
     result = evaluate_goal(window_report(_metric("higher", "sum"), period), goal, 0)
     assert result.actual == 10.0
     assert result.method_params == {"elapsed": 1, "total": 10}
@@ -255,7 +262,9 @@ def trend_report(values: list[float], period: Period):
     months = [period.shifted_months(k - len(values) + 1) for k in range(len(values))]
     by_label = {m.label: v for m, v in zip(months, values, strict=True)}
     return SimpleNamespace(
-        config=None, metrics={"m": _metric("higher", "level")}, period=period,
+        config=None,
+        metrics={"m": _metric("higher", "level")},
+        period=period,
         engine_for=lambda window: FakeEngine(by_label.get(getattr(window, "label", ""), values[-1])),
         trend_periods=lambda months_=13: months,
     )
@@ -292,10 +301,15 @@ def test_a_goal_starting_after_the_period_needs_its_whole_window():
     period = parse_period("2026-10")
     months = [period.shifted_months(k) for k in (-2, -1, 0)]
     report = SimpleNamespace(
-        config=None, metrics={"m": _metric("higher", "sum")}, period=period,
-        engine_for=lambda window: FakeEngine(90.0), trend_periods=lambda months_=13: months,
+        config=None,
+        metrics={"m": _metric("higher", "sum")},
+        period=period,
+        engine_for=lambda window: FakeEngine(90.0),
+        trend_periods=lambda months_=13: months,
     )
-    goal = GoalConfig(id="g", metric="m", target=TARGET, start=date(2026, 11, 15), deadline=date(2026, 12, 31), owner="o")
+    goal = GoalConfig(
+        id="g", metric="m", target=TARGET, start=date(2026, 11, 15), deadline=date(2026, 12, 31), owner="o"
+    )
     result = evaluate_goal(report, goal, 0)
     days = (date(2026, 12, 31) - date(2026, 11, 15)).days + 1  # 47, both ends counted
     assert result.required_pace == pytest.approx(TARGET / (days / (365.25 / 12)))

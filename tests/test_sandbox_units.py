@@ -34,7 +34,9 @@ def test_powers_up_to_the_bound_are_computed(expression, result):
     assert render("{{ " + expression + " }}") == result
 
 
-@pytest.mark.parametrize("expression", ["2 ** 4097", "(-2) ** 4097", "9 ** (9 ** 9)", "n ** 5000", "(2 ** 4096 * 2) ** 1"])
+@pytest.mark.parametrize(
+    "expression", ["2 ** 4097", "(-2) ** 4097", "9 ** (9 ** 9)", "n ** 5000", "(2 ** 4096 * 2) ** 1"]
+)
 def test_powers_beyond_the_bound_are_refused(expression):
     with pytest.raises(SecurityError, match=r"'\*\*' would make a number of more than 4096 bits"):
         render("{{ " + expression + " }}", n=3)

@@ -101,7 +101,9 @@ def test_a_rate_table_sorted_by_currency_and_date_with_decimal_commas(tmp_path):
 
 def test_a_parquet_rate_table_counts_rows_from_one(tmp_path):
     path = tmp_path / "rates.parquet"
-    pd.DataFrame({"date": ["2026-09-01", "2026-10-01"], "currency": ["EUR", "EUR"], "rate": ["1.05", "0"]}).to_parquet(path)
+    pd.DataFrame({"date": ["2026-09-01", "2026-10-01"], "currency": ["EUR", "EUR"], "rate": ["1.05", "0"]}).to_parquet(
+        path
+    )
     with pytest.raises(DataError, match=r"rates.parquet, row 2, column 'rate': '0' is not a positive rate"):
         read_rate_table(path)
     pd.DataFrame({"date": ["2026-09-01"], "currency": ["EUR"], "rate": [1.05]}).to_parquet(path)
@@ -134,7 +136,9 @@ def test_a_rate_below_one_is_a_rate(tmp_path):
 
 def test_a_rate_table_without_a_column_names_it(tmp_path):
     path = rates_file(tmp_path, "date,currency,value\n2026-09-01,EUR,1.05\n")
-    with pytest.raises(DataError, match=r"column 'rate': the currency table needs columns date, currency, rate; 'rate' is missing"):
+    with pytest.raises(
+        DataError, match=r"column 'rate': the currency table needs columns date, currency, rate; 'rate' is missing"
+    ):
         read_rate_table(path)
 
 
@@ -152,21 +156,31 @@ def test_a_rewritten_rate_table_is_read_again(tmp_path):
 
 
 def test_rows_without_a_currency_stay_in_the_report_currency(tmp_path):
-    frame, loaded = load(tmp_path, {"rates": {"EUR": 1.1}}, content="date,channel,cost,currency\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,\n")
+    frame, loaded = load(
+        tmp_path,
+        {"rates": {"EUR": 1.1}},
+        content="date,channel,cost,currency\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,\n",
+    )
     assert list(frame["cost"]) == [pytest.approx(110.0), 50.0]
     assert frame["currency"].iloc[0] == "USD" and pd.isna(frame["currency"].iloc[1])
     assert [f.count for f in loaded.findings if f.code == "currency_converted"] == [1]
 
 
 def test_a_source_entirely_in_another_currency_is_converted(tmp_path):
-    frame, loaded = load(tmp_path, {"rates": {"EUR": 1.1}}, content="date,channel,cost,currency\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,eur\n")
+    frame, loaded = load(
+        tmp_path,
+        {"rates": {"EUR": 1.1}},
+        content="date,channel,cost,currency\n2026-10-01,Email,100,EUR\n2026-10-02,Email,50,eur\n",
+    )
     assert list(frame["cost"]) == [pytest.approx(110.0), pytest.approx(55.0)] and set(frame["currency"]) == {"USD"}
     assert [f.count for f in loaded.findings if f.code == "currency_converted"] == [2]
 
 
 def test_a_frame_without_currency_or_money_is_left_alone(tmp_path):
     source = {"name": "s", "type": "csv", "path": "spend.csv", "table": "spend"}
-    config = config_from_dict({"report": {"period": "2026-10", "currency": "USD"}, "sources": [source]}, path=tmp_path / "report.yaml")
+    config = config_from_dict(
+        {"report": {"period": "2026-10", "currency": "USD"}, "sources": [source]}, path=tmp_path / "report.yaml"
+    )
     no_currency = pd.DataFrame({"date": pd.to_datetime(["2026-10-01"]), "cost": [100.0]})
     assert convert_frame(no_currency, "spend", config, file="spend.csv") == (no_currency, [])
     no_money = pd.DataFrame({"date": pd.to_datetime(["2026-10-01"]), "clicks": [3.0], "currency": ["EUR"]})
@@ -177,9 +191,15 @@ def test_a_frame_without_currency_or_money_is_left_alone(tmp_path):
     ("fx", "message"),
     [
         # the table has EUR from 1 October only: the 30 September row has no rate yet
-        ({"path": "rates.csv", "rates": {"GBP": 1.25}}, r"row 2, column 'currency': amount in EUR but no EUR→USD rate on or before 2026-09-30 \(1 row\);"),
+        (
+            {"path": "rates.csv", "rates": {"GBP": 1.25}},
+            r"row 2, column 'currency': amount in EUR but no EUR→USD rate on or before 2026-09-30 \(1 row\);",
+        ),
         # no GBP anywhere: both GBP rows are counted, the first is named
-        ({"rates": {"EUR": 1.1}}, r"row 5, column 'currency': amount in GBP but no GBP→USD rate \(2 rows\); add fx.rates.GBP"),
+        (
+            {"rates": {"EUR": 1.1}},
+            r"row 5, column 'currency': amount in GBP but no GBP→USD rate \(2 rows\); add fx.rates.GBP",
+        ),
     ],
 )
 def test_a_missing_rate_names_the_first_row_the_date_and_the_count(tmp_path, fx, message):
