@@ -13,9 +13,8 @@ one is undocumented.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from roistory.attribution import NO_TOUCHPOINTS, AttributionModel, Journeys, ModelParamError
+from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
 from roistory.config import Config, DeliveryConfig, IncrementalityConfig, SourceConfig, load_config
 from roistory.context import ReportContext
 from roistory.delivery import Receipt
@@ -85,26 +84,6 @@ from roistory.themes import Theme
 
 # The context's name before it was split out of the pipeline; kept so existing plugins work.
 Report = ReportContext
-
-if TYPE_CHECKING:
-    from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
-
-# Chart helpers load matplotlib, which most commands never need: resolved on first use.
-_LAZY = {
-    "goal_chart": "roistory.charts",
-    "horizontal_bars": "roistory.charts",
-    "line_chart": "roistory.charts",
-    "range_chart": "roistory.charts",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'roistory.api' has no attribute {name!r}")
-
 
 __all__ = [
     # hooks

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from roistory import __version__
+from roistory import __version__, pdf_worker
 from roistory.errors import BadInputError, RoistoryError
 from roistory.plugin_manager import plugin_at_fault
 
@@ -342,10 +342,8 @@ def main() -> None:
     # a sum that overflows becomes "not measurable" with a data-quality finding
     # (roistory.metrics.finite_or_nan); numpy's own warning would only add noise on stderr
     warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
-    if {"run", "demo"} & set(sys.argv[1:2]):
-        from roistory import pdf_worker
-
-        pdf_worker.prestart()  # overlaps WeasyPrint's import with loading plugins and data
+    if pdf_worker.RENDERING_COMMANDS & set(sys.argv[1:2]):
+        pdf_worker.prestart()  # (already started by the `roistory` command: roistory.launch)
     try:
         group = make_cli()
     except RoistoryError as exc:

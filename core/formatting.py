@@ -32,6 +32,10 @@ class Formatter:
         self._money_pattern.frac_prec = (0, 0)
         self._min_grouping = 2 if {str(self.locale), self.locale.language} & MIN_GROUPING_2 else 1
 
+    def __reduce__(self):
+        # rebuilt from its settings: a chart's tick format crosses to the render worker (roistory.charts)
+        return type(self), (str(self.locale), self.currency)
+
     def _group(self, value: float, digits: int = 0) -> bool:
         """Whether to print a thousands separator: not for 4-digit numbers in es, pl, ..."""
         return self._min_grouping == 1 or abs(round(value, digits)) >= 10_000
@@ -100,9 +104,12 @@ class Formatter:
 
     def metric(self, metric: Metric, value: float | None) -> str:
         """A metric value the way a reader expects it (ROI as %, ROAS as ×, money whole)."""
+        return self.as_display(metric.shown_as, value)
+
+    def as_display(self, display: str, value: float | None) -> str:
+        """A value shown as ``display`` (a metric's :attr:`~roistory.api.Metric.shown_as`: currency, percent, ...)."""
         if self._missing(value):
             return NOT_MEASURABLE
-        display = metric.display or metric.unit
         if display == "currency":
             return self.money(value)
         if display == "percent":

@@ -76,6 +76,11 @@ class Metric:
     trend: bool | float = False  # a monthly series in the report's trends
     maturity: int | None = None  # the maturity level (1 reach, 2 leads, 3 revenue) it evidences
 
+    @property
+    def shown_as(self) -> str:
+        """How a value prints: ``display`` when given, else by ``unit``."""
+        return self.display or self.unit
+
     def __post_init__(self) -> None:
         if (self.formula is None) == (self.compute is None):
             raise ValueError(f"metric '{self.id}' needs exactly one of formula or compute")

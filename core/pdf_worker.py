@@ -5,6 +5,10 @@ forked child while the parent reads, computes and renders HTML takes that second
 off every ``roistory run``. The child renders with the same restricted fetcher
 and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
 
+It draws the report's charts too (:mod:`roistory.charts`): it has matplotlib loaded
+and a core of its own while the parent computes the sections, so the parent neither
+imports matplotlib nor waits for a chart.
+
 The child never outlives its parent, however the parent ends (``kill -9``, the OOM
 killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
 (``PR_SET_PDEATHSIG``), and everywhere it exits when its end of the pipe reports EOF
@@ -17,6 +21,7 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from multiprocessing.connection import Connection
@@ -25,6 +30,7 @@ from roistory.errors import TemplateError
 from roistory.pdf import pdf_bytes
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+RENDERING_COMMANDS = {"run", "demo"}  # the commands that start the worker
 
 
 def _die_with_parent(parent: int) -> None:
@@ -50,6 +56,18 @@ def _warm_up() -> None:
         ).render()
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
+    import roistory.chart_drawing  # noqa: F401  (matplotlib, for the charts that come first)
+    import roistory.formatting  # noqa: F401  (a chart's tick format is a report's Formatter)
+
+
+def _draw(kind: str, payload: bytes) -> str | None:
+    """A chart, or None if it fails here (the parent then draws it and reports any error)."""
+    try:
+        from roistory.chart_drawing import draw
+
+        return draw(kind, pickle.loads(payload))
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
@@ -57,6 +75,7 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
     _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
 
+    charts: list[str | None] = []
     while True:
         try:
             job = connection.recv()
@@ -64,8 +83,15 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             return
         if job is None:
             return
+        if job[0] == "chart":
+            charts.append(_draw(*job[1:]))
+            continue
+        if job[0] == "charts":
+            connection.send(charts)
+            charts = []
+            continue
         try:
-            arguments, options = job
+            _pdf, arguments, options = job
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed
                 options["results_json"] = connection.recv
@@ -101,9 +127,18 @@ class PdfWorker:
         attachment is sent by :meth:`finish` (the child asks for it after laying out the pages)."""
         options["results_json_follows"] = results_json_follows
         try:
-            self._connection.send(((html, base_url, roots, list(private)), options))
+            self._connection.send(("pdf", (html, base_url, roots, list(private)), options))
         except OSError as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None
+
+    def send_chart(self, kind: str, payload: bytes) -> None:
+        """Queue a chart (:mod:`roistory.charts`: the kind and its pickled arguments)."""
+        self._connection.send(("chart", kind, payload))
+
+    def collect_charts(self) -> list[str | None]:
+        """The queued charts' SVG data URIs, in order (None: failed there, to draw here)."""
+        self._connection.send(("charts",))
+        return self._connection.recv()
 
     def finish(self, results_json: str | None = None) -> bytes:
         """The PDF of the started job; ``results_json`` when the job said it follows."""
@@ -135,6 +170,11 @@ def prestart() -> None:
     global _started
     if _started is None and os.name == "posix" and not os.environ.get("ROISTORY_NO_PDF_WORKER"):
         _started = PdfWorker()
+
+
+def current() -> PdfWorker | None:
+    """The prestarted worker, if any, still the shared one (it draws charts before the PDF)."""
+    return _started
 
 
 def take() -> PdfWorker | None:

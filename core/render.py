@@ -23,6 +23,7 @@ import jinja2
 from roistory import __version__, pdf_worker
 from roistory.audit import build_manifest, manifest_json
 from roistory.chart_colours import chart_style
+from roistory.charts import drawing_elsewhere
 from roistory.context import ReportContext
 from roistory.editions import FULL, Edition
 from roistory.errors import RoistoryError, TemplateError, unknown_name
@@ -132,7 +133,10 @@ def build_sections(report: ReportContext) -> list[dict[str, Any]]:
     the definitions appendix defines.
     """
     sections = []
-    with chart_style(_brand(resolve_theme(report), report)):  # the brand's colours reach every chart
+    with (
+        chart_style(_brand(resolve_theme(report), report)),  # the brand's colours reach every chart
+        drawing_elsewhere(pdf_worker.current()) as charts,  # drawn meanwhile by the render worker, if any
+    ):
         for section_id in section_ids(report):
             section = report.registry.sections[section_id]
             context = section.build(report)
@@ -148,6 +152,9 @@ def build_sections(report: ReportContext) -> list[dict[str, Any]]:
                         "shown_metrics": shown,
                     }
                 )
+    if charts is not None:
+        for section in sections:
+            section["data"] = charts.resolve(section["data"])
     return sections
 
 

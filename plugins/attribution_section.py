@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from roistory.api import (
@@ -12,6 +14,7 @@ from roistory.api import (
     column_bands,
     hookimpl,
     longest_word,
+    range_chart,
 )
 
 KINDS = {"experiment": N_("Experiment"), "mmm": N_("MMM")}
@@ -63,7 +66,6 @@ def measured(report: ReportContext, channels: list[str]) -> dict:
 
 
 def build(report: ReportContext) -> dict | None:
-    from roistory.api import range_chart  # matplotlib loads only when a chart is drawn
 
     if not report.attribution:
         return None
@@ -109,7 +111,7 @@ def build(report: ReportContext) -> dict | None:
     chart = range_chart(
         [str(c) for c in share.index],
         {labels[m]: list(share[m].fillna(0.0)) for m in models},
-        value_format=lambda v: fmt.percent(v, 0),
+        value_format=partial(fmt.percent, digits=0),  # a partial, not a lambda: it can cross to the worker
     )
     spread = share.max(axis=1) - share.min(axis=1)
     # the printed tables: model columns, the range, then measured results, in bands that fit the page (8pt)

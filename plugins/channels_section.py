@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
+from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, horizontal_bars, longest_word
 
 COLUMNS = ["spend", "revenue", "roi", "roas", "conversions", "cpa", "leads", "cpl"]  # every report's columns
 HEADERS = {
@@ -20,7 +20,6 @@ HEADERS = {
 
 
 def build(report: ReportContext) -> dict | None:
-    from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     if "channel" not in report.dimensions:
         return None

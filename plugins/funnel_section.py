@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roistory.api import ReportContext, ReportSection, hookimpl
+from roistory.api import ReportContext, ReportSection, hookimpl, horizontal_bars
 
 STAGES = [
     ("leads", "created_at", "Leads"),
@@ -21,7 +21,6 @@ def _median_days(report: ReportContext, column: str, previous: str) -> float:
 
 
 def build(report: ReportContext) -> dict | None:
-    from roistory.api import horizontal_bars  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
     fmt = report.formatter

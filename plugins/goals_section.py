@@ -3,9 +3,10 @@ sales' side by side) with progress, forecast, status and the A and R checks."""
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import zip_longest
 
-from roistory.api import N_, ReportContext, ReportSection, hookimpl
+from roistory.api import N_, ReportContext, ReportSection, goal_chart, hookimpl
 
 
 def monthly_target(report: ReportContext, goal, metric) -> float:
@@ -36,7 +37,6 @@ def _attainability_note(report: ReportContext, goal, show) -> str | None:
 
 
 def build(report: ReportContext) -> dict | None:
-    from roistory.api import goal_chart  # matplotlib loads only when a chart is drawn
 
     if not report.goals:
         return None
@@ -71,7 +71,7 @@ def build(report: ReportContext) -> dict | None:
                     [month_names.get(label, label) for label, _v in goal.trend],
                     [v for _l, v in goal.trend],
                     monthly_target(report, goal, metric),
-                    value_format=lambda v, m=metric: fmt.metric(m, v),
+                    value_format=partial(fmt.as_display, metric.shown_as),  # a metric may not pickle
                 )
                 if goal.trend
                 else None,

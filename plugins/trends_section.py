@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, longest_word
+from functools import partial
+
+from roistory.api import ReportContext, ReportSection, column_bands, hookimpl, line_chart, longest_word
 
 TABLE = ["spend", "revenue", "roi", "leads", "conversions"]  # the rows every report starts with
 
@@ -25,7 +27,6 @@ def _takeaway(report: ReportContext, metric_id: str, labels: list[str]) -> str:
 
 
 def build(report: ReportContext) -> dict | None:
-    from roistory.api import line_chart  # matplotlib loads only when a chart is drawn
 
     _ = report.gettext
     fmt = report.formatter
@@ -49,7 +50,7 @@ def build(report: ReportContext) -> dict | None:
         roi = {_("ROI"): _series(report, "roi")}
         charts.append(
             {
-                "src": line_chart(chart_labels, roi, value_format=lambda v: fmt.percent(v, 0), height=1.9),
+                "src": line_chart(chart_labels, roi, value_format=partial(fmt.percent, digits=0), height=1.9),
                 "caption": _("ROI by month"),
                 "alt": _takeaway(report, "roi", labels),
             }

@@ -22,7 +22,10 @@ LINT = ROOT / "scripts" / "lint-imports"
 
 # Modules that run a command: they import the engine when the command runs, so that
 # `roistory --help` does not pay for pandas. Everywhere else roistory imports sit at the top.
-COMMAND_MODULES = {"cli.py", "attribute_command.py", "history_command.py", "batch.py", "testing.py"}
+COMMAND_MODULES = {"cli.py", "launch.py", "attribute_command.py", "history_command.py", "batch.py", "testing.py"}
+# roistory modules that load a heavy library, and the modules that preload them in a worker
+HEAVY_MODULES = {"roistory.chart_drawing"}  # matplotlib
+PRELOADING = {"pdf_worker.py"}  # the render worker imports what it will need while the parent works
 # Third-party libraries worth loading only when used: optional extras or slow imports.
 LAZY_LIBRARIES = {
     "babel",  # locale data, only when a locale is checked
@@ -129,8 +132,7 @@ def test_imports_inside_functions_only_load_heavy_or_optional_libraries():
             if path.parent.name == "core" and path.name in COMMAND_MODULES:
                 continue
             if top == "roistory":
-                # a plugin's chart helpers load matplotlib: resolved when a chart is drawn
-                if path.parent.name == "plugins" and module == "roistory.api":
+                if module in HEAVY_MODULES or path.name in PRELOADING:
                     continue
                 misplaced.append(f"{name}:{line} imports {module} inside a function")
             elif not _stdlib(module) and top not in LAZY_LIBRARIES:

@@ -1,0 +1,230 @@
+"""Drawing the report's charts with matplotlib: SVG data URIs, deterministic byte for byte.
+
+Every colour and the font arrive resolved (:mod:`roistory.charts` picks them from the report's
+brand), so a chart draws the same in this process or in the render worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import warnings
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("svg")  # no GUI backend, and the SVG canvas is what we emit
+
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from roistory.chart_colours import tint  # noqa: E402
+
+FALLBACK_FONTS = "DejaVu Sans,Noto Sans CJK TC"  # WeasyPrint reads an SVG family list without spaces
+
+_RC = {
+    "svg.fonttype": "none",  # text stays text: report fonts and CJK fallback apply
+    "svg.hashsalt": "roistory",  # stable element ids
+    # one family only: WeasyPrint drops the 2nd family of matplotlib's quoted list
+    "font.family": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#9aa5b1",
+    "axes.labelcolor": "#333333",
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+}
+
+
+def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        # CJK labels: matplotlib measures them with DejaVu and warns; the PDF's font fallback draws them
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    # Add the CJK fallback as WeasyPrint reads it: an unquoted list without spaces after commas
+    # (it drops the second family of matplotlib's quoted form) and the Traditional Chinese face.
+    family = ",".join(f for f in (font_family, FALLBACK_FONTS) if f)
+    svg = buffer.getvalue().replace(b"font-family: 'DejaVu Sans'", b"font-family: " + family.encode("ascii"))
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def _figure(width: float, height: float) -> Figure:
+    with matplotlib.rc_context(_RC):
+        return Figure(figsize=(width, height))
+
+
+def _legend_above(ax, handles=None, columns: int = 4) -> None:
+    """The legend in a row above the plot: never on top of a bar or a line."""
+    kwargs = {"handles": handles} if handles is not None else {}
+    ax.legend(
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=columns,
+        fontsize=8,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        **kwargs,
+    )
+
+
+def _tick_step(labels: Sequence[str], width: float, font_size: float = 9) -> int:
+    """Label every n-th tick so that the labels (their longest line) never overlap."""
+    longest = max((len(line) for label in labels for line in str(label).split("\n")), default=1)
+    room = width * 72 * 0.85 / max(1, len(labels))  # points per tick
+    return max(1, math.ceil(longest * font_size * 0.62 / room))
+
+
+def horizontal_bars(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    value_format,
+    width: float,
+    series_colours: Sequence[str] | None,
+    label_colours: Sequence[str] | None,
+    font_family: str | None,
+) -> str:
+    """Grouped horizontal bars (:func:`roistory.charts.horizontal_bars`): each series in its colour,
+    or, with ``label_colours``, each label in its colour and the series told apart by shade."""
+    with matplotlib.rc_context(_RC):
+        # bars stay readable but the chart never takes more than about half a page
+        fig = _figure(width, min(4.2, 0.2 * len(labels) * max(1, len(series)) + 0.9))
+        ax = fig.add_subplot()
+        n = len(series)
+        height = 0.8 / n
+        positions = range(len(labels))
+        handles = []
+        for i, (name, values) in enumerate(series.items()):
+            offsets = [p + (i - (n - 1) / 2) * height for p in positions]
+            clean = [0.0 if v != v else v for v in values]  # NaN bars are drawn empty
+            shade = 0.55 * (n - 1 - i) / max(1, n - 1)  # first series lightest, last solid
+            if label_colours is not None:
+                bar_colours = [tint(colour, shade) for colour in label_colours]
+                handles.append(Patch(color=tint("#5d6d7e", shade), label=name))
+            else:
+                bar_colours = series_colours[i]
+            ax.barh(offsets, clean, height=height * 0.92, color=bar_colours, label=name)
+        ax.set_yticks(list(positions), labels)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.axvline(0, color="#9aa5b1", linewidth=0.8)
+        if n > 1:
+            _legend_above(ax, handles if label_colours is not None else None)
+        ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        return svg_data_uri(fig, font_family)
+
+
+def line_chart(
+    x_labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    value_format,
+    width: float,
+    height: float,
+    series_colours: Sequence[str],
+    font_family: str | None,
+) -> str:
+    """Lines over time (:func:`roistory.charts.line_chart`)."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width, height)
+        ax = fig.add_subplot()
+        for (name, values), colour in zip(series.items(), series_colours, strict=True):
+            ax.plot(range(len(x_labels)), values, marker="o", markersize=3, color=colour, label=name)
+        step = _tick_step(x_labels, width)
+        ticks = list(range(len(x_labels)))[::-1][::step][::-1]  # always label the report's own (last) month
+        ax.set_xticks(ticks, [x_labels[t] for t in ticks])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.grid(axis="y", color="#e5e8eb", linewidth=0.6)
+        if len(series) > 1:
+            _legend_above(ax, columns=min(4, len(series)))
+        return svg_data_uri(fig, font_family)
+
+
+def goal_chart(
+    x_labels: Sequence[str],
+    values: Sequence[float],
+    target: float,
+    *,
+    value_format,
+    width: float,
+    line_colour: str,
+    target_colour: str,
+    font_family: str | None,
+) -> str:
+    """A metric's values with the goal's target as a dashed line (:func:`roistory.charts.goal_chart`)."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width, 1.6)
+        ax = fig.add_subplot()
+        ax.plot(range(len(values)), values, marker="o", markersize=2.5, color=line_colour)
+        ax.axhline(target, color=target_colour, linestyle="--", linewidth=1)
+        step = _tick_step(x_labels, width, 7)
+        ticks = list(range(len(x_labels)))[::-1][::step][::-1]
+        ax.set_xticks(ticks, [x_labels[t] for t in ticks])
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.tick_params(labelsize=7)
+        return svg_data_uri(fig, font_family)
+
+
+def range_chart(
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    value_format,
+    width: float,
+    label_colours: Sequence[str],
+    marker_colours: Sequence[str],
+    font_family: str | None,
+) -> str:
+    """Per label a bar from the lowest to the highest value, a marker per series
+    (:func:`roistory.charts.range_chart`)."""
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width, min(4.6, 0.3 * len(labels) + 1.1))
+        ax = fig.add_subplot()
+        matrix = [[(v if v == v else 0.0) for v in values] for values in series.values()]
+        for row, colour in enumerate(label_colours):
+            column = [values[row] for values in matrix]
+            ax.plot(
+                [min(column), max(column)],
+                [row, row],
+                color=tint(colour, 0.45),
+                linewidth=7,
+                solid_capstyle="round",
+                zorder=1,
+            )
+        markers = "oDs^vP*X"
+        for i, (name, values) in enumerate(zip(series, matrix, strict=True)):
+            ax.scatter(
+                values,
+                range(len(labels)),
+                s=22,
+                color=marker_colours[i],
+                marker=markers[i % len(markers)],
+                label=name,
+                zorder=2,
+                linewidths=0,
+            )
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
+        ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        _legend_above(ax, columns=min(4, len(series)))
+        return svg_data_uri(fig, font_family)
+
+
+CHARTS = {
+    "horizontal_bars": horizontal_bars,
+    "line_chart": line_chart,
+    "goal_chart": goal_chart,
+    "range_chart": range_chart,
+}
+
+
+def draw(kind: str, arguments: dict) -> str:
+    """One chart from :mod:`roistory.charts`' resolved arguments."""
+    return CHARTS[kind](**arguments)

@@ -1,0 +1,19 @@
+"""The ``roistory`` command's entry point: the render worker starts before anything heavy loads.
+
+Forked here, the worker imports WeasyPrint and matplotlib while this process imports pandas
+and the rest of roistory, on the other core (:mod:`roistory.pdf_worker`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from roistory import pdf_worker
+
+
+def main() -> None:
+    if pdf_worker.RENDERING_COMMANDS & set(sys.argv[1:2]):
+        pdf_worker.prestart()
+    from roistory.cli import main as cli_main  # after the fork: the worker never loads pandas
+
+    cli_main()

@@ -1,0 +1,103 @@
+"""Charts drawn by the render worker are the charts this process would draw, byte for byte.
+
+The worker (roistory.pdf_worker) draws every chart whose arguments it can receive while the
+parent computes the next sections; the rest (a lambda tick format), and everything when the
+worker fails, is drawn in the parent. The colours are picked in the parent, in call order,
+so a name keeps one colour however the charts are split.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from roistory.chart_colours import chart_style
+from roistory.charts import drawing_elsewhere, goal_chart, horizontal_bars, line_chart, range_chart
+from roistory.formatting import Formatter
+from roistory.pdf_worker import PdfWorker
+
+BRAND = {"primary_color": "#5b3a29", "accent_color": "#d9822b", "font_family": "Georgia, serif"}
+FMT = Formatter("es", "EUR")
+
+
+def _report_charts() -> list[str]:
+    """A report's worth of charts, in the order a report asks for them."""
+    channels = ["Paid Search", "Email", "Organic"]
+    return [
+        horizontal_bars(channels, {"Spend": [1200.0, 300.0, 0.0], "Revenue": [5400.0, 900.0, 2500.0]},
+                        value_format=FMT.money_compact, color_by_label=True),
+        line_chart(["ene", "feb", "mar"], {"Spend": [1.0, 2.0, 3.0], "Revenue": [2.0, 3.5, 5.0]},
+                   value_format=FMT.money_compact),
+        range_chart(channels, {"Linear": [0.5, 0.2, 0.3], "Markov": [0.6, 0.1, 0.3]},
+                    value_format=lambda v: FMT.percent(v, 0)),  # a lambda: drawn here
+        goal_chart(["ene", "feb", "mar"], [0.1, 0.2, 0.25], 0.3, value_format=partial(FMT.as_display, "percent")),
+        horizontal_bars(["Organic", "Referral"], {"Count": [10.0, 4.0]}, value_format=FMT.number),
+    ]  # fmt: skip
+
+
+def _drawn_here() -> list[str]:
+    with chart_style(BRAND):
+        return _report_charts()
+
+
+@pytest.fixture
+def worker():
+    started = PdfWorker()
+    yield started
+    started.close()
+
+
+def test_the_worker_draws_the_same_charts(worker):
+    expected = _drawn_here()
+    with chart_style(BRAND), drawing_elsewhere(worker) as batch:
+        sent = _report_charts()
+        drawn = batch.resolve(sent)
+    assert drawn == expected
+    assert all(uri.startswith("data:image/svg+xml;base64,") for uri in drawn)
+    # all but the lambda went to the worker: placeholders until resolved
+    assert [uri.startswith("data:") for uri in sent] == [False, False, True, False, False]
+
+
+def test_placeholders_are_replaced_wherever_the_section_put_them(worker):
+    with chart_style(BRAND), drawing_elsewhere(worker) as batch:
+        chart = line_chart(["a", "b"], {"Spend": [1.0, 2.0]}, value_format=FMT.number)
+        context = {"charts": [{"src": chart, "alt": "x"}], "figure": (chart,), "html": f'<img src="{chart}">'}
+        resolved = batch.resolve(context)
+    with chart_style(BRAND):
+        expected = line_chart(["a", "b"], {"Spend": [1.0, 2.0]}, value_format=FMT.number)
+    assert resolved == {
+        "charts": [{"src": expected, "alt": "x"}],
+        "figure": (expected,),
+        "html": f'<img src="{expected}">',
+    }
+
+
+def test_a_dead_worker_leaves_the_charts_to_this_process(worker):
+    expected = _drawn_here()
+    with chart_style(BRAND), drawing_elsewhere(worker) as batch:
+        sent = _report_charts()[:2]
+        os.kill(worker._process.pid, signal.SIGKILL)
+        worker._process.join()
+        sent += _report_charts()[2:]  # sending fails now: drawn here at once
+        assert batch.resolve(sent) == expected
+
+
+def test_the_command_never_loads_matplotlib_in_its_own_process(tmp_path):
+    """`roistory demo` draws every chart in the worker: the parent skips matplotlib's import."""
+    script = (
+        "import sys\n"
+        "from roistory import launch\n"
+        f"sys.argv = ['roistory', 'demo', '--out', {str(tmp_path)!r}]\n"
+        "try:\n    launch.main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')[:3])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert len(list(Path(tmp_path).glob("*.pdf"))) == 1
