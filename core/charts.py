@@ -5,7 +5,8 @@ first colour in every chart: :mod:`roistory.chart_colours`), then hands the draw
 :func:`roistory.chart_drawing.draw`. Inside :func:`drawing_elsewhere` (the renderer uses it around
 the sections) a chart whose arguments can be sent goes to the render worker, which has matplotlib
 loaded and a core to itself while this process computes the next sections: the call returns a
-placeholder at once, and :meth:`ChartBatch.resolve` swaps each placeholder for its SVG. Anything
+placeholder at once (a URL the worker's PDF fetcher answers, so the PDF's layout need not wait
+for the last chart), and :meth:`ChartBatch.resolve` swaps each placeholder for its SVG. Anything
 else — no worker, a tick format that cannot be sent (a lambda), a worker that fails — is drawn
 here, with the same result byte for byte.
 """
@@ -40,7 +41,8 @@ class ChartBatch:
 
     def __init__(self, worker: ChartWorker) -> None:
         self._worker: ChartWorker | None = worker
-        self._prefix = f"roistory-chart-{secrets.token_hex(8)}-"  # no data value can spell it
+        # a URL the render worker's PDF fetcher answers; no data value can spell it
+        self.prefix = f"roistory-chart:{secrets.token_hex(8)}/"
         self._jobs: list[tuple[str, dict]] = []
         self._drawn: list[str] | None = None
 
@@ -56,7 +58,7 @@ class ChartBatch:
                 self._worker = None
             else:
                 self._jobs.append((kind, arguments))
-                return f"{self._prefix}{len(self._jobs) - 1}"
+                return f"{self.prefix}{len(self._jobs) - 1}"
         return draw_here(kind, arguments)
 
     def resolve(self, value: Any) -> Any:
@@ -66,11 +68,11 @@ class ChartBatch:
         if self._drawn is None or len(self._drawn) < len(self._jobs):
             self._drawn = (self._drawn or []) + self._collect(len(self._drawn or []))
         drawn = self._drawn
-        pattern = re.compile(re.escape(self._prefix) + r"(\d+)")
+        pattern = re.compile(re.escape(self.prefix) + r"(\d+)")
 
         def swap(item: Any) -> Any:
             if isinstance(item, str):
-                if self._prefix not in item:
+                if self.prefix not in item:
                     return item
                 return type(item)(pattern.sub(lambda m: drawn[int(m[1])], item))  # Markup stays Markup
             if isinstance(item, dict):

@@ -39,12 +39,19 @@ def time_limit(seconds: int = RENDER_TIMEOUT_SECONDS):
     return _limit(seconds, lambda: TemplateError(f"rendering took longer than {seconds} s; is a template looping?"))
 
 
-def make_url_fetcher(allowed_roots: list[Path], private: list[Path] = ()):
-    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only (never ``private``)."""
+def make_url_fetcher(
+    allowed_roots: list[Path], private: list[Path] = (), charts: Callable[[str], str | None] | None = None
+):
+    """A WeasyPrint fetcher for data: URIs and files under ``allowed_roots`` only (never ``private``).
+
+    ``charts`` maps a chart's placeholder URL (:mod:`roistory.charts`) to its data: URI, or None."""
     from weasyprint.urls import URLFetcher  # WeasyPrint loads only when a PDF is made
 
     class ProjectFetcher(URLFetcher):
         def fetch(self, url, headers=None):
+            chart = charts(url) if charts is not None else None
+            if chart is not None:
+                return super().fetch(chart, headers)
             scheme = urlparse(url).scheme.lower()
             if scheme == "file":
                 path = Path(unquote(urlparse(url).path))
@@ -81,19 +88,21 @@ def pdf_bytes(
     variant: str = "pdf/a-3b",
     results_json: str | Callable[[], str] | None = None,
     created: str = "2000-01-01T00:00:00Z",
+    charts: Callable[[str], str | None] | None = None,
 ) -> bytes:
     """HTML to PDF in ``variant`` with the restricted fetcher; may run in the worker.
 
     A template's attachments are dropped; a PDF/A-3b gets ``results_json`` (the .json output)
     attached, dated ``created`` (the report period's, never the clock's). ``results_json`` may
     be a function, called once the pages are laid out (the worker reads it from the parent then).
+    ``charts``: the worker's answer to a chart's placeholder URL (:func:`make_url_fetcher`).
     """
     import logging
 
     from weasyprint import HTML  # WeasyPrint loads only when a PDF is made
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
-    fetcher = make_url_fetcher([Path(root) for root in roots], [Path(p) for p in private])
+    fetcher = make_url_fetcher([Path(root) for root in roots], [Path(p) for p in private], charts)
     pdf_variant = WEASYPRINT_VARIANTS[variant]
     with time_limit(RENDER_TIMEOUT_SECONDS):
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=pdf_variant)

@@ -5,9 +5,9 @@ forked child while the parent reads, computes and renders HTML takes that second
 off every ``roistory run``. The child renders with the same restricted fetcher
 and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
 
-It draws the report's charts too (:mod:`roistory.charts`): it has matplotlib loaded
-and a core of its own while the parent computes the sections, so the parent neither
-imports matplotlib nor waits for a chart.
+It draws the report's charts too (:mod:`roistory.charts`): it has matplotlib loaded,
+and two forks of it draw the charts side by side while the parent computes the
+sections, so the parent never imports matplotlib and seldom waits for a chart.
 
 The child never outlives its parent, however the parent ends (``kill -9``, the OOM
 killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
@@ -24,6 +24,7 @@ import os
 import pickle
 import signal
 import sys
+from functools import partial
 from multiprocessing.connection import Connection
 
 from roistory.errors import TemplateError
@@ -56,8 +57,11 @@ def _warm_up() -> None:
         ).render()
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
-    import roistory.chart_drawing  # noqa: F401  (matplotlib, for the charts that come first)
     import roistory.formatting  # noqa: F401  (a chart's tick format is a report's Formatter)
+    from roistory.chart_drawing import line_chart
+
+    # matplotlib's font and text caches, filled once here, are inherited by every fork that draws
+    line_chart(["a"], {"b": [1.0]}, value_format=str, width=2, height=1, series_colours=["#000000"], font_family=None)
 
 
 def _draw(kind: str, payload: bytes) -> str | None:
@@ -70,12 +74,76 @@ def _draw(kind: str, payload: bytes) -> str | None:
         return None
 
 
+class _ChartForks:
+    """Charts drawn by forks of this process (matplotlib loaded), two at a time.
+
+    Not a multiprocessing pool: this process is a daemon, which multiprocessing forbids
+    children. Each fork draws one chart, writes it to its pipe and exits; it dies with
+    this process like this process dies with the parent. A chart a fork fails to draw is
+    drawn once more here."""
+
+    LIMIT = max(1, min(2, os.cpu_count() or 1))
+
+    def __init__(self) -> None:
+        self._jobs: list[tuple[str, bytes]] = []  # since the last collect
+        self._drawn: list[str | None] = []  # the first jobs' charts
+        self._running: list[tuple[int, int]] = []  # (pipe, pid) of the next jobs, oldest first
+
+    def submit(self, kind: str, payload: bytes) -> None:
+        if len(self._running) >= self.LIMIT:
+            self._finish_oldest()
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the fork: draw, send, exit without running the parent's clean-up
+            status = 1
+            try:
+                os.close(read_end)
+                _die_with_parent(parent)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(pickle.dumps(_draw(kind, payload)))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._jobs.append((kind, payload))
+        self._running.append((read_end, pid))
+
+    def _finish_oldest(self) -> None:
+        read_end, pid = self._running.pop(0)
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                data = pipe.read()
+            svg = pickle.loads(data) if data else None
+        except Exception:  # noqa: BLE001  (a fork that failed)
+            svg = None
+        finally:
+            os.waitpid(pid, 0)
+        self._drawn.append(svg if svg is not None else _draw(*self._jobs[len(self._drawn)]))
+
+    def uri(self, prefix: str, url: str) -> str | None:
+        """The data: URI of the chart whose placeholder is ``url`` (the PDF's fetcher asks)."""
+        if not url.startswith(prefix) or not url[len(prefix) :].isdigit():
+            return None
+        index = int(url[len(prefix) :])
+        while len(self._drawn) <= index and self._running:
+            self._finish_oldest()
+        return self._drawn[index] if index < len(self._drawn) else None
+
+    def collect(self) -> list[str | None]:
+        """Every chart since the last collect, in the order submitted."""
+        while self._running:
+            self._finish_oldest()
+        drawn, self._jobs, self._drawn = self._drawn, [], []
+        return drawn
+
+
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     _die_with_parent(parent)
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
     _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
 
-    charts: list[str | None] = []
+    charts = _ChartForks()
     while True:
         try:
             job = connection.recv()
@@ -84,14 +152,16 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
         if job is None:
             return
         if job[0] == "chart":
-            charts.append(_draw(*job[1:]))
+            charts.submit(*job[1:])
             continue
         if job[0] == "charts":
-            connection.send(charts)
-            charts = []
+            connection.send(charts.collect())
             continue
         try:
             _pdf, arguments, options = job
+            prefix = options.pop("charts_prefix", None)
+            if prefix is not None:
+                options["charts"] = partial(charts.uri, prefix)
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed
                 options["results_json"] = connection.recv

@@ -91,14 +91,18 @@ def new_plugin_manager(*, entrypoints: bool = True) -> pluggy.PluginManager:
 def _load_entrypoints(pm: pluggy.PluginManager) -> None:
     allowed = _csv_env("ROISTORY_LOAD_PLUGINS")
     allowed = {_normalised(name) for name in allowed} if allowed is not None else None
+    named: dict[str, tuple[str, str]] = {}  # reading a distribution's metadata parses a file: once each
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        dist = ep.dist.name if ep.dist else None
+        key = str(getattr(ep.dist, "_path", id(ep.dist)))  # the distribution's folder
+        if ep.dist is not None and key not in named:
+            metadata = ep.dist.metadata
+            named[key] = (metadata["Name"], metadata["Version"])
+        dist, version = named[key] if ep.dist is not None else (None, None)
         builtin = dist == OWN_DISTRIBUTION
         if allowed is not None and not builtin and _normalised(dist) not in allowed:
             continue
         if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
             continue
-        version = ep.dist.version if ep.dist else None
         try:
             plugin = ep.load()
             pm.register(plugin, name=ep.name)

@@ -23,7 +23,7 @@ import jinja2
 from roistory import __version__, pdf_worker
 from roistory.audit import build_manifest, manifest_json
 from roistory.chart_colours import chart_style
-from roistory.charts import drawing_elsewhere
+from roistory.charts import ChartBatch, ChartWorker, drawing_elsewhere
 from roistory.context import ReportContext
 from roistory.editions import FULL, Edition
 from roistory.errors import RoistoryError, TemplateError, unknown_name
@@ -126,16 +126,25 @@ def section_ids(report: ReportContext) -> list[str]:
     return report.config.sections or default_sections(report.registry.sections.values())
 
 
-def build_sections(report: ReportContext) -> list[dict[str, Any]]:
+def build_sections(report: ReportContext, worker: ChartWorker | None = None) -> list[dict[str, Any]]:
     """Each shown section's template context, built once for the HTML, the PDF and the JSON.
 
     ``shown_metrics`` (popped from a section's context) lists the metric ids it prints: what
-    the definitions appendix defines.
+    the definitions appendix defines. With a ``worker``, use :func:`sections_and_charts`.
     """
+    sections, charts = sections_and_charts(report, worker)
+    return charts.resolve(sections) if charts is not None else sections
+
+
+def sections_and_charts(
+    report: ReportContext, worker: ChartWorker | None
+) -> tuple[list[dict[str, Any]], ChartBatch | None]:
+    """The sections, their charts still being drawn by ``worker`` (placeholders until
+    :meth:`ChartBatch.resolve`), so the PDF's layout can start before the last chart is done."""
     sections = []
     with (
         chart_style(_brand(resolve_theme(report), report)),  # the brand's colours reach every chart
-        drawing_elsewhere(pdf_worker.current()) as charts,  # drawn meanwhile by the render worker, if any
+        drawing_elsewhere(worker) as charts,
     ):
         for section_id in section_ids(report):
             section = report.registry.sections[section_id]
@@ -152,10 +161,7 @@ def build_sections(report: ReportContext) -> list[dict[str, Any]]:
                         "shown_metrics": shown,
                     }
                 )
-    if charts is not None:
-        for section in sections:
-            section["data"] = charts.resolve(section["data"])
-    return sections
+    return sections, charts
 
 
 def section_narrative(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -224,39 +230,32 @@ def pdf_created(report: ReportContext) -> str:
 
 
 class PendingPdf:
-    """A PDF being laid out (in the worker, if one was started): :meth:`result` takes the .json
-    output (a PDF/A-3b's attachment) and returns the PDF, so the parent computes the JSON while
-    the worker lays out the pages; :meth:`close` gives up on it."""
+    """A PDF being laid out (in ``worker``, if given): :meth:`result` takes the .json output
+    (a PDF/A-3b's attachment) and returns the PDF, so the parent computes the JSON while the
+    worker lays out the pages. The worker fetches ``charts``' placeholders from the forks
+    drawing them. The caller closes the worker."""
 
-    def __init__(self, report: ReportContext, html: str) -> None:
+    def __init__(
+        self, report: ReportContext, html: str, worker: pdf_worker.PdfWorker | None, charts: ChartBatch | None
+    ) -> None:
         roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
         private = [str(path) for path in private_files(report)]
         base_url = str(report.config.base_dir) + os.sep
         variant = report.config.report.pdf.variant
         options = {"variant": variant, "created": pdf_created(report)}
         self._attached = variant == "pdf/a-3b"
-        self._worker = pdf_worker.take()
+        self._worker = worker
         self._job = (html, base_url, roots, private, options)
-        if self._worker is not None:
-            try:
-                self._worker.start(html, base_url, roots, private, results_json_follows=self._attached, **options)
-            except BaseException:
-                self.close()
-                raise
+        if worker is not None:
+            if charts is not None:
+                options = {**options, "charts_prefix": charts.prefix}
+            worker.start(html, base_url, roots, private, results_json_follows=self._attached, **options)
 
     def result(self, results_json: str | None) -> bytes:
         if self._worker is None:
             html, base_url, roots, private, options = self._job
             return pdf_bytes(html, base_url, roots, private, results_json=results_json, **options)
-        try:
-            return self._worker.finish(results_json if self._attached else None)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()  # a child still waiting for the JSON gets None, fails and exits
-            self._worker = None
+        return self._worker.finish(results_json if self._attached else None)
 
 
 def output_name(report: ReportContext) -> str:
@@ -292,27 +291,34 @@ def report_editions(report: ReportContext, editions: list[str] | None = None) ->
 
 
 def render_edition(report: ReportContext, formats: list[str], *, draft: bool = False) -> dict[str, bytes]:
-    """One document in each format, all from the same built sections."""
+    """One document in each format, all from the same built sections.
+
+    The render worker (if started, and only for the first edition) draws the charts while
+    this process builds the sections, then lays out the PDF while this process writes the JSON.
+    """
     rendered: dict[str, bytes] = {}
-    sections = build_sections(report) if {"html", "pdf", "json"} & set(formats) else []
-    html = render_html(report, sections) if {"html", "pdf"} & set(formats) else None
-    if draft and html is not None:
-        html = watermark(html)
-    if "html" in formats:
-        rendered["html"] = html.encode("utf-8")
-    pending = PendingPdf(report, html) if "pdf" in formats else None  # the worker lays out meanwhile
+    worker = pdf_worker.take()
     try:
+        wanted = {"html", "pdf", "json"} & set(formats)
+        sections, charts = sections_and_charts(report, worker) if wanted else ([], None)
+        html = render_html(report, sections) if {"html", "pdf"} & set(formats) else None
+        if draft and html is not None:
+            html = watermark(html)
+        pending = PendingPdf(report, html, worker, charts) if "pdf" in formats else None
         # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
         wanted = "json" in formats or report.config.report.pdf.variant == "pdf/a-3b"
         results_json = report_json(report, narrative=section_narrative(sections)) if wanted else None
-    except BaseException:
         if pending is not None:
-            pending.close()
-        raise
-    if pending is not None:
-        rendered["pdf"] = pending.result(results_json)
-    if "json" in formats:
-        rendered["json"] = results_json.encode("utf-8")
+            rendered["pdf"] = pending.result(results_json)
+        if charts is not None and html is not None:  # also without an HTML output: a chart that failed raises here
+            html = charts.resolve(html)
+        if "html" in formats:
+            rendered["html"] = html.encode("utf-8")
+        if "json" in formats:
+            rendered["json"] = results_json.encode("utf-8")
+    finally:
+        if worker is not None:
+            worker.close()  # a child still waiting for the JSON gets None, fails and exits
     return rendered
 
 

@@ -101,3 +101,20 @@ def test_the_command_never_loads_matplotlib_in_its_own_process(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert len(list(Path(tmp_path).glob("*.pdf"))) == 1
+
+
+def test_the_pdf_fetches_the_charts_from_the_worker_and_equals_one_made_here(tmp_path):
+    """The worker lays out the PDF before the last chart is drawn (placeholders fetched from its
+    forks); the PDF and HTML are byte-identical to those of a run without the worker."""
+    example = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
+    outputs = {}
+    for name, extra in (("worker", {}), ("here", {"ROISTORY_NO_PDF_WORKER": "1"})):
+        command = [str(Path(sys.executable).parent / "roistory"), "run", str(example), "--out", str(tmp_path / name)]
+        result = subprocess.run(
+            command, env={**os.environ, **extra}, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs[name] = {p.suffix: p.read_bytes() for p in (tmp_path / name).iterdir() if p.suffix in (".pdf", ".html")}
+    assert outputs["worker"][".html"].count(b"data:image/svg+xml;base64,") >= 8
+    assert b"roistory-chart:" not in outputs["worker"][".html"]
+    assert outputs["worker"] == outputs["here"]

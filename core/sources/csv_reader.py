@@ -69,6 +69,22 @@ def repeated_headers(names: list[str]) -> dict[str, str]:
     return {unique: name for unique, name in zip(unique_headers(names), cleaned, strict=True) if unique != name}
 
 
+class _SharedLineOf:
+    """A reader's ``line_of``, shared by every copy of its frames: pandas deep-copies ``attrs``
+    on each operation, and a bound method would copy the whole reader every time."""
+
+    __slots__ = ("reader",)
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+
+    def __call__(self, row: int) -> int:
+        return self.reader.line_of(row)
+
+    def __deepcopy__(self, memo) -> _SharedLineOf:
+        return self
+
+
 @dataclass
 class _Skipped:
     rows: list[tuple[int | None, int, str]] = field(default_factory=list)  # (line, fields, text)
@@ -187,7 +203,7 @@ class CsvFile:
 
     def _frame(self, table: pa.Table, start: int) -> pd.DataFrame:
         frame = arrow_to_frame(table, start)
-        frame.attrs[LINE_OF_ATTR] = self.line_of
+        frame.attrs[LINE_OF_ATTR] = _SharedLineOf(self)
         if repeats := repeated_headers(self.sniffed.header):
             frame.attrs[DUPLICATE_HEADERS_ATTR] = repeats
         return frame
