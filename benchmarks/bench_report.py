@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bench_report.py [--repeat 3]
 
-Both are measured in fresh processes (imports included), in the same run.
-Target: ratio <= 1.3.
+Both are measured in fresh processes (imports included), in the same run, taking
+turns. Target: ratio <= 1.3. The ratio of the fastest runs is printed too: on a
+shared machine a run is only ever slowed down by its neighbours, so the fastest
+of several is the steadier estimate of what each job costs.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def timed(command: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     roistory = [str(Path(sys.executable).parent / "roistory")]  # the command a user runs
     with tempfile.TemporaryDirectory() as out:
@@ -47,9 +49,10 @@ def main() -> None:
             html = next(Path(out).glob("*.html"))
             weasy_times.append(timed([sys.executable, "-c", WEASYPRINT_ALONE, str(html), str(Path(out) / "alone.pdf")]))
     demo, weasy = statistics.median(demo_times), statistics.median(weasy_times)
-    print(f"roistory demo (html+pdf+json): {demo:.2f} s (median of {args.repeat})")
-    print(f"weasyprint alone, same HTML:   {weasy:.2f} s")
-    print(f"ratio: {demo / weasy:.2f}x (target <= 1.3x)")
+    print(f"roistory demo (html+pdf+json): {demo:.2f} s (median of {args.repeat}; fastest {min(demo_times):.2f} s)")
+    print(f"weasyprint alone, same HTML:   {weasy:.2f} s (fastest {min(weasy_times):.2f} s)")
+    fastest = min(demo_times) / min(weasy_times)
+    print(f"ratio: {demo / weasy:.2f}x of the medians, {fastest:.2f}x of the fastest (target <= 1.3x)")
 
 
 if __name__ == "__main__":
