@@ -88,33 +88,34 @@ def test_a_dead_worker_leaves_the_charts_to_this_process(worker):
         assert batch.resolve(sent) == expected
 
 
-def test_the_command_never_loads_matplotlib_in_its_own_process(tmp_path):
-    """`roistory demo` draws every chart in the worker: the parent skips matplotlib's import."""
-    script = (
+def test_the_pdf_fetches_the_charts_from_the_worker_and_equals_one_made_here(tmp_path):
+    """The worker draws the charts and lays out the PDF before the last one is drawn (placeholders
+    fetched from its forks): the PDF and HTML are byte-identical to those of a run without the
+    worker, and the command's own process never imports matplotlib."""
+    example = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
+    arguments = ["run", str(example), "--format", "html,pdf"]
+    script = (  # the `roistory` command (roistory.launch), reporting what it imported
         "import sys\n"
         "from roistory import launch\n"
-        f"sys.argv = ['roistory', 'demo', '--out', {str(tmp_path)!r}]\n"
+        f"sys.argv = ['roistory', *{arguments!r}, '--out', {str(tmp_path / 'worker')!r}]\n"
         "try:\n    launch.main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')[:3])\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == "[]"
-    assert len(list(Path(tmp_path).glob("*.pdf"))) == 1
-
-
-def test_the_pdf_fetches_the_charts_from_the_worker_and_equals_one_made_here(tmp_path):
-    """The worker lays out the PDF before the last chart is drawn (placeholders fetched from its
-    forks); the PDF and HTML are byte-identical to those of a run without the worker."""
-    example = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
-    outputs = {}
-    for name, extra in (("worker", {}), ("here", {"ROISTORY_NO_PDF_WORKER": "1"})):
-        command = [str(Path(sys.executable).parent / "roistory"), "run", str(example), "--out", str(tmp_path / name)]
-        result = subprocess.run(
-            command, env={**os.environ, **extra}, capture_output=True, text=True, timeout=300, check=False
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        outputs[name] = {p.suffix: p.read_bytes() for p in (tmp_path / name).iterdir() if p.suffix in (".pdf", ".html")}
+    with_worker = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert with_worker.returncode == 0, with_worker.stderr[-2000:]
+    assert with_worker.stdout.strip().splitlines()[-1] == "[]"
+    here = subprocess.run(
+        [str(Path(sys.executable).parent / "roistory"), *arguments, "--out", str(tmp_path / "here")],
+        env={**os.environ, "ROISTORY_NO_PDF_WORKER": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert here.returncode == 0, here.stderr[-2000:]
+    outputs = {
+        name: {p.suffix: p.read_bytes() for p in (tmp_path / name).iterdir() if p.suffix in (".pdf", ".html")}
+        for name in ("worker", "here")
+    }
     assert outputs["worker"][".html"].count(b"data:image/svg+xml;base64,") >= 8
     assert b"roistory-chart:" not in outputs["worker"][".html"]
     assert outputs["worker"] == outputs["here"]
