@@ -124,6 +124,9 @@ def main() -> int:
         "--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)"
     )
     parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
+    parser.add_argument(
+        "--preload", nargs="*", default=[], help="modules the tests import, imported once here (never test modules)"
+    )
     parser.add_argument("--json", help="write every mutant's status here")
     args = parser.parse_args()
 
@@ -142,6 +145,10 @@ def main() -> int:
     if args.module in ("pdf", "safety", "resources"):  # their tests use the URL fetcher, which
         # loads WeasyPrint lazily: once here rather than in every child
         importlib.import_module("weasyprint")
+    # Third-party and roistory modules only: a test module imported here would keep the
+    # unmutated functions it imported, and swap() rebinds only roistory's own modules.
+    for name in args.preload:
+        importlib.import_module(name)
 
     # the baseline swaps in the unmutated source the same way: if that alone failed a test,
     # every mutant would count as killed
