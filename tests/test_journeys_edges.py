@@ -255,6 +255,7 @@ def test_credit_from_weights_credits_only_converting_journeys():
     rng = np.random.default_rng(4)
     weights = rng.random(len(journeys.codes))
     credit = credit_from_weights(journeys, weights)
+    assert credit.index.name == "segment" and list(credit.index) == list(journeys.labels)
     expected = defaultdict(lambda: [0.0, 0.0])
     for j in range(len(journeys)):
         for t in range(journeys.offsets[j], journeys.offsets[j + 1]):
@@ -275,6 +276,7 @@ def test_orphans_become_one_segment_with_their_count_and_revenue():
     orphans = pd.DataFrame({"timestamp": pd.to_datetime([T0, T0]), "revenue": [3.0, 4.5]})
     both = with_orphans(credits, orphans)
     assert both.loc[NO_TOUCHPOINTS].tolist() == [2.0, 7.5]
+    assert both.index.name == "segment"  # one index: the segments and the orphans' segment
     assert both.loc["Email"].tolist() == [2.0, 10.0]
     assert with_orphans(credits, orphans.iloc[:0]) is credits
 
@@ -343,3 +345,18 @@ def test_without_a_channel_column_no_channel_is_kept_per_touch():
     journeys, _ = build_journeys(touchpoints, conversion_events(touchpoints, table), dimension="campaign")
     assert journeys.labels == ("Spring",)
     assert journeys.channel_codes is None and journeys.channel_labels is None
+
+
+def test_a_lone_conversion_is_unattributed_and_makes_no_journey():
+    touchpoints, events = frames([], [("a", T0, 3.0)])
+    journeys, stats = build_journeys(touchpoints, events)
+    assert len(journeys) == 0 and len(journeys.codes) == 0
+    assert stats.unattributed["timestamp"].tolist() == [T0]
+    assert stats.unattributed["revenue"].tolist() == [3.0]
+
+
+def test_no_events_at_all_make_no_journeys():
+    touchpoints, events = frames([], [])
+    journeys, stats = build_journeys(touchpoints, events)
+    assert (len(journeys), len(journeys.codes), journeys.offsets.tolist()) == (0, 0, [0])
+    assert (stats.conversions, len(stats.unattributed), stats.touches_beyond_lookback) == (0, 0, 0)
