@@ -3,7 +3,8 @@ package and pytest once, then forks a child per mutant that swaps the mutated mo
 in memory and runs the test selection. No file is written, so the working tree is safe.
 
     nice -n 19 .venv/bin/python scripts/mutation_fast.py periods tests/test_periods_edges.py ...
-        [--only FUNCTION ...] [--lines N ...] [--disable TYPE,...] [--json results.json]
+        [--only FUNCTION ...] [--lines N ...] [--redo results.json] [--preload MODULE ...]
+        [--disable TYPE,...] [--json results.json]
 
 Why not ``mutmut run``: on a busy machine its per-mutant start (a new Python, pandas,
 pyarrow) costs most of the run; here a mutant costs its tests only. Same mutants, same
@@ -123,7 +124,13 @@ def main() -> int:
     parser.add_argument(
         "--lines", nargs="*", type=int, default=[], help="only the mutants on these lines (re-checking survivors)"
     )
+    parser.add_argument(
+        "--redo", help="only the mutants a previous --json file lists as survived or timeout (re-checking survivors)"
+    )
     parser.add_argument("--disable", default="annassign,fstring", help="mutmut mutation types to skip")
+    parser.add_argument(
+        "--preload", nargs="*", default=[], help="modules the tests import, imported once here (never test modules)"
+    )
     parser.add_argument("--json", help="write every mutant's status here")
     args = parser.parse_args()
 
@@ -142,6 +149,10 @@ def main() -> int:
     if args.module in ("pdf", "safety", "resources"):  # their tests use the URL fetcher, which
         # loads WeasyPrint lazily: once here rather than in every child
         importlib.import_module("weasyprint")
+    # Third-party and roistory modules only: a test module imported here would keep the
+    # unmutated functions it imported, and swap() rebinds only roistory's own modules.
+    for name in args.preload:
+        importlib.import_module(name)
 
     # the baseline swaps in the unmutated source the same way: if that alone failed a test,
     # every mutant would count as killed
@@ -151,14 +162,20 @@ def main() -> int:
         return 1
     timeout = max(60.0, 10 * baseline)
     print(f"baseline: the tests pass in {baseline:.1f} s; a mutant times out after {timeout:.0f} s", flush=True)
+    redo = None
+    if args.redo:  # a mutant is known by its line and its mutated text
+        previous = json.loads(Path(args.redo).read_text(encoding="utf-8"))
+        redo = {(r["line"], r["after"]) for r in previous if r["status"] != "killed"}
     results = []
     for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
         line = mutation_id.line_number
         if args.lines and line + 1 not in args.lines:
             continue
+        after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
+        if redo is not None and (line + 1, after) not in redo:
+            continue
         outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)
         before = original.splitlines()[line].strip()
-        after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
         results.append({"line": line + 1, "status": outcome, "before": before, "after": after})
         print(f"{outcome.upper():8} line {line + 1}: {before}  ->  {after}", flush=True)
         if args.json:  # written as it goes: an interrupted run keeps what it found

@@ -761,3 +761,12 @@ def test_arrow_factorisation_of_chunked_strings_matches_pandas():
     touch, conversion = people[:10], people[10:]
     assert conversion[0] == touch[5] and conversion[2] == touch[1]  # 'd' and 'a' as in the touchpoints
     assert conversion[1] == conversion[3] and conversion[1] not in touch  # a person with no touchpoint
+
+
+def test_time_decay_far_beyond_the_half_life_keeps_the_relative_weights():
+    """Touches 2000 and 2001 hours before the conversion with a 1-hour half-life: 0.5 ** 2000
+    underflows, yet only the gap between the touches matters (weights 1 : 0.5 → 2/3 : 1/3)."""
+    journeys = make_journeys([["a", "b"], ["a"]], revenue=[30.0, 9.0], hours=[[2001.0, 2000.0], [5000.0]])
+    got = credits("time_decay", journeys, {"half_life_days": 1 / 24})
+    assert got["a"] == pytest.approx((1 / 3 + 1, 10.0 + 9.0), rel=1e-12)
+    assert got["b"] == pytest.approx((2 / 3, 20.0), rel=1e-12)

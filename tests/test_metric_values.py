@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -306,3 +307,56 @@ def test_json_is_strict(run):
         assert set(record) >= {"id", "period", "segment", "value", "unit"}
         assert record["period"] in ("current", "previous", "year_ago")
         assert math.isfinite(record["value"])
+
+
+# --------------------------------------------------------------------------
+# The same values computed in this process (for the mutation run)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory):
+    """The report computed through the Python API in this process, margin 0.8.
+
+    The tests above run ``roistory`` in a child process, where a mutant swapped into this
+    process is invisible; scripts/mutation maps ``metrics`` to this test (docs/testing.md).
+    """
+    from roistory.plugin_manager import new_plugin_manager
+    from roistory.runs import render_config
+
+    folder = tmp_path_factory.mktemp("in_process")
+    config = D.base_config(ALL_TABLES)
+    config["report"]["margin"] = 0.8
+    config["custom_metrics"] = CUSTOM_METRICS
+    path = D.write_project(folder / "project", config)
+    saved = os.environ.get("ROISTORY_LOAD_PLUGINS")
+    os.environ["ROISTORY_LOAD_PLUGINS"] = ""  # roistory's own plugins only, as in builtin_env()
+    try:
+        pm = new_plugin_manager()
+    finally:
+        if saved is None:
+            del os.environ["ROISTORY_LOAD_PLUGINS"]
+        else:
+            os.environ["ROISTORY_LOAD_PLUGINS"] = saved
+    paths = render_config(path, folder / "out", formats=["json"], pm=pm)
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    return data, D.Expected(D.read_tables(folder / "project" / "data", ALL_TABLES), margin=0.8)
+
+
+def test_every_value_computed_in_process_matches_pandas(in_process):
+    """Every registered and custom metric, total and per segment, every period, and the trends."""
+    data, E = in_process
+    for metric_id in [*REGISTRY_IDS, *CUSTOM]:  # one metric at a time: the first mismatch fails
+        problems = _mismatches(data, E, metric_id, check_required=metric_id not in CUSTOM)
+        assert not problems, "\n".join(problems[:40])
+    problems = []
+    by_key = {(r["id"], r["month"]): r["value"] for r in data.get("trends", [])}
+    assert by_key, "the JSON has no 13-month trends"
+    for metric_id in sorted({k[0] for k in by_key}):
+        for start, end in D.months_back(D.PERIODS["current"][1], 13):
+            expected, value = E.value(metric_id, (start, end), None), by_key.get((metric_id, f"{start:%Y-%m}"))
+            if _is_nan(expected) != (value is None) or (value is not None and value != pytest.approx(expected, **TOL)):
+                problems.append(f"trend {metric_id} {start:%Y-%m}: {value} != {expected}")
+    assert not problems, "\n".join(problems[:40])
+    not_measurable = {r["metric"] for r in data["maturity"] if r["measurable"] is False}
+    assert "spend_per_bounce" in not_measurable
