@@ -770,3 +770,45 @@ def test_time_decay_far_beyond_the_half_life_keeps_the_relative_weights():
     got = credits("time_decay", journeys, {"half_life_days": 1 / 24})
     assert got["a"] == pytest.approx((1 / 3 + 1, 10.0 + 9.0), rel=1e-12)
     assert got["b"] == pytest.approx((2 / 3, 20.0), rel=1e-12)
+
+
+def test_last_non_direct_steps_back_over_long_runs_of_direct_touches():
+    """Runs of up to 40 direct touches: past 16 steps the model switches to a search over all
+    non-direct touches, which must still stop at the journey's own first touch."""
+    rng = np.random.default_rng(7)
+    paths = []
+    for _ in range(300):
+        head = list(rng.choice(["Email", "Paid Search", "Display", "Direct"], size=int(rng.integers(0, 4))))
+        paths.append(head + ["Direct"] * int(rng.integers(0, 41)) or ["Direct"])
+    revenue = rng.integers(1, 100, size=len(paths)).astype(float)
+    expected: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for path, value in zip(paths, revenue, strict=True):
+        credited = next((c for c in reversed(path) if c != "Direct"), "Direct")  # the definition, by hand
+        expected[credited][0] += 1
+        expected[credited][1] += value
+    got = credits("last_non_direct", make_journeys(paths, revenue=revenue))
+    assert {k: v for k, v in got.items() if v != (0.0, 0.0)} == {k: tuple(v) for k, v in expected.items()}
+    assert max(len(p) - 1 - max((i for i, c in enumerate(p) if c != "Direct"), default=0) for p in paths) > 16
+
+
+def test_time_decay_of_no_journeys_is_no_credit():
+    got = credits("time_decay", make_journeys([], labels=("Email",)))
+    assert all(value == (0.0, 0.0) for value in got.values())
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        # a direct-only journey after one that ends on a non-direct touch: never steps into it
+        ([["Email"], ["Direct"]], {"Email": 1, "Direct": 1}),
+        ([["Email"], ["Direct", "Direct"]], {"Email": 1, "Direct": 1}),
+        # past 16 steps (the search over all non-direct touches) with the array's first one ...
+        ([["Email"] + ["Direct"] * 20, ["Paid Search"]], {"Email": 1, "Paid Search": 1}),
+        # ... not the journey's first touch
+        ([["Direct", "Email"] + ["Direct"] * 20], {"Email": 1}),
+        ([["Direct"] * 20, ["Display"] + ["Direct"] * 20], {"Direct": 1, "Display": 1}),
+    ],
+)
+def test_last_non_direct_never_credits_a_touch_of_another_journey(paths, expected):
+    got = credits("last_non_direct", make_journeys(paths, revenue=[1.0] * len(paths)))
+    assert {k: v[0] for k, v in got.items() if v[0]} == expected
