@@ -11,11 +11,14 @@ runs in a fresh process whose peak RSS (VmHWM) is reported:
 - floor: DuckDB's own ``GROUP BY person_id`` over the same file (count, max time);
 - duckdb: :func:`roistory.engines.summary_for` — journeys (lookback, dormancy,
   each conversion closes a journey), the path table and five heuristic credit
-  sums, with ``memory_limit`` 6 GB (spills to /tmp beyond it);
+  sums, with ``memory_limit`` 6 GB: the rules run per hash bucket of people
+  sized to half of it (2 buckets at 10M, 18 at 100M), so nothing spills;
 - spark: the same on a local Spark (``local[2]``), as a ratio to DuckDB.
 
-Seconds per 10M touchpoints are printed next to the floor's. No assertion: the
-figures go in docs/scale.md and the issue's closing note.
+Seconds per 10M touchpoints are printed next to the floor's, wall-clock and
+CPU (user + system of the process; for Spark only the driver's, so no CPU
+ratio for it): on a shared machine the CPU figures are the steadier ones.
+No assertion: the figures go in docs/scale.md and the issue's closing note.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ import time
 from pathlib import Path
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 job, path, rows = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
-start = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+start, start_cpu = time.perf_counter(), cpu()
 extra = {}
 if job == "floor":
     import duckdb
@@ -58,10 +64,10 @@ else:
     summary = summary_for(FileInput(path), settings, lookback_days=30, dormancy_days=60, heuristics=heuristics)
     extra["paths"] = len(summary.paths)
     extra["conversions"] = summary.paths.total_conversions
-seconds = time.perf_counter() - start
+seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 status = open("/proc/self/status").read()
 hwm_kib = int(status.split("VmHWM:")[1].split()[0])
-print(json.dumps({"seconds": seconds, "rss_gib": hwm_kib / 2**20, **extra}))
+print(json.dumps({"seconds": seconds, "cpu": cpu_seconds, "rss_gib": hwm_kib / 2**20, **extra}))
 """
 
 
@@ -121,17 +127,19 @@ def main(argv: list[str] | None = None) -> None:
                 if "error" in result:
                     print(f"  {job:<7} FAILED: {result['error']}")
                     continue
-                detail = {k: v for k, v in result.items() if k not in ("seconds", "rss_gib")}
+                detail = {k: v for k, v in result.items() if k not in ("seconds", "cpu", "rss_gib")}
                 print(
-                    f"  {job:<7} {result['seconds']:8.1f} s  ({result['seconds'] * per10:6.1f} s per 10M)  "
-                    f"peak RSS {result['rss_gib']:.2f} GiB  {detail}"
+                    f"  {job:<7} {result['seconds']:8.1f} s  ({result['seconds'] * per10:6.1f} s per 10M; "
+                    f"CPU {result['cpu'] * per10:6.1f} s per 10M)  peak RSS {result['rss_gib']:.2f} GiB  {detail}"
                 )
             duck, floor = results["duckdb"], results["floor"]
             if "error" not in duck and "error" not in floor:
                 line = (
                     f"{size:g}M: duckdb {duck['seconds'] * per10:.1f} s/10M vs floor {floor['seconds'] * per10:.1f} "
                     "s/10M "
-                    f"({duck['seconds'] / floor['seconds']:.1f}x), peak RSS {duck['rss_gib']:.2f} GiB"
+                    f"({duck['seconds'] / floor['seconds']:.1f}x; CPU {duck['cpu'] * per10:.1f} vs "
+                    f"{floor['cpu'] * per10:.1f} s/10M, {duck['cpu'] / floor['cpu']:.1f}x), "
+                    f"peak RSS {duck['rss_gib']:.2f} GiB"
                 )
                 spark = results.get("spark")
                 if spark and "error" not in spark:

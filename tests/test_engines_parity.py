@@ -177,6 +177,26 @@ def test_duckdb_matches_memory_on_session_rows(touches, flags, lookback, dormanc
     _check_engine(EngineConfig(backend="duckdb"), touchpoints, events, lookback, dormancy)
 
 
+def test_duckdb_in_buckets_of_people_matches_memory(monkeypatch):
+    """Large inputs run the rules once per hash bucket of person_id; the buckets add up to the same numbers."""
+    from roistory.engines import sql_engines
+
+    touchpoints, conversions = _random_set(7)
+    events = conversion_events(touchpoints, conversions)
+    # pretend each touch needs 4 MB, so the 2,000 touches need five buckets of a 4 GB memory_limit
+    monkeypatch.setattr(sql_engines, "BYTES_PER_TOUCH", 4_000_000)
+    counts = []
+    count = sql_engines.DuckDBEngine.bucket_count
+
+    def counted(engine):
+        counts.append(count(engine))
+        return counts[-1]
+
+    monkeypatch.setattr(sql_engines.DuckDBEngine, "bucket_count", counted)
+    _check_engine(EngineConfig(backend="duckdb", conf={"memory_limit": "4GB"}), touchpoints, events, 3, 5)
+    assert counts and min(counts) == 5
+
+
 def _load_postgres(server, touchpoints: pd.DataFrame, conversions: pd.DataFrame) -> str:
     import sqlalchemy as sa
 

@@ -121,8 +121,17 @@ def summary_for(
     engine = _engine(settings, source)
     with engine.inputs(source, dimension):
         rules = _rules(engine, dimension, lookback_days, dormancy_days)
-        result = engine.fetch(summary_sql(rules, heuristics or {}, engine.dialect))
-    return _summary(result, rules.labels, heuristics or {})
+        sql = summary_sql(rules, heuristics or {}, engine.dialect)
+        results = [engine.fetch(sql) for _ in engine.buckets()]
+    return _summary(_added_up(results), rules.labels, heuristics or {})
+
+
+def _added_up(results: list[pd.DataFrame]) -> pd.DataFrame:
+    """The summaries of disjoint groups of people as one: every figure in them is a sum per (part, item)."""
+    if len(results) == 1:
+        return results[0]
+    rows = pd.concat(results, ignore_index=True)
+    return rows.groupby(["part", "item"], dropna=False, sort=False, as_index=False)[["a", "b", "c", "d", "e"]].sum()
 
 
 def _summary(result: pd.DataFrame, labels: list[str], heuristics: dict) -> EngineSummary:

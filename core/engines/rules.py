@@ -42,11 +42,10 @@ HEURISTIC_RULES = ("first_touch", "last_touch", "linear", "time_decay", "positio
 
 _JOURNEYS = """
 events AS (
-  SELECT person_id, t_us, 1 AS kind, seq, segment, channel, CAST(0 AS DOUBLE) AS revenue, 0 AS is_conv
+  SELECT person_id, t_us, 1 AS kind, seq, {code} AS code{channel_code}, CAST(0 AS DOUBLE) AS revenue, 0 AS is_conv
   FROM roistory_touches
   UNION ALL
-  SELECT person_id, t_us, CASE WHEN same_row = 1 THEN 2 ELSE 0 END AS kind, seq,
-         CAST(NULL AS VARCHAR) AS segment, CAST(NULL AS VARCHAR) AS channel,
+  SELECT person_id, t_us, CASE WHEN same_row = 1 THEN 2 ELSE 0 END AS kind, seq, -1 AS code{channel_none},
          CAST(COALESCE(revenue, 0) AS DOUBLE) AS revenue, 1 AS is_conv
   FROM roistory_conversions
 ),
@@ -81,7 +80,7 @@ marked AS (
 ),
 journeys AS (
   SELECT person_id, journey_no, MAX(is_conv) AS converts, MAX(conv_us) AS conv_us, MAX(journey_revenue) AS revenue,
-    STRING_AGG(CASE WHEN kept = 1 THEN CAST({code} AS VARCHAR) END, ' ' ORDER BY ord) AS path,
+    STRING_AGG(CASE WHEN kept = 1 THEN CAST(code AS VARCHAR) END, ' ' ORDER BY ord) AS path,
     SUM(kept) AS kept_touches,
     SUM(CASE WHEN is_conv = 0 AND kept = 0 THEN 1 ELSE 0 END) AS beyond_lookback,
     SUM(CASE WHEN is_conv = 0 THEN dormant ELSE 0 END) AS reengaged
@@ -90,13 +89,13 @@ journeys AS (
 
 _TOUCHES = """
 touches AS (
-  SELECT person_id, journey_no, ord, seq, channel, t_us, conv_us,
+  SELECT person_id, journey_no, ord, seq, t_us, conv_us,
     CASE WHEN conv_us IS NULL THEN 0 ELSE 1 END AS converts, journey_revenue AS revenue,
     ROW_NUMBER() OVER (PARTITION BY person_id, journey_no ORDER BY ord) AS pos,
     COUNT(*) OVER (PARTITION BY person_id, journey_no) AS n,
     COALESCE(conv_us, MAX(t_us) OVER (PARTITION BY person_id, journey_no)) AS end_us,
     MAX(t_us) OVER (PARTITION BY person_id, journey_no) AS last_us,
-    {code} AS code{channel_code}
+    code{channel_column}
   FROM marked WHERE kept = 1
 )"""
 
@@ -162,19 +161,23 @@ def _code_case(column: str, labels: Sequence[str]) -> str:
 
 def _prefix(rules: Rules, *, touches: bool) -> str:
     """The shared CTEs: journeys always, the kept touches with their positions when ``touches``."""
-    channel_code = ""
+    # labels become integer codes as the touches are read, so the sorts carry integers, not strings
+    channel_code = channel_none = channel_column = ""
     if rules.channel_labels is not None:
-        channel_code = f",\n    {_code_case('channel', rules.channel_labels)} AS channel_code"
+        channel_code = f", {_code_case('channel', rules.channel_labels)} AS channel_code"
+        channel_none, channel_column = ", -1 AS channel_code", ", channel_code"
     text = _JOURNEYS + ("," + _TOUCHES if touches else "")
     return "WITH " + text.format(
         dormancy_us=rules.dormancy_days * US_PER_DAY,
         lookback_us=rules.lookback_days * US_PER_DAY,
         code=_code_case("segment", rules.labels),
         channel_code=channel_code,
+        channel_none=channel_none,
+        channel_column=channel_column,
     )
 
 
-def _weight(rule: str, params: dict[str, Any]) -> str:
+def _weight(rule: str, params: dict[str, Any], rules: Rules) -> str:
     """One touch's share of its converting journey's credit under a heuristic rule."""
     if rule == "first_touch":
         return "CASE WHEN pos = 1 THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END"
@@ -198,12 +201,13 @@ def _weight(rule: str, params: dict[str, Any]) -> str:
         decay = f"POWER(CAST(2 AS DOUBLE), CAST(t_us - last_us AS DOUBLE) / {per_half_life})"
         return f"{decay} / SUM({decay}) OVER (PARTITION BY person_id, journey_no)"
     if rule == "last_non_direct":
-        direct = ", ".join(_literal(name) for name in params["direct_channels"]) or _literal("")
-        column = "channel"
-        credited = (
-            f"COALESCE(MAX(CASE WHEN COALESCE({column}, {_literal(NOT_SET)}) NOT IN ({direct}) THEN pos END) "
-            "OVER (PARTITION BY person_id, journey_no), n)"
-        )
+        # the channel's codes: the dimension's own when it is the channel
+        column, labels = ("channel_code", rules.channel_labels) if rules.channel_labels is not None else (
+            "code", rules.labels)  # fmt: skip
+        direct = set(params["direct_channels"])
+        codes = ", ".join(str(code) for code, label in enumerate(labels) if label in direct) or "-1"
+        last = f"MAX(CASE WHEN {column} NOT IN ({codes}) THEN pos END) OVER (PARTITION BY person_id, journey_no)"
+        credited = f"COALESCE({last}, n)"
         return f"CASE WHEN pos = {credited} THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END"
     raise ValueError(f"no SQL rule '{rule}'")
 
@@ -212,7 +216,7 @@ def summary_sql(rules: Rules, heuristics: dict[str, tuple[str, dict[str, Any]]],
     """Path table, credit sums of ``heuristics`` (model id → (rule, params)) and statistics, in ``dialect``."""
     weights, sums, parts = [], [], []
     for i, (model_id, (rule, params)) in enumerate(heuristics.items()):
-        weights.append(f",\n    {_weight(rule, params)} AS w{i}")
+        weights.append(f",\n    {_weight(rule, params, rules)} AS w{i}")
         sums.append(f", SUM(w{i}) AS c{i}, SUM(w{i} * revenue) AS r{i}")
         parts.append(
             f"\nUNION ALL\nSELECT {_literal('credit:' + model_id)} AS part, CAST(code AS VARCHAR) AS item, "

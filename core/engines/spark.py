@@ -165,6 +165,10 @@ class SparkEngine:
                 f"roistory_seq AS seq, 1 AS same_row FROM roistory_raw_touches {extra} CAST(conversion AS INT) = 1"
             ).createOrReplaceTempView("roistory_conversions")
 
+    def buckets(self) -> Iterator[None]:
+        """One pass: Spark partitions the work itself."""
+        yield
+
     def distinct(self, column: str) -> list[Any]:
         return [row[0] for row in self.spark.sql(f"SELECT DISTINCT {column} FROM roistory_touches").collect()]
 

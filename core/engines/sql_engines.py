@@ -7,6 +7,8 @@ the journey rules themselves are the shared SQL.
 
 from __future__ import annotations
 
+import math
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +21,11 @@ from roistory.engines.inputs import FileInput, FrameInput, date_range_where
 from roistory.errors import ConfigError, DataError
 
 REQUIRED = ("person_id", "timestamp", "channel")
+# DuckDB's working memory per touch while the rules run (measured: ~0.42 KiB at 2M touches, sorts and windows
+# included), and the share of memory_limit one bucket of people may take (the rest: scans, results, slack)
+BYTES_PER_TOUCH = 512
+BUCKET_SHARE_OF_MEMORY = 0.5
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "KB": 10**3, "MB": 10**6, "GB": 10**9}
 
 
 def frame_relations(touchpoints: pd.DataFrame, events: pd.DataFrame, dimension: str):
@@ -64,6 +71,11 @@ class DuckDBEngine:
 
         self.connection = duckdb.connect()
         self.connection.execute("SET enable_progress_bar = false")  # it would print into roistory attribute's stdout
+        # results are aggregated or explicitly ordered, so rows need not keep scan order (less memory, more
+        # parallel); spill files go to the system temp folder, not ./.tmp under the working directory
+        self._spill = tempfile.TemporaryDirectory(prefix="roistory-duckdb-")
+        self.connection.execute("SET preserve_insertion_order = false")
+        self.connection.execute(f"SET temp_directory = '{self._spill.name}'")
         for key, value in (getattr(settings, "conf", None) or {}).items():
             try:
                 literal = str(value).replace("'", "''")
@@ -78,16 +90,65 @@ class DuckDBEngine:
 
         if isinstance(source, FrameInput):
             touches, conversions = frame_relations(source.touchpoints, source.events, dimension)
-            self.connection.register("roistory_touches", touches)
-            self.connection.register("roistory_conversions", conversions)
+            self.connection.register("roistory_touches_all", touches)
+            self.connection.register("roistory_conversions_all", conversions)
         elif isinstance(source, FileInput):
             self._files(source, dimension)
         else:
             raise ConfigError("duckdb reads frames and Parquet/CSV files", key="engine.backend")
+        self._bucket(0, 1)
         try:
             yield
         finally:
             self.connection.close()
+            self._spill.cleanup()
+
+    def _bucket(self, k: int, n: int) -> None:
+        """Point the rules' input relations at the people in hash bucket ``k`` of ``n`` (all of them when n = 1)."""
+        for name in ("roistory_touches", "roistory_conversions"):
+            relation = f"{name}_all"
+            if n > 1:
+                folder = Path(self._spill.name) / name / f"bucket={k}"
+                relation = (
+                    f"read_parquet('{folder}/*.parquet', hive_partitioning = false)"
+                    if folder.is_dir()
+                    else f"(SELECT * FROM {name}_all WHERE false)"  # no people fell in this bucket
+                )
+            self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {relation}")
+
+    def _split(self, n: int) -> None:
+        """Write each input relation once into one Parquet folder per bucket (in the spill folder).
+
+        Each bucket then reads only its own people instead of scanning (and filtering) the whole input again.
+        """
+        for name in ("roistory_touches", "roistory_conversions"):
+            folder = Path(self._spill.name) / name
+            self.connection.execute(
+                f"COPY (SELECT *, hash(person_id) % {n} AS bucket FROM {name}_all) "
+                f"TO '{folder}' (FORMAT parquet, PARTITION_BY (bucket))"
+            )
+
+    def bucket_count(self) -> int:
+        """How many hash buckets of people the touches need so that one bucket's sorts fit in memory.
+
+        Journeys never cross people, so the rules run per bucket and the results add up to the whole;
+        each bucket's windows then sort in memory instead of spilling, and memory stays flat as input grows.
+        """
+        touches = self.connection.execute("SELECT count(*) FROM roistory_touches_all").fetchone()[0]
+        limit = self.connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        number, unit = str(limit).split()
+        budget = float(number) * _UNITS.get(unit, 1) * BUCKET_SHARE_OF_MEMORY
+        return max(1, math.ceil(touches * BYTES_PER_TOUCH / budget))
+
+    def buckets(self) -> Iterator[None]:
+        """Run the caller's query once per bucket of people (see :meth:`bucket_count`)."""
+        n = self.bucket_count()
+        if n > 1:
+            self._split(n)
+        for k in range(n):
+            self._bucket(k, n)
+            yield
+        self._bucket(0, 1)
 
     def _scan(self, path: Path) -> str:
         quoted = str(path).replace("'", "''")
@@ -124,7 +185,7 @@ class DuckDBEngine:
             else "ROW_NUMBER() OVER (ORDER BY filename, file_row_number)"
         )
         self.connection.execute(
-            f"""CREATE TEMP VIEW roistory_touches AS
+            f"""CREATE TEMP VIEW roistory_touches_all AS
             SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
                    CAST("{dimension}" AS VARCHAR) AS segment, CAST(channel AS VARCHAR) AS channel,
                    {seq} AS seq
@@ -138,7 +199,7 @@ class DuckDBEngine:
             self._check_required(self._scan(source.conversions), source.conversions, ("person_id", "timestamp"))
             revenue = "CAST(revenue AS DOUBLE)" if "revenue" in conv_columns else "CAST(0 AS DOUBLE)"
             self.connection.execute(
-                f"""CREATE TEMP VIEW roistory_conversions AS
+                f"""CREATE TEMP VIEW roistory_conversions_all AS
                 SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
                        {revenue} AS revenue, {seq} AS seq, 0 AS same_row
                 FROM {self._scan(source.conversions)} {where}"""
@@ -152,7 +213,7 @@ class DuckDBEngine:
             revenue = "CAST(revenue AS DOUBLE)" if "revenue" in touch_columns else "CAST(0 AS DOUBLE)"
             extra = f"{where} AND" if where else "WHERE"
             self.connection.execute(
-                f"""CREATE TEMP VIEW roistory_conversions AS
+                f"""CREATE TEMP VIEW roistory_conversions_all AS
                 SELECT CAST(person_id AS VARCHAR) AS person_id, epoch_us(CAST("timestamp" AS TIMESTAMP)) AS t_us,
                        {revenue} AS revenue, {seq} AS seq, 1 AS same_row
                 FROM {scan} {extra} CAST(conversion AS INTEGER) = 1"""
@@ -262,6 +323,10 @@ class PostgresEngine:
             yield
         finally:
             self.engine.dispose()
+
+    def buckets(self) -> Iterator[None]:
+        """One pass: PostgreSQL plans its own memory."""
+        yield
 
     def _columns(self, relation: str) -> list[str]:
         import sqlalchemy as sa
