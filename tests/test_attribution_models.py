@@ -812,3 +812,21 @@ def test_time_decay_of_no_journeys_is_no_credit():
 def test_last_non_direct_never_credits_a_touch_of_another_journey(paths, expected):
     got = credits("last_non_direct", make_journeys(paths, revenue=[1.0] * len(paths)))
     assert {k: v[0] for k, v in got.items() if v[0]} == expected
+
+
+def test_last_non_direct_by_campaign_looks_at_the_channel_not_the_campaign_code():
+    """The direct touch's campaign sorts last: its campaign code is no channel's code."""
+    tp = pd.DataFrame(
+        {
+            "person_id": ["p", "p", "p", "q"],
+            "timestamp": pd.to_datetime([T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2), T0]),
+            "channel": ["Email", "Paid Search", "Direct", "Email"],
+            "campaign": ["Newsletter", "Brand", "Zebra", "Newsletter"],
+        }
+    )
+    cv = pd.DataFrame(
+        {"person_id": ["p", "q"], "timestamp": [pd.Timestamp(T0 + timedelta(days=1))] * 2, "revenue": [50.0, 5.0]}
+    )
+    journeys, _ = build_journeys(tp, conversion_events(tp, cv), dimension="campaign")
+    got = credits("last_non_direct", journeys)
+    assert {k: v for k, v in got.items() if v[0]} == {"Brand": (1, 50), "Newsletter": (1, 5)}
