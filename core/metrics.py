@@ -169,11 +169,6 @@ def period_total(table: str, date_column: str, column: str | None = None, *, whe
     return compute
 
 
-def is_measurable(metric: Metric, data: PeriodData, metrics: dict[str, Metric]) -> bool:
-    """True when every table/column the metric (or its formula's inputs) needs is present."""
-    return not missing_inputs(metric, data, metrics)
-
-
 def missing_inputs(metric: Metric, data: PeriodData, metrics: dict[str, Metric]) -> list[str]:
     if metric.formula is not None:
         out: list[str] = []
@@ -261,12 +256,3 @@ def check_formula_names(formula: Formula, known: Iterable[str], *, key: str) -> 
             f"formula '{formula.text}' at position {position + 1}: unknown metric id '{name}'{hint}",
             key=key,
         )
-
-
-def as_records(value: Value | None) -> list[tuple[Any, float]]:
-    """(segment, value) pairs with not-measurable values dropped."""
-    if value is None:
-        return []
-    if isinstance(value, pd.Series):
-        return [(k, float(v)) for k, v in value.items() if pd.notna(v)]
-    return [] if math.isnan(value) else [(None, float(value))]

@@ -132,6 +132,9 @@ def main() -> int:
         "--preload", nargs="*", default=[], help="modules the tests import, imported once here (never test modules)"
     )
     parser.add_argument("--json", help="write every mutant's status here")
+    parser.add_argument(
+        "--shard", default="1/1", help="K/N: only every N-th mutant, starting at the K-th (N runs share the cores)"
+    )
     args = parser.parse_args()
 
     os.chdir(ROOT)
@@ -166,8 +169,12 @@ def main() -> int:
     if args.redo:  # a mutant is known by its line and its mutated text
         previous = json.loads(Path(args.redo).read_text(encoding="utf-8"))
         redo = {(r["line"], r["after"]) for r in previous if r["status"] != "killed"}
+    shard, shards = (int(part) for part in args.shard.split("/"))
+    disabled = set(filter(None, args.disable.split(",")))
     results = []
-    for mutation_id, mutated in mutants(source, str(path), set(filter(None, args.disable.split(",")))):
+    for number, (mutation_id, mutated) in enumerate(mutants(source, str(path), disabled)):
+        if number % shards != shard - 1:
+            continue
         line = mutation_id.line_number
         if args.lines and line + 1 not in args.lines:
             continue

@@ -699,6 +699,27 @@ def test_heuristics_split_over_threads_give_the_same_credit(monkeypatch):
         )
 
 
+def test_touch_ranges_cut_large_inputs_into_one_balanced_part_per_worker(monkeypatch):
+    """Small inputs stay in one part; from PARALLEL_FROM touches on, one part per worker, cut at journeys."""
+    from roistory.plugins import heuristic_attribution
+
+    journeys = make_journeys([["a"] * (i % 3 + 1) for i in range(300)])  # 600 touches, journeys of 1-3
+    n = len(journeys.codes)
+    monkeypatch.setattr(heuristic_attribution, "_workers", lambda: 3)
+    monkeypatch.setattr(heuristic_attribution, "PARALLEL_FROM", n + 1)
+    assert heuristic_attribution._touch_ranges(journeys) == [(0, n, 0, 300)]
+
+    monkeypatch.setattr(heuristic_attribution, "PARALLEL_FROM", n)  # the threshold itself is large
+    ranges = heuristic_attribution._touch_ranges(journeys)
+    assert len(ranges) == 3
+    assert (ranges[0][0], ranges[0][2], ranges[-1][1], ranges[-1][3]) == (0, 0, n, 300)
+    for (_, end, _, end_journey), (start, _, start_journey, _) in zip(ranges, ranges[1:]):
+        assert (end, end_journey) == (start, start_journey)  # contiguous
+    for start, end, start_journey, end_journey in ranges:
+        assert (journeys.offsets[start_journey], journeys.offsets[end_journey]) == (start, end)
+        assert abs((end - start) - n / 3) < 3  # balanced to within one journey
+
+
 def test_non_converting_journeys_change_no_rule_based_credit():
     """The pipeline may pass every journey: rule-based credit only comes from converting ones."""
     rng = np.random.default_rng(12)
