@@ -198,7 +198,6 @@ class MetricEngine:
         self.metrics = metrics
         self.data = data
         self._cache: dict[tuple[str, str | None], Value | None] = {}
-        self._active: list[str] = []
 
     def value(self, metric_id: str, dimension: str | None = None) -> Value | None:
         """A number (NaN = not measurable) or a Series per segment; None if not segmentable."""
@@ -213,23 +212,17 @@ class MetricEngine:
             return float("nan") if dimension is None else None
         if metric.compute is not None:
             return metric.compute(self.data, dimension)
-        if metric_id in self._active:
-            cycle = " -> ".join([*self._active[self._active.index(metric_id) :], metric_id])
-            raise ConfigError(f"formulas refer to each other in a cycle: {cycle}", key="custom_metrics")
-        self._active.append(metric_id)
-        try:
-            formula = parse_formula(metric.formula or "")
-            values: dict[str, Value] = {"margin": self.data.margin, "period_months": self.data.period_months}
-            for name in formula.names - set(self.FORMULA_CONSTANTS):
-                value = self.value(name, dimension)
-                if value is None:
-                    return None
-                values[name] = value
-            result = formula.evaluate(values)
-        finally:
-            self._active.pop()
+        # formulas never refer to each other in a cycle: roistory.pipeline rejects that up front
+        formula = parse_formula(metric.formula or "")
+        values: dict[str, Value] = {"margin": self.data.margin, "period_months": self.data.period_months}
+        for name in formula.names - set(self.FORMULA_CONSTANTS):
+            value = self.value(name, dimension)
+            if value is None:
+                return None
+            values[name] = value
+        result = formula.evaluate(values)
         if isinstance(result, pd.Series):
-            return result.astype(float).replace([np.inf, -np.inf], np.nan)
+            return result.astype(float)  # infinities become NaN in value(), via finite_or_nan
         return float(result)
 
 

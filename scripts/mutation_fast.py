@@ -178,7 +178,9 @@ def main() -> int:
         line = mutation_id.line_number
         if args.lines and line + 1 not in args.lines:
             continue
-        after = mutated.splitlines()[line].replace("  # pragma: no mutate", "").strip()
+        mutated_lines = mutated.splitlines()  # a mutant that drops a decorator is a line shorter
+        after = mutated_lines[line] if line < len(mutated_lines) else "(end of file)"
+        after = after.replace("  # pragma: no mutate", "").strip()
         if redo is not None and (line + 1, after) not in redo:
             continue
         outcome, seconds = wait(run_child(module_name, mutated, str(path), args.tests), timeout)

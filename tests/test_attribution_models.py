@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from fractions import Fraction
-from itertools import combinations
+from itertools import combinations, pairwise
 from math import factorial
 
 import numpy as np
@@ -170,6 +170,20 @@ def test_heuristics_by_hand():
     assert custom["Display"] == pytest.approx((0.3 / 0.7, 40 * 0.3 / 0.7))  # two touches: first:last
 
 
+def test_position_based_on_short_journeys_and_without_a_middle_weight():
+    """One touch takes everything, two split first/last in proportion; a zero middle weight leaves
+    the middle touches nothing (and the spreading of middle shares is skipped)."""
+    short = make_journeys([["a"], ["a", "b"], ["b", "c"]], revenue=[10, 20, 40])
+    got = credits("position_based", short, {"weights": [0.45, 0.4, 0.15]})  # pair 0.6: first 3/4, last 1/4
+    expected = {"a": (1 + 0.75, 10 + 15), "b": (0.25 + 0.75, 5 + 30), "c": (0.25, 10)}
+    assert got.keys() == expected.keys()
+    for channel, (conv, rev) in expected.items():
+        assert got[channel] == (pytest.approx(conv), pytest.approx(rev))
+    long = make_journeys([["a", "b", "c", "a"]], revenue=[100])
+    got = credits("position_based", long, {"weights": [0.5, 0.0, 0.5]})
+    assert got == {"a": (pytest.approx(1.0), pytest.approx(100.0)), "b": (0.0, 0.0), "c": (0.0, 0.0)}
+
+
 def test_time_decay_halves_per_half_life_to_the_conversion():
     # touches 14 days and 7 days before the conversion (the conversion itself is 7 days after the last touch)
     journeys = make_journeys([["Email", "Display"]], revenue=[300], hours=[[14 * 24, 7 * 24]])
@@ -322,6 +336,28 @@ def test_markov_on_aggregated_paths_equals_one_row_per_journey(order):
     np.testing.assert_allclose(rows.to_numpy(), aggregated.to_numpy(), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 8])
+def test_markov_credit_does_not_depend_on_the_channels_codes(order):
+    """450 channel codes (more than the dense limit; at order 8 too many for a numeric state key)
+    give the used channels exactly the credit they get coded 0 to 7: states are compacted, keyed
+    by bytes, merged and padded the same way."""
+    rng = np.random.default_rng(order)
+    used = [f"u{i}" for i in range(8)]
+    paths = []
+    for _ in range(400):  # repeats (merged into one state), rows shorter than the order, single touches
+        path = list(rng.choice(used, rng.integers(1, 11)))
+        paths.append(path if rng.random() < 0.8 else [path[0]] * rng.integers(1, 4))
+    converted, revenue = rng.random(400) < 0.4, rng.integers(1, 100, 400)
+    compact = markov_credit(path_rows(make_journeys(paths, converted, revenue)), order)
+    wide_labels = [f"x{i:03d}" for i in range(450)]
+    for i, channel in enumerate(used):
+        wide_labels[53 * i + 21] = channel  # codes 21 to 392, in the same order
+    wide = markov_credit(path_rows(make_journeys(paths, converted, revenue, labels=tuple(wide_labels))), order)
+    np.testing.assert_allclose(wide.loc[used].to_numpy(), compact.loc[used].to_numpy(), rtol=1e-9, atol=1e-9)
+    assert (wide.drop(index=used).to_numpy() == 0).all()
+    assert wide["conversions"].sum() == pytest.approx(converted.sum())
+
+
 def test_markov_sparse_solve_equals_dense(monkeypatch):
     rng = np.random.default_rng(4)
     paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)]
@@ -415,6 +451,68 @@ def test_shapley_handles_more_than_64_channels_and_large_coalitions():
     assert exact["conversions"].sum() == pytest.approx(journeys.converted.sum())
 
 
+@pytest.mark.parametrize("params", [{}, {"max_exact_size": 1}], ids=["enumerated", "scanned"])
+def test_shapley_credit_does_not_depend_on_the_channels_codes(params):
+    """Channels coded past 64 (masks of several words) get exactly what they get coded below 64.
+
+    (Exact methods only: sampling draws its random orders coalition by coalition, in an order
+    that follows the masks.)"""
+    rng = np.random.default_rng(11)
+    used = [f"u{i:02d}" for i in range(12)]
+    paths = [list(rng.choice(used, rng.integers(1, 8), replace=False)) for _ in range(300)]
+    converted, revenue = rng.random(300) < 0.5, rng.integers(1, 100, 300)
+    compact = shapley_credit(path_rows(make_journeys(paths, converted, revenue)), params)
+
+    wide_labels = [f"x{i:03d}" for i in range(200)]
+    for i, channel in enumerate(used):  # codes 3, 20, ..., 190: spread over words 0 to 2, in the same order
+        wide_labels[17 * i + 3] = channel
+    wide = shapley_credit(path_rows(make_journeys(paths, converted, revenue, labels=tuple(wide_labels))), params)
+
+    np.testing.assert_allclose(wide.loc[used].to_numpy(), compact.loc[used].to_numpy(), rtol=1e-12, atol=1e-12)
+    assert (wide.drop(index=used).to_numpy() == 0).all()
+    assert wide["conversions"].sum() == pytest.approx(converted.sum())
+
+
+def test_sampled_shapley_does_not_depend_on_the_channels_codes():
+    """The sampled φ of channels coded past 64 equals theirs coded below 64 (one coalition per size,
+    so both draw the same random orders for the same coalition)."""
+    used = ["u0", "u1", "u2", "u3", "u4"]
+    paths = [used[:size] for size in range(1, 6)] + [[c] for c in used[1:]] + [used[:3], used[:5]]
+    converted = [1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1]
+    revenue = [10, 20, 30, 40, 50, 0, 5, 15, 25, 0, 35]
+    params = {"max_exact_size": 1, "max_scan_coalitions": 0, "samples": 40, "seed": 3}
+    compact = shapley_credit(path_rows(make_journeys(paths, converted, revenue)), params)
+    wide_labels = [f"x{i:03d}" for i in range(150)]
+    for i, channel in enumerate(used):
+        wide_labels[31 * i + 7] = channel  # codes 7, 38, 69, 100, 131: words 0 to 2
+    wide = shapley_credit(path_rows(make_journeys(paths, converted, revenue, labels=tuple(wide_labels))), params)
+    np.testing.assert_allclose(wide.loc[used].to_numpy(), compact.loc[used].to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_shapley_gives_nothing_for_an_empty_path():
+    """v(empty set) = 0: a path table row without touches (a plugin's, a warehouse's) changes no credit."""
+    labels = ("a", "b", "c")
+    table = PathTable(
+        labels=labels,
+        offsets=np.array([0, 2, 3, 5], np.int64),
+        codes=np.array([0, 1, 2, 0, 2], np.int32),
+        conversions=np.array([3.0, 1.0, 2.0]),
+        revenue=np.array([30.0, 10.0, 20.0]),
+        nulls=np.array([1.0, 4.0, 2.0]),
+    )
+    with_empty = PathTable(
+        labels=labels,
+        offsets=np.array([0, 2, 2, 3, 5], np.int64),  # row 1 has no touches
+        codes=table.codes,
+        conversions=np.array([3.0, 5.0, 1.0, 2.0]),
+        revenue=np.array([30.0, 50.0, 10.0, 20.0]),
+        nulls=np.array([1.0, 0.0, 4.0, 2.0]),
+    )
+    expected = shapley_credit(table)
+    assert expected["conversions"].sum() == pytest.approx(6.0)
+    pd.testing.assert_frame_equal(shapley_credit(with_empty), expected, rtol=1e-12)
+
+
 # --------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------
@@ -446,6 +544,9 @@ def test_shapley_handles_more_than_64_channels_and_large_coalitions():
             "from 0 to 10000000",
         ),
         ("shapley", {"seed": 2**40}, "attribution.params.shapley.seed", "from 0 to 4294967295"),
+        ("shapley", {"max_exact_size": 21}, "attribution.params.shapley.max_exact_size", "from 1 to 20"),
+        ("shapley", {"max_exact_size": 20}, None, None),  # the bound itself is allowed
+        ("shapley", {"samples": True}, "attribution.params.shapley.samples", "whole number"),
     ],
 )
 def test_bad_parameters_name_their_key(model_id, params, key, message):
@@ -713,7 +814,7 @@ def test_touch_ranges_cut_large_inputs_into_one_balanced_part_per_worker(monkeyp
     ranges = heuristic_attribution._touch_ranges(journeys)
     assert len(ranges) == 3
     assert (ranges[0][0], ranges[0][2], ranges[-1][1], ranges[-1][3]) == (0, 0, n, 300)
-    for (_, end, _, end_journey), (start, _, start_journey, _) in zip(ranges, ranges[1:]):
+    for (_, end, _, end_journey), (start, _, start_journey, _) in pairwise(ranges):
         assert (end, end_journey) == (start, start_journey)  # contiguous
     for start, end, start_journey, end_journey in ranges:
         assert (journeys.offsets[start_journey], journeys.offsets[end_journey]) == (start, end)

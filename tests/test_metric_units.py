@@ -13,13 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from roistory.errors import ConfigError
 from roistory.metrics import (
     DIMENSIONS,
     Metric,
     MetricEngine,
     PeriodData,
+    check_formula_names,
+    finite_or_nan,
     marketing_channels,
     missing_inputs,
+    parse_formula,
     period_total,
     placed_metrics,
 )
@@ -165,3 +169,36 @@ def test_missing_inputs_name_every_table_a_formula_needs_once():
     assert missing_inputs(metrics["mixed"], data, metrics) == ["conversions or touchpoints.conversion", "leads.won_at"]
     engine = MetricEngine(metrics, data)
     assert np.isnan(engine.value("mixed")) and engine.value("cost") == 0.0
+    assert engine.value("mixed", "channel") is None  # not measurable: no segments either
+
+
+def test_values_that_overflow_are_not_measurable():
+    big = pd.Series([1e200, -1e200, 3.0], index=["Email", "Display", "Search"])
+    metrics = {
+        "x": _metric("x", formula=None, compute=lambda d, dim: big if dim else 1e200),
+        "square": _metric("square", formula="x * x"),
+        "signed": _metric("signed", formula="x * x * x"),
+    }
+    engine = MetricEngine(metrics, PeriodData(OCTOBER, {}))
+    assert np.isnan(engine.value("square"))
+    signed = engine.value("signed", "channel")
+    assert np.isnan(signed["Email"]) and np.isnan(signed["Display"]) and signed["Search"] == 27.0
+    # the values a compute function returns get the same treatment
+    assert np.isnan(finite_or_nan(float("-inf")))
+    cleaned = finite_or_nan(pd.Series([np.inf, -np.inf, 2.5]))
+    assert cleaned.isna().tolist() == [True, True, False] and cleaned.iloc[2] == 2.5
+    whole = pd.Series([1, 2], dtype="int64")
+    assert finite_or_nan(whole) is whole
+
+
+def test_unknown_ids_in_a_formula_name_the_position_and_the_closest_id():
+    with pytest.raises(ConfigError) as error:
+        check_formula_names(parse_formula("spend / leds"), {"spend", "leads"}, key="custom_metrics[0].formula")
+    assert error.value.key == "custom_metrics[0].formula"
+    assert (
+        error.value.message == "formula 'spend / leds' at position 9: unknown metric id 'leds' (did you mean 'leads'?)"
+    )
+    with pytest.raises(ConfigError) as error:
+        check_formula_names(parse_formula("zzz * 2"), {"spend", "leads"}, key="k")
+    assert error.value.message == "formula 'zzz * 2' at position 1: unknown metric id 'zzz'"
+    check_formula_names(parse_formula("spend * margin / period_months"), {"spend"}, key="k")  # constants are known
