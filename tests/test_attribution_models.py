@@ -4,11 +4,13 @@ the path table, journey building details, and the ``roistory attribute`` command
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from fractions import Fraction
 from itertools import combinations, pairwise
 from math import factorial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,9 @@ from roistory.plugins.heuristic_attribution import MODELS as HEURISTICS
 from roistory.plugins.markov_attribution import MODELS as MARKOV
 from roistory.plugins.markov_attribution import markov_credit, removal_effects
 from roistory.plugins.shapley_attribution import MODELS as SHAPLEY
-from roistory.plugins.shapley_attribution import shapley_credit
+from roistory.plugins.shapley_attribution import coalitions, shapley_credit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MODELS = {m.id: m for m in [*HEURISTICS, *MARKOV, *SHAPLEY]}
 T0 = datetime(2026, 1, 1)
@@ -489,6 +493,67 @@ def test_sampled_shapley_does_not_depend_on_the_channels_codes():
     np.testing.assert_allclose(wide.loc[used].to_numpy(), compact.loc[used].to_numpy(), rtol=1e-12, atol=1e-12)
 
 
+def test_shapley_is_exact_up_to_and_including_each_threshold():
+    """``max_exact_size`` and ``max_scan_coalitions`` are inclusive: at the bound the exact methods run."""
+    rng = np.random.default_rng(5)
+    used = list("abcdef")
+    paths = [list(rng.choice(used, rng.integers(1, 5), replace=False)) for _ in range(200)]
+    table = path_rows(make_journeys(paths, rng.random(200) < 0.5, rng.integers(1, 50, 200)))
+    exact = shapley_credit(table)
+    kept = len(coalitions(table)[1].nonzero()[0])  # coalitions with conversions
+    sampled_above = {"samples": 3, "seed": 1}
+    for params in (
+        {"max_exact_size": 4, "max_scan_coalitions": 0},  # every size is at most 4: enumerated
+        {"max_exact_size": 1, "max_scan_coalitions": kept},  # exactly as many coalitions as allowed: scanned
+    ):
+        got = shapley_credit(table, {**params, **sampled_above})
+        np.testing.assert_allclose(got.to_numpy(), exact.to_numpy(), rtol=1e-12, atol=1e-12)
+    # one below either bound, 3 random orders are not exact
+    below = shapley_credit(table, {"max_exact_size": 1, "max_scan_coalitions": kept - 1, **sampled_above})
+    assert not np.allclose(below.to_numpy(), exact.to_numpy())
+    assert exact.index.name == "segment"
+
+
+def test_shapley_defaults_are_the_documented_ones():
+    text = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = text[text.index("`max_exact_size` channels") :][:600]
+    documented = {
+        name: int(value.replace(",", ""))
+        for name, value in re.findall(r"`(\w+)`[^`]*?\(default ([\d,]+)", section.replace("\n", " "))
+    }
+    assert (
+        documented
+        == SHAPLEY[0].defaults
+        == {"max_exact_size": 15, "max_scan_coalitions": 50_000, "samples": 1000, "seed": 0}
+    )
+
+
+def test_every_built_in_model_is_registered_through_its_hook():
+    from roistory.plugin_manager import build_registry, new_plugin_manager
+
+    registry = build_registry(new_plugin_manager())
+    for model in [*HEURISTICS, *MARKOV, *SHAPLEY]:
+        assert registry.models[model.id] is model
+
+
+def test_shapley_without_numpy_2_bit_counting_gives_the_same_credit(monkeypatch):
+    """numpy < 2 (allowed by the requirements) has no ``bitwise_count``: the fallbacks count the same."""
+    from roistory.plugins import shapley_attribution
+
+    labels = tuple(f"c{i:03d}" for i in range(130))
+    rng = np.random.default_rng(8)
+    paths = [list(rng.choice(labels, rng.integers(1, 9), replace=False)) for _ in range(120)]
+    table = path_rows(make_journeys(paths, rng.random(120) < 0.6, rng.integers(1, 100, 120), labels=labels))
+    expected = shapley_credit(table, {"max_exact_size": 5})
+    shapley_attribution._shapley_matrix.cache_clear()
+    monkeypatch.delattr(np, "bitwise_count", raising=False)
+    try:
+        got = shapley_credit(table, {"max_exact_size": 5})
+    finally:
+        shapley_attribution._shapley_matrix.cache_clear()
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_shapley_gives_nothing_for_an_empty_path():
     """v(empty set) = 0: a path table row without touches (a plugin's, a warehouse's) changes no credit."""
     labels = ("a", "b", "c")
@@ -544,6 +609,12 @@ def test_shapley_gives_nothing_for_an_empty_path():
             "from 0 to 10000000",
         ),
         ("shapley", {"seed": 2**40}, "attribution.params.shapley.seed", "from 0 to 4294967295"),
+        (
+            "last_non_direct",
+            {"direct_channels": ["Zzzz"]},
+            "attribution.params.last_non_direct.direct_channels",
+            "unknown channel 'Zzzz'",
+        ),
         ("shapley", {"max_exact_size": 21}, "attribution.params.shapley.max_exact_size", "from 1 to 20"),
         ("shapley", {"max_exact_size": 20}, None, None),  # the bound itself is allowed
         ("shapley", {"samples": True}, "attribution.params.shapley.samples", "whole number"),
