@@ -374,6 +374,29 @@ def test_markov_sparse_solve_equals_dense(monkeypatch):
     np.testing.assert_allclose(dense.revenue, sparse.revenue, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("dense_limit", [400, 0], ids=["contains-matrix", "contains-lists"])
+def test_markov_sparse_lu_and_series_equal_the_dense_solve(monkeypatch, dense_limit):
+    """Both large-chain solvers, called directly (no fallback can hide a wrong one), against the
+    dense solve: every removal's P(conversion) and value, including a channel in no state."""
+    m = markov_attribution
+    rng = np.random.default_rng(4)
+    paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)]
+    labels = tuple("abcdefgz")  # "z" is in no state: removing it removes nothing
+    table = path_rows(make_journeys(paths, rng.random(300) < 0.4, rng.integers(1, 100, 300), labels=labels))
+    reference = m.transition_counts(table, 2)
+    expected = m._solve_dense(reference, *m._probabilities(reference))
+    assert expected[0][-1] == expected[0][0]
+    monkeypatch.setattr(m, "DENSE_LIMIT", dense_limit)
+    chain = m.transition_counts(table, 2)
+    assert isinstance(chain.contains, np.ndarray) == (dense_limit > 0)
+    q, r, rv = m._probabilities(chain)
+    series = m._solve_series(chain, q, r, rv)
+    assert series is not None  # converged by itself
+    for p_conversion, value in (m._solve_sparse(chain, q, r, rv), series):
+        np.testing.assert_allclose(p_conversion, expected[0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(value, expected[1], rtol=0, atol=1e-10)
+
+
 def test_markov_with_many_channels_uses_byte_keys():
     labels = tuple(f"c{i:03d}" for i in range(300))  # 301 ** 8 does not fit an int64 key
     rng = np.random.default_rng(5)
@@ -609,12 +632,6 @@ def test_shapley_gives_nothing_for_an_empty_path():
             "from 0 to 10000000",
         ),
         ("shapley", {"seed": 2**40}, "attribution.params.shapley.seed", "from 0 to 4294967295"),
-        (
-            "last_non_direct",
-            {"direct_channels": ["Zzzz"]},
-            "attribution.params.last_non_direct.direct_channels",
-            "unknown channel 'Zzzz'",
-        ),
         ("shapley", {"max_exact_size": 21}, "attribution.params.shapley.max_exact_size", "from 1 to 20"),
         ("shapley", {"max_exact_size": 20}, None, None),  # the bound itself is allowed
         ("shapley", {"samples": True}, "attribution.params.shapley.samples", "whole number"),
@@ -629,6 +646,13 @@ def test_bad_parameters_name_their_key(model_id, params, key, message):
         run_model(MODELS[model_id], journeys, params)
     assert info.value.key == key
     assert message in str(info.value)
+
+
+def test_an_unknown_direct_channel_with_no_close_name_gets_no_hint():
+    journeys = make_journeys([["Direct", "Email"], ["Email"]], converted=[1, 0])
+    with pytest.raises(ConfigError) as info:
+        run_model(MODELS["last_non_direct"], journeys, {"direct_channels": ["Zzzz"]})
+    assert str(info.value) == "attribution.params.last_non_direct.direct_channels: unknown channel 'Zzzz'"
 
 
 def test_model_param_error_is_a_value_error():
@@ -911,6 +935,8 @@ def test_markov_series_solve_equals_sparse_lu(monkeypatch):
     table = path_rows(journeys)
     series = removal_effects(table, 3)  # > DENSE_LIMIT states: the series
     assert markov_attribution.transition_counts(table, 3).n_states > markov_attribution.DENSE_LIMIT
+    chain = markov_attribution.transition_counts(table, 3)
+    assert markov_attribution._solve_series(chain, *markov_attribution._probabilities(chain)) is not None
     monkeypatch.setattr(markov_attribution, "SERIES", False)
     lu = removal_effects(table, 3)
     np.testing.assert_allclose(series.conversions, lu.conversions, rtol=0, atol=1e-13)
