@@ -351,7 +351,8 @@ def test_markov_credit_does_not_depend_on_the_channels_codes(order):
     for _ in range(400):  # repeats (merged into one state), rows shorter than the order, single touches
         path = list(rng.choice(used, rng.integers(1, 11)))
         paths.append(path if rng.random() < 0.8 else [path[0]] * rng.integers(1, 4))
-    converted, revenue = rng.random(400) < 0.4, rng.integers(1, 100, 400)
+    paths += [["u0"], ["u0"], ["u0", "u1"], ["u0", "u1"], ["u1", "u0"], ["u0"]]  # rows that repeat the last state
+    converted, revenue = rng.random(len(paths)) < 0.4, rng.integers(1, 100, len(paths))
     compact = markov_credit(path_rows(make_journeys(paths, converted, revenue)), order)
     wide_labels = [f"x{i:03d}" for i in range(450)]
     for i, channel in enumerate(used):
