@@ -54,6 +54,7 @@ from roistory.api import AttributionModel, Journeys, ModelParamError, PathTable,
 MAX_ORDER = 8
 DENSE_LIMIT = 400  # transient states up to which the dense batched solve is used
 SERIES = True  # larger chains: the visit series summed to machine precision (sparse LU if it does not converge)
+DENSE_COUNTS_UP_TO = 4_000_000  # (states + 1)² up to which transitions are counted in a dense array
 
 
 # --------------------------------------------------------------------------
@@ -232,7 +233,7 @@ def transition_counts(table: PathTable, order: int = 1) -> Chain:
     to_conversion = np.bincount(end_state, table.conversions[has_steps], size)
     to_null = np.bincount(end_state, table.nulls[has_steps], size)
     end_value = np.bincount(end_state, table.revenue[has_steps], size)
-    if size * size <= 4_000_000:
+    if size * size <= DENSE_COUNTS_UP_TO:
         flat = np.bincount(transition, step_weight, size * size + 1)[: size * size]
         counts: Any = flat.astype(float, copy=False).reshape(size, size)
         counts[start] += into_first

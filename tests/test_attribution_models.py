@@ -398,6 +398,54 @@ def test_markov_sparse_lu_and_series_equal_the_dense_solve(monkeypatch, dense_li
         np.testing.assert_allclose(value, expected[1], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_markov_per_journey_from_a_path_table_equals_the_journeys(order):
+    """What the SQL engines compute from the path table equals the credit from the journeys."""
+    rng = np.random.default_rng(20 + order)
+    paths = [list(rng.choice(list("abcde"), rng.integers(1, 6))) for _ in range(300)]
+    journeys = make_journeys(paths, rng.random(300) < 0.4, rng.integers(1, 100, 300))
+    for model_id in ("markov", "markov_per_journey"):
+        model = MODELS[model_id]
+        expected = run_model(model, journeys, {"order": order})
+        got = model.from_paths(aggregate_paths(journeys), {"order": order})
+        assert (list(got.columns), got.index.name) == (["conversions", "revenue"], "segment")
+        np.testing.assert_allclose(got.loc[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-12)
+        assert got["conversions"].sum() == pytest.approx(journeys.converted.sum())
+
+
+def test_per_journey_weights_split_equally_where_every_effect_is_zero():
+    journeys = make_journeys([["a", "b", "a"], ["b", "c"], ["c"]])
+    weights = markov_attribution.per_journey_weights(journeys, np.array([0.6, 0.0, 0.0]))
+    np.testing.assert_allclose(weights, [0.5, 0.0, 0.5, 0.5, 0.5, 1.0])
+    weights = markov_attribution.per_journey_weights(journeys, np.array([0.2, 0.6, 0.2]))
+    np.testing.assert_allclose(weights, [0.2, 0.6, 0.2, 0.75, 0.25, 1.0])
+    nothing = markov_attribution.per_journey_weights(journeys, np.zeros(3))
+    np.testing.assert_allclose(nothing, [1 / 3, 1 / 3, 1 / 3, 0.5, 0.5, 1.0])
+    assert len(markov_attribution.per_journey_weights(make_journeys([]), np.zeros(0))) == 0
+
+
+def test_markov_counts_big_chains_sparsely_like_small_ones(monkeypatch):
+    """Chains over DENSE_COUNTS_UP_TO count only the distinct transitions (scipy.sparse): the
+    same counts, ends and credit as the dense count, with one journey per row or weighted rows."""
+    from scipy import sparse
+
+    m = markov_attribution
+    rng = np.random.default_rng(30)
+    paths = [list(rng.choice(list("abcdef"), rng.integers(1, 7))) for _ in range(500)]
+    journeys = make_journeys(paths, rng.random(500) < 0.4, rng.integers(1, 100, 500))
+    for table in (path_rows(journeys), aggregate_paths(journeys)):
+        dense = m.transition_counts(table, 2)
+        with monkeypatch.context() as patch:
+            patch.setattr(m, "DENSE_COUNTS_UP_TO", 0)
+            big = m.transition_counts(table, 2)
+            big_credit = markov_credit(table, 2)
+        assert sparse.issparse(big.counts) and not sparse.issparse(dense.counts)
+        np.testing.assert_array_equal(big.counts.toarray(), dense.counts)
+        for name in ("to_conversion", "to_null", "end_value"):
+            np.testing.assert_array_equal(getattr(big, name), getattr(dense, name))
+        np.testing.assert_allclose(big_credit.to_numpy(), markov_credit(table, 2).to_numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_markov_with_many_channels_uses_byte_keys():
     labels = tuple(f"c{i:03d}" for i in range(300))  # 301 ** 8 does not fit an int64 key
     rng = np.random.default_rng(5)
