@@ -446,6 +446,22 @@ def test_markov_counts_big_chains_sparsely_like_small_ones(monkeypatch):
         np.testing.assert_allclose(big_credit.to_numpy(), markov_credit(table, 2).to_numpy(), rtol=1e-12, atol=1e-12)
 
 
+def test_markov_series_ends_exactly_on_a_chain_without_cycles():
+    """Channels always in alphabetical order: every walk leaves the transient states within a few
+    steps, so the series ends when no mass is left (not by extrapolation) and is the exact solve."""
+    m = markov_attribution
+    rng = np.random.default_rng(40)
+    paths = [sorted(rng.choice(list("abcdefgh"), rng.integers(1, 6), replace=False)) for _ in range(300)]
+    table = path_rows(make_journeys(paths, rng.random(300) < 0.4, rng.integers(1, 100, 300)))
+    chain = m.transition_counts(table, 1)
+    q, r, rv = m._probabilities(chain)
+    series = m._solve_series(chain, q, r, rv)
+    assert series is not None
+    dense = m._solve_dense(chain, q, r, rv)
+    np.testing.assert_allclose(series[0], dense[0], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(series[1], dense[1], rtol=1e-12, atol=1e-12)
+
+
 def test_markov_with_many_channels_uses_byte_keys():
     labels = tuple(f"c{i:03d}" for i in range(300))  # 301 ** 8 does not fit an int64 key
     rng = np.random.default_rng(5)
