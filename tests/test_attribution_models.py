@@ -386,7 +386,7 @@ def test_markov_sparse_lu_and_series_equal_the_dense_solve(monkeypatch, dense_li
     table = path_rows(make_journeys(paths, rng.random(300) < 0.4, rng.integers(1, 100, 300), labels=labels))
     reference = m.transition_counts(table, 2)
     expected = m._solve_dense(reference, *m._probabilities(reference))
-    assert expected[0][-1] == expected[0][0]
+    assert expected[0][-1] == pytest.approx(expected[0][0], rel=1e-14)  # batched LU: bitwise only on some CPUs
     monkeypatch.setattr(m, "DENSE_LIMIT", dense_limit)
     chain = m.transition_counts(table, 2)
     assert isinstance(chain.contains, np.ndarray) == (dense_limit > 0)
