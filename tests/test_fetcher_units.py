@@ -9,6 +9,8 @@ can run them against each mutant of core/safety.py and the URL fetcher in core/p
 from __future__ import annotations
 
 import os
+import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,14 @@ def test_only_regular_files_are_read(tmp_path):
         require_regular_file(fifo, file="data/pipe.csv")
     with pytest.raises(DataError, match=r"is a device, not a regular file"):
         require_regular_file("/dev/null")
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)  # stat fails without blocking: said, not a traceback
+    with pytest.raises(DataError, match=r"^data/loop.csv: cannot read: Too many levels of symbolic links$"):
+        require_regular_file(loop, file="data/loop.csv")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "s.csv"))
+        with pytest.raises(DataError, match=rf"^{re.escape(str(tmp_path / 's.csv'))}: is a socket, not a regular file"):
+            require_regular_file(tmp_path / "s.csv")
 
 
 def test_an_error_quotes_values_only_from_inside_the_project(tmp_path):
