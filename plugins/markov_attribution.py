@@ -128,11 +128,10 @@ def markov_states(table: PathTable, order: int = 1) -> tuple[np.ndarray, np.ndar
     lengths = table.lengths
     n_codes = max(len(table.labels), 1)
     n = len(codes)
-    row_start = np.zeros(n + 1, bool)
+    row_start = np.zeros(n, bool)
     row_start[offsets[:-1][lengths > 0]] = True
-    row_start[n] = True  # sentinel: the end of the last row
     if order == 1:
-        keep = row_start[:n].copy()
+        keep = row_start.copy()
         if n:
             keep[1:] |= codes[1:] != codes[:-1]
         kept_at = np.flatnonzero(keep)
@@ -153,11 +152,12 @@ def markov_states(table: PathTable, order: int = 1) -> tuple[np.ndarray, np.ndar
         digit = np.empty(n, key_dtype)
         not_row_start = ~row_start
         for i in range(1, order):
-            np.logical_and(in_row[: n - i], not_row_start[i:n], out=in_row[: n - i])
-            in_row[max(n - i, 0) :] = False
-            digit[: n - i] = codes[i:]
-            digit[: n - i] += 1
-            digit[max(n - i, 0) :] = 0
+            reach = max(n - i, 0)  # touches t that have a touch t+i (none when all touches are fewer than i)
+            np.logical_and(in_row[:reach], not_row_start[i:], out=in_row[:reach])
+            in_row[reach:] = False
+            digit[:reach] = codes[i:]
+            digit[:reach] += 1
+            digit[reach:] = 0
             digit *= in_row
             if fits:
                 key *= base
@@ -168,9 +168,9 @@ def markov_states(table: PathTable, order: int = 1) -> tuple[np.ndarray, np.ndar
         # a window starts at t when it ends inside t's row, or t starts a row shorter than
         # order; the start before a window start that is not a row start is the touch before it
         keep = in_row
-        keep |= row_start[:n]
+        keep |= row_start
         if fits:
-            change = row_start[:n].copy()
+            change = row_start.copy()
             if n:
                 change[1:] |= key[1:] != key[:-1]
             keep &= change
@@ -513,13 +513,15 @@ def _markov_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
 def _markov_per_journey_from_paths(table: PathTable, params: dict) -> pd.DataFrame:
     """mam's split on a path table: a row's journeys share its path, so they share its weights."""
     effects = removal_effects(table, params["order"])
+    # one "journey" per row, for its path only: the weights read the codes and offsets, and the
+    # row's conversions and revenue are multiplied in below
     per_row = Journeys(
         table.labels,
         table.offsets,
         table.codes,
         np.zeros(len(table.codes)),
-        table.conversions,
-        np.divide(table.revenue, table.conversions, out=np.zeros(len(table)), where=table.conversions > 0),
+        np.zeros(len(table)),
+        np.zeros(len(table)),
         np.zeros(len(table), "datetime64[ns]"),
     )
     weights = per_journey_weights(per_row, effects.conversions)

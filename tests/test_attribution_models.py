@@ -320,6 +320,19 @@ def test_markov_by_hand():
     assert per_journey["a"] == pytest.approx((1 / 3, 30))
 
 
+def test_markov_removal_effects_report_the_chain_totals():
+    """P(conversion) and the expected value of one walk, by hand; no states or no conversions
+    give zeros, never NaN."""
+    journeys = make_journeys([["a"], ["b"], ["a", "b"], ["b"]], converted=[1, 0, 1, 0], revenue=[10, 0, 30, 0])
+    effects = removal_effects(path_rows(journeys))
+    assert (effects.p_conversion, effects.value_per_walk) == (pytest.approx(0.5), pytest.approx(10.0))
+    empty = removal_effects(path_rows(make_journeys([[], []], converted=[1, 0], labels=("a", "b"))))
+    assert (empty.p_conversion, empty.value_per_walk) == (0.0, 0.0)
+    assert empty.conversions.tolist() == [0.0, 0.0] and empty.revenue.tolist() == [0.0, 0.0]
+    never = removal_effects(path_rows(make_journeys([["a", "b"], ["b"]], converted=[0, 0])))
+    assert never.conversions.tolist() == [0.0, 0.0] and never.revenue.tolist() == [0.0, 0.0]
+
+
 def test_markov_value_credit_uses_the_removal_effect_on_value():
     # a converts cheaply, b dearly: value credit must not be conversions × average value
     journeys = make_journeys([["a"], ["b"], ["a"], ["b"]], converted=[1, 1, 0, 0], revenue=[10, 90, 0, 0])
@@ -338,13 +351,19 @@ def test_markov_on_aggregated_paths_equals_one_row_per_journey(order):
     rows = markov_credit(path_rows(journeys), order)
     aggregated = markov_credit(aggregate_paths(journeys), order)
     np.testing.assert_allclose(rows.to_numpy(), aggregated.to_numpy(), rtol=1e-12, atol=1e-12)
+    # every journey twice: every aggregated row weighs 2 or more (no row counts as one journey)
+    twice = make_journeys(paths * 2, np.tile(converted, 2), np.tile(journeys.revenue, 2))
+    doubled = aggregate_paths(twice)
+    assert ((doubled.conversions + doubled.nulls) >= 2).all()
+    np.testing.assert_allclose(markov_credit(doubled, order).to_numpy(), 2 * rows.to_numpy(), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("order", [1, 2, 3, 8])
-def test_markov_credit_does_not_depend_on_the_channels_codes(order):
+@pytest.mark.parametrize(("order", "n_labels"), [(1, 450), (2, 450), (3, 450), (8, 450), (3, 1300)])
+def test_markov_credit_does_not_depend_on_the_channels_codes(order, n_labels):
     """450 channel codes (more than the dense limit; at order 8 too many for a numeric state key)
     give the used channels exactly the credit they get coded 0 to 7: states are compacted, keyed
-    by bytes, merged and padded the same way."""
+    by bytes, merged and padded the same way. 1300 codes at order 3 make state keys up to
+    1301³ > 2³¹: 64-bit keys, compacted by hashing."""
     rng = np.random.default_rng(order)
     used = [f"u{i}" for i in range(8)]
     paths = []
@@ -354,21 +373,62 @@ def test_markov_credit_does_not_depend_on_the_channels_codes(order):
     paths += [["u0"], ["u0"], ["u0", "u1"], ["u0", "u1"], ["u1", "u0"], ["u0"]]  # rows that repeat the last state
     converted, revenue = rng.random(len(paths)) < 0.4, rng.integers(1, 100, len(paths))
     compact = markov_credit(path_rows(make_journeys(paths, converted, revenue)), order)
-    wide_labels = [f"x{i:03d}" for i in range(450)]
+    wide_labels = [f"x{i:04d}" for i in range(n_labels)]
     for i, channel in enumerate(used):
-        wide_labels[53 * i + 21] = channel  # codes 21 to 392, in the same order
+        wide_labels[21 + i * (n_labels - 22) // 7] = channel  # codes 21 to the last, in the same order
     wide = markov_credit(path_rows(make_journeys(paths, converted, revenue, labels=tuple(wide_labels))), order)
     np.testing.assert_allclose(wide.loc[used].to_numpy(), compact.loc[used].to_numpy(), rtol=1e-9, atol=1e-9)
     assert (wide.drop(index=used).to_numpy() == 0).all()
     assert wide["conversions"].sum() == pytest.approx(converted.sum())
 
 
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [([["a", "b"]], {"a": 0.5, "b": 0.5}), ([["a"], ["b", "a"]], {"a": 4 / 3, "b": 2 / 3})],
+)
+def test_markov_of_fewer_touches_than_its_order(paths, expected):
+    """Fewer touches in all than the order (a sparse period at order 4): every path is one state,
+    so every order from the longest path's length to 8 gives the same credit. By hand for
+    [a], [b a]: removing a loses every conversion, removing b half of them (RE 1 and 1/2)."""
+    journeys = make_journeys(paths, revenue=[10.0] * len(paths))
+    for order in range(max(map(len, paths)), markov_attribution.MAX_ORDER + 1):
+        got = run_model(MODELS["markov"], journeys, {"order": order})
+        assert got["conversions"].to_dict() == pytest.approx(expected)
+        assert got["revenue"].to_dict() == pytest.approx({k: 10 * v for k, v in expected.items()})
+        per_journey = run_model(MODELS["markov_per_journey"], journeys, {"order": order})
+        assert per_journey["conversions"].sum() == pytest.approx(len(paths))
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_markov_of_no_touches_among_many_channels_is_no_credit(order):
+    """Journeys without touches and more channels than the dense limit: no state, no credit."""
+    labels = tuple(f"c{i:03d}" for i in range(500))
+    credit = markov_credit(path_rows(make_journeys([[], []], converted=[1.0, 0.0], labels=labels)), order)
+    assert credit.shape == (500, 2) and (credit.to_numpy() == 0).all()
+
+
+def test_markov_order_is_a_python_int_and_defaults_to_1():
+    """The order is echoed into the JSON results: a numpy integer becomes an int. Every public
+    function of the chain defaults to order 1."""
+    params = markov_attribution.check_params({"order": np.int64(3), "other": 1})
+    assert params == {"order": 3, "other": 1} and type(params["order"]) is int
+    m = markov_attribution
+    table = path_rows(make_journeys([["a", "b", "a", "b"], ["b", "a", "a"], ["a"]], converted=[1, 0, 1]))
+    np.testing.assert_equal(m.markov_states(table), m.markov_states(table, 1))
+    assert m.markov_states(table, 2)[3] != m.markov_states(table)[3]
+    np.testing.assert_equal(m.transition_counts(table).counts, m.transition_counts(table, 1).counts)
+    np.testing.assert_equal(m.removal_effects(table).conversions, m.removal_effects(table, 1).conversions)
+    assert m.markov_credit(table).equals(m.markov_credit(table, 1))
+    assert not m.markov_credit(table).equals(m.markov_credit(table, 2))
+
+
 def test_markov_sparse_solve_equals_dense(monkeypatch):
     rng = np.random.default_rng(4)
-    paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)]
-    journeys = make_journeys(paths, converted=rng.random(300) < 0.4, revenue=rng.integers(1, 100, 300))
-    table = path_rows(journeys)
+    paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)] + [["y"]]
+    converted, revenue = np.append(rng.random(300) < 0.4, 1), np.append(rng.integers(1, 100, 300), 50)
+    table = path_rows(make_journeys(paths, converted, revenue))  # "y" is in exactly one state
     dense = removal_effects(table, 2)
+    assert dense.conversions[-1] > 0
     monkeypatch.setattr(markov_attribution, "DENSE_LIMIT", 0)
     sparse = removal_effects(table, 2)
     np.testing.assert_allclose(dense.conversions, sparse.conversions, rtol=0, atol=1e-12)
@@ -382,11 +442,15 @@ def test_markov_sparse_lu_and_series_equal_the_dense_solve(monkeypatch, dense_li
     m = markov_attribution
     rng = np.random.default_rng(4)
     paths = [list(rng.choice(list("abcdefg"), rng.integers(1, 8))) for _ in range(300)]
-    labels = tuple("abcdefgz")  # "z" is in no state: removing it removes nothing
-    table = path_rows(make_journeys(paths, rng.random(300) < 0.4, rng.integers(1, 100, 300), labels=labels))
+    # "z" is in no state (removing it removes nothing), "y" in exactly one, "a" in every first state
+    labels = ("z", *"abcdefg", "y")
+    converted, revenue = rng.random(300) < 0.4, rng.integers(1, 100, 300)
+    paths = [["a", *path] for path in paths] + [["a", "y"]]
+    table = path_rows(make_journeys(paths, np.append(converted, 1), np.append(revenue, 50), labels=labels))
     reference = m.transition_counts(table, 2)
     expected = m._solve_dense(reference, *m._probabilities(reference))
-    assert expected[0][-1] == pytest.approx(expected[0][0], rel=1e-14)  # batched LU: bitwise only on some CPUs
+    assert expected[0][1] == pytest.approx(expected[0][0], rel=1e-14)  # batched LU: bitwise only on some CPUs
+    assert expected[0][-1] < expected[0][0] and expected[0][2] == 0
     monkeypatch.setattr(m, "DENSE_LIMIT", dense_limit)
     chain = m.transition_counts(table, 2)
     assert isinstance(chain.contains, np.ndarray) == (dense_limit > 0)
@@ -460,6 +524,30 @@ def test_markov_series_ends_exactly_on_a_chain_without_cycles():
     dense = m._solve_dense(chain, q, r, rv)
     np.testing.assert_allclose(series[0], dense[0], rtol=0, atol=1e-14)
     np.testing.assert_allclose(series[1], dense[1], rtol=1e-12, atol=1e-12)
+
+
+def test_markov_series_sums_slowly_decaying_walks_to_machine_precision(monkeypatch):
+    """A journey alternating a, b 150 times keeps walking with probability ~1 − 1/300 a step: the
+    series must go on until the extrapolated rest is below 1e-16 of P(conversion), not stop when
+    one term is small. Alternating 2,000 times it has not converged after SERIES_MAX_STEPS and
+    says so (None), and the removal effects come from sparse LU instead."""
+    m = markov_attribution
+
+    def chain_of(repeats):
+        table = path_rows(make_journeys([["a", "b"] * repeats, ["b", "c"], ["c"]], [1, 0, 1], [10, 0, 20]))
+        chain = m.transition_counts(table, 1)
+        return chain, *m._probabilities(chain)
+
+    chain, q, r, rv = chain_of(150)
+    series, dense = m._solve_series(chain, q, r, rv), m._solve_dense(chain, q, r, rv)
+    np.testing.assert_allclose(series[0], dense[0], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(series[1], dense[1], rtol=1e-13, atol=0)
+    chain, q, r, rv = chain_of(2000)
+    assert m._solve_series(chain, q, r, rv) is None
+    expected = m.removal_effects(chain)
+    monkeypatch.setattr(m, "DENSE_LIMIT", 0)
+    fallback = m.removal_effects(chain)
+    np.testing.assert_allclose(fallback.conversions, expected.conversions, rtol=1e-12, atol=1e-12)
 
 
 def test_markov_with_many_channels_uses_byte_keys():
