@@ -90,6 +90,8 @@ def test_inside_is_by_path_not_by_prefix(project):
         (b"\x89PNG\r\n", None),  # a cut signature
         (b"date,channel\n<svg>", None),  # a CSV that mentions svg
         (b"<svgfoo>", None),
+        (b"<!--" + b"-" * 4085 + b"--><svg>", None),  # the tag must start in the first 4 KiB (4,097 bytes here)
+        (b"<!--" + b"-" * 4084 + b"--><svg>", "image/svg+xml"),
         (b"", None),
     ],
 )
@@ -129,7 +131,10 @@ def test_an_error_quotes_values_only_from_inside_the_project(tmp_path):
     assert without_outside_values(quoting, None, project) is quoting
     assert without_outside_values(structural, outside, project) is structural
     redacted = without_outside_values(quoting, outside, project)
-    assert "secret" not in str(redacted) and "outside the report project" in str(redacted)
+    assert str(redacted) == (
+        "data/leads.csv, row 3, column 'date': cannot be read "
+        "(values are not quoted: the file is outside the report project)"
+    )
     assert (redacted.file, redacted.row, redacted.column) == ("data/leads.csv", 3, "date")
     for message in ("malformed line 3: secret", "cannot read: secret"):
         redacted = without_outside_values(DataError(message, file="x.csv"), outside, project)
