@@ -46,7 +46,7 @@ pictures: install system-test-deps
 	done
 
 # Mutation testing (docs/testing.md), niced, mutants swapped in memory; not part of `make test`.
-# MODULES=periods goals formulas sources.fx sandbox safety pdf attribution
+# MODULES=periods goals formulas sources.fx sandbox safety resources pdf attribution
 mutation: install-test
 	scripts/mutation $(MODULES)
 

@@ -326,9 +326,10 @@ def test_markov_removal_effects_report_the_chain_totals():
     journeys = make_journeys([["a"], ["b"], ["a", "b"], ["b"]], converted=[1, 0, 1, 0], revenue=[10, 0, 30, 0])
     effects = removal_effects(path_rows(journeys))
     assert (effects.p_conversion, effects.value_per_walk) == (pytest.approx(0.5), pytest.approx(10.0))
-    empty = removal_effects(path_rows(make_journeys([[], []], converted=[1, 0], labels=("a", "b"))))
+    many = tuple(f"c{i:03d}" for i in range(500))  # more codes than the dense limit: no state at all
+    empty = removal_effects(path_rows(make_journeys([[], []], converted=[1, 0], revenue=[5, 0], labels=many)))
     assert (empty.p_conversion, empty.value_per_walk) == (0.0, 0.0)
-    assert empty.conversions.tolist() == [0.0, 0.0] and empty.revenue.tolist() == [0.0, 0.0]
+    assert not empty.conversions.any() and not empty.revenue.any() and len(empty.conversions) == 500
     never = removal_effects(path_rows(make_journeys([["a", "b"], ["b"]], converted=[0, 0])))
     assert never.conversions.tolist() == [0.0, 0.0] and never.revenue.tolist() == [0.0, 0.0]
 
