@@ -29,8 +29,10 @@ install-test: $(BIN)/python system-deps system-test-deps
 demo: install
 	$(BIN)/roistory demo --out out
 
+# --dist loadscope: a module's tests stay on one worker, so a module-scoped render (the
+# example in four locales, the PDF variants) is made once, not once per worker.
 test: install-test
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 lint: install-test
 	$(BIN)/ruff check core plugins tests benchmarks
