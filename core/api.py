@@ -53,7 +53,7 @@ from roistory.metrics import (
 from roistory.narrative import SMALL_SAMPLE, Figure, Sentence, compose, distinct, metric_figure
 from roistory.paths import PathTable, path_rows
 from roistory.periods import Period, parse_period
-from roistory.quality import Finding, Joined, Phrase
+from roistory.quality import Finding, Joined, Phrase, mask_personal_data
 from roistory.recommendations import ASSUMPTIONS as RECOMMENDATION_ASSUMPTIONS
 from roistory.recommendations import Recommendation, measured_lift, recommend
 from roistory.review import Run
@@ -114,6 +114,7 @@ __all__ = [
     "Finding",
     "Phrase",
     "Joined",
+    "mask_personal_data",
     "load_config",
     "parse_period",
     # errors (exit code 2 for bad input, 1 otherwise)

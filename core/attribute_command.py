@@ -409,6 +409,9 @@ def attribute(
             params.setdefault(model_id, {})[name] = value
         names = [m.strip() for m in model.split(",") if m.strip()]
         settings = attribution_settings(names, params, lookback_days, dormancy_days)
+        since_at, until_at = _timestamp_option(since, "--since"), _timestamp_option(until, "--until")
+        if since_at is not None and until_at is not None and since_at >= until_at:
+            raise ConfigError(f"{until} is not after --since {since}: no event could be kept", key="--until")
         results, labels = run_attribute(
             Path(touchpoints),
             conversions,
@@ -418,8 +421,8 @@ def attribute(
             progress=progress,
             engine=engine,
             sql_input=sql_input,
-            since=_timestamp_option(since, "--since"),
-            until=_timestamp_option(until, "--until"),
+            since=since_at,
+            until=until_at,
         )
     except RoistoryError as exc:
         raise AttributeFailed(str(exc), exc.exit_code) from None

@@ -171,7 +171,7 @@ def _factorize(values: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, pd
     pandas' on 10M strings (and the memory goes back to the system after).
     """
     array = _arrow_strings(values)
-    if array is None or array.num_chunks == 0:
+    if array is None or len(array) == 0:
         codes, uniques = pd.factorize(values, sort=sort)
         return codes, pd.Index(uniques)
     import pyarrow.compute as pc
@@ -268,7 +268,7 @@ def _event_order(person: np.ndarray, timestamps: np.ndarray, kind: np.ndarray) -
 def _person_codes(touch_people: pd.Series, conversion_people: pd.Series) -> np.ndarray:
     """One integer per person across both tables (touchpoints factorised once, conversions looked up)."""
     array = _arrow_strings(touch_people)
-    if array is not None and array.num_chunks:
+    if array is not None and len(array):  # (an empty array encodes to no chunk at all)
         import pyarrow as pa
         import pyarrow.compute as pc
 

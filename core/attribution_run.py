@@ -27,7 +27,7 @@ from roistory.attribution import (
 from roistory.engines import journeys_for
 from roistory.errors import PluginError, unknown_name
 from roistory.i18n import N_, Nn_
-from roistory.quality import Finding, Phrase
+from roistory.quality import Finding, Phrase, mask_personal_data
 
 if TYPE_CHECKING:
     from roistory.config import AttributionConfig, EngineConfig
@@ -187,7 +187,7 @@ def attribution_records(credits: dict[str, dict[str, pd.DataFrame]]) -> list[dic
                 records.append(
                     {
                         "model": model,
-                        "segment": {dimension: segment},
+                        "segment": {dimension: mask_personal_data(str(segment))},  # as json_output's
                         "conversions": float(row["conversions"]),
                         "revenue": float(row["revenue"]),
                     }

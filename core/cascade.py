@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from roistory.errors import ConfigError
+from roistory.errors import ConfigError, DataError
+from roistory.safety import require_regular_file
 
 KEYED_LISTS = {
     "sources": ("name",),
@@ -94,16 +95,29 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
+MAX_CONFIG_BYTES = 10 << 20  # a report.yaml is a few kB; /dev/zero would never end
+MAX_YAML_VALUES = 1_000_000  # values after expanding aliases: a "billion laughs" stops here
+MAX_YAML_DEPTH = 100  # a config nests a few levels; every reader of it recurses
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """One config file parsed, with errors naming the file (and line)."""
     try:
+        require_regular_file(path, file=str(path))  # a FIFO would block, a device never end
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"is larger than {MAX_CONFIG_BYTES >> 20} MB: not a report config", file=str(path))
         text = path.read_text(encoding="utf-8")
+    except DataError as exc:
+        raise ConfigError(str(exc).removeprefix(f"{path}: "), file=str(path)) from None
     except FileNotFoundError:
         raise ConfigError("file not found", file=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:  # a folder, no permission, a name too long, a NUL
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"cannot read: {reason}", file=str(path)) from None
     try:
         data = load_yaml(text)
+    except RecursionError:
+        raise ConfigError(f"nested more than {MAX_YAML_DEPTH} levels deep", file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -111,7 +125,40 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{where}malformed YAML: {problem}", file=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("the file must be a mapping with a 'report' key", file=str(path))
+    _check_shape(data, str(path))
     return data
+
+
+def _check_shape(data: Any, file: str) -> None:
+    """YAML aliases share one object: refuse one that contains itself (every reader would recurse
+    forever), nesting that expands past MAX_YAML_VALUES (a "billion laughs"), nesting deeper
+    than MAX_YAML_DEPTH, and a NUL character ("\\0" in a quoted string), which no file name or
+    setting can hold."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, open_nodes: set[int], key: str) -> int:
+        if isinstance(node, str) and "\0" in node:
+            raise ConfigError("holds a NUL character (\\0)", file=file, key=key or None)
+        if not isinstance(node, dict | list):
+            return 1
+        if id(node) in open_nodes:
+            raise ConfigError("a YAML alias (*name) refers to a value that contains it", file=file, key=key or None)
+        if len(open_nodes) >= MAX_YAML_DEPTH:
+            raise ConfigError(f"nested more than {MAX_YAML_DEPTH} levels deep", file=file)
+        if id(node) not in sizes:
+            open_nodes.add(id(node))
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            total = 1
+            for name, child in items:
+                where = f"{key}[{name}]" if isinstance(node, list) else f"{key}.{name}" if key else str(name)
+                total += size(name, open_nodes, where) + size(child, open_nodes, where)
+            sizes[id(node)] = total
+            open_nodes.discard(id(node))
+            if total > MAX_YAML_VALUES:
+                raise ConfigError(f"expands to more than {MAX_YAML_VALUES:,} values through YAML aliases", file=file)
+        return sizes[id(node)]
+
+    size(data, set(), "")
 
 
 def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:

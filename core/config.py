@@ -6,6 +6,7 @@ exist?) live in :func:`roistory.pipeline.check_config_against_registry`.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -231,7 +232,8 @@ class Config(_Strict):
     path: Path | None = Field(default=None, exclude=True)
 
     def resolve(self, relative: str) -> Path:
-        return (self.base_dir / relative).resolve()
+        # realpath, not Path.resolve: a symlink loop is then reported by whoever opens the file
+        return Path(os.path.realpath(self.base_dir / relative))
 
     @model_validator(mode="after")
     def _unique_deliveries(self) -> Config:

@@ -50,6 +50,14 @@ class TemplateError(BadInputError):
     """A report template or theme cannot be loaded or rendered."""
 
 
+class OutputError(BadInputError):
+    """The ``--out`` folder cannot take the outputs: not a folder, not writable, a name in the way."""
+
+    def __init__(self, message: str, *, path: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
 class PluginError(RoistoryError):
     """A plugin failed to load or registered something invalid."""
 

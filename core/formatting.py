@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import decimal
+import functools
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -19,6 +22,18 @@ if TYPE_CHECKING:
 NOT_MEASURABLE = "n/m"
 # CLDR minimumGroupingDigits = 2 (Babel does not apply it): 1234 but 12.345.
 MIN_GROUPING_2 = {"es", "pl", "pt_PT", "bg", "hr", "lv", "lt", "sk", "sl"}
+
+
+def _wide_decimals(method: Callable) -> Callable:
+    """Babel rounds through ``decimal`` with 28 digits: a number of 10²⁸ or more (a cost in a
+    data file can be) would fail to round. Enough digits for any float."""
+
+    @functools.wraps(method)
+    def formatted(*args, **kwargs):
+        with decimal.localcontext(prec=400):
+            return method(*args, **kwargs)
+
+    return formatted
 
 
 class Formatter:
@@ -44,6 +59,7 @@ class Formatter:
     def _missing(value: float | None) -> bool:
         return value is None or (isinstance(value, float) and math.isnan(value))
 
+    @_wide_decimals
     def money(self, value: float | None) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
@@ -51,6 +67,7 @@ class Formatter:
             value, self.locale, currency=self.currency, currency_digits=False, group_separator=self._group(value)
         )
 
+    @_wide_decimals
     def money_compact(self, value: float | None) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
@@ -58,6 +75,7 @@ class Formatter:
             return self.money(value)
         return format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
 
+    @_wide_decimals
     def number(self, value: float | None, digits: int = 0) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
@@ -68,6 +86,7 @@ class Formatter:
             group_separator=self._group(value, digits),
         )
 
+    @_wide_decimals
     def percent(self, value: float | None, digits: int = 1) -> str:
         if self._missing(value):
             return NOT_MEASURABLE
@@ -122,6 +141,7 @@ class Formatter:
             return self.duration(value, display)
         return self.number(value, 2)
 
+    @_wide_decimals
     def duration(self, value: float | None, unit: str) -> str:
         """34.5 days, 34,5 días, 3.6 個月: Babel's unit names in the report's language."""
         if self._missing(value):

@@ -14,6 +14,7 @@ from roistory.drivers import driver_records
 from roistory.incrementality import incrementality_records
 from roistory.maturity import assess
 from roistory.metrics import placed_metrics
+from roistory.quality import mask_personal_data
 from roistory.recommendations import measured_lift, recommendation_records
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ def metric_records(report: ReportContext) -> list[dict[str, Any]]:
                         {
                             "id": metric_id,
                             "period": period,
-                            "segment": {dimension: segment} if dimension else {},
+                            # a campaign named after someone's e-mail address: masked, as everywhere
+                            "segment": {dimension: mask_personal_data(str(segment))} if dimension else {},
                             "value": float(number),
                             "unit": unit,
                         }

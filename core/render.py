@@ -9,6 +9,7 @@ temporary name and renamed, so a failure never leaves a half-written report.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -26,7 +27,7 @@ from roistory.chart_colours import chart_style
 from roistory.charts import ChartBatch, ChartWorker, drawing_elsewhere
 from roistory.context import ReportContext
 from roistory.editions import FULL, Edition
-from roistory.errors import RoistoryError, TemplateError, unknown_name
+from roistory.errors import OutputError, RoistoryError, TemplateError, unknown_name
 from roistory.json_output import report_json
 from roistory.limits import memory_limit
 from roistory.pdf import RENDER_TIMEOUT_SECONDS, pdf_bytes, time_limit
@@ -263,7 +264,34 @@ def output_name(report: ReportContext) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _cannot_write(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "cannot hold the outputs: it, or a folder above it, is a file"
+    return f"cannot hold the outputs: {exc.strerror or exc}"
+
+
+def check_out_folder(out_dir: Path) -> None:
+    """``--out`` must be a folder roistory can write, checked before any work (a report can take
+    minutes). The probe leaves nothing behind: folders it had to create are removed again."""
+    missing = []
+    folder = out_dir
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=out_dir, prefix=".roistory-", suffix=".probe")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(_cannot_write(exc), path=str(out_dir)) from None
+    finally:
+        for created in missing:  # nearest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
+
+
+def _temporary_beside(path: Path, data: bytes) -> str:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -271,9 +299,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600; reports are ordinary files
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+    return temporary
+
+
+def write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Every file or none: each is written beside its target first, then all are moved in; a
+    failure removes what this call wrote (a folder in the way, a full disk)."""
+    written: list[tuple[str, Path]] = []
+    moved: list[Path] = []
+    try:
+        for path, data in files:
+            if path.is_dir():
+                raise OutputError("is a folder where an output file goes", path=str(path))
+            written.append((_temporary_beside(path, data), path))
+        for temporary, path in written:
+            os.replace(temporary, path)
+            moved.append(path)
+    except BaseException as exc:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        for temporary, _path in written:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(_cannot_write(exc), path=str(exc.filename or files[0][0].parent)) from None
         raise
 
 
@@ -348,13 +399,14 @@ def write_report(
                 outputs[fmt] = (out_dir / f"{name}.{fmt}", data)
             else:
                 outputs[f"{edition.id}.{fmt}"] = (out_dir / f"{name}-{edition.id}.{fmt}", data)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(_cannot_write(exc), path=str(out_dir)) from None
     manifest_path = out_dir / f"{name}.manifest.json"
     seconds = time.perf_counter() - started
     manifest_bytes = manifest_json(build_manifest(report, outputs, draft=draft, seconds=seconds)).encode("utf-8")
-    for path, data in outputs.values():
-        _write_atomic(path, data)
-    _write_atomic(manifest_path, manifest_bytes)
+    write_all([*outputs.values(), (manifest_path, manifest_bytes)])
     if report.pending_history is not None:  # the history store changes only after every output is written
         report.pending_history.commit()
     return {**{key: path for key, (path, _data) in outputs.items()}, "manifest": manifest_path}

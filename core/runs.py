@@ -12,7 +12,7 @@ from roistory.delivery import check_destinations, deliver_run
 from roistory.engines import engine_from_option
 from roistory.limits import report_time_limit
 from roistory.pipeline import build_report
-from roistory.render import write_report
+from roistory.render import check_out_folder, write_report
 from roistory.review import Run, approve
 
 
@@ -39,6 +39,7 @@ def render_config(
     if engine is not None:
         config = config.model_copy(update={"engine": engine_from_option(engine, config.engine)})
     check_destinations(config, pm)  # an unknown delivery type is bad input, found before the work
+    check_out_folder(out)  # so is an --out that cannot be written
     with report_time_limit(time_limit or config.report.time_limit):
         report = build_report(config, period=period, locale=locale, pm=pm)
         try:

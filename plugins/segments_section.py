@@ -20,6 +20,7 @@ from roistory.api import (
     ReportContext,
     ReportSection,
     hookimpl,
+    mask_personal_data,
     placed_metrics,
 )
 
@@ -83,7 +84,7 @@ def build(report: ReportContext) -> dict | None:
                         "delta": _delta(report, metric_id, values[metric_id], old),
                     }
                 )
-            rows.append({"segment": str(segment), "cells": cells})
+            rows.append({"segment": mask_personal_data(str(segment)), "cells": cells})
         tables.append(
             {
                 "dimension": dimension,

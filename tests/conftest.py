@@ -165,6 +165,7 @@ class Cli:
     default_config = staticmethod(default_config)
     assert_rejected = staticmethod(assert_rejected)
     files_under = staticmethod(files_under)
+    data_files = DATA_FILES  # the tiny project's files, to edit a copy of one
 
 
 @pytest.fixture(scope="session")

@@ -384,6 +384,23 @@ YAML_CASES = [
     yaml_case(
         "missing-period", GOOD_YAML.replace("  period: 2026-10\n", ""), "report.period", "required key is missing"
     ),
+    # aliases and nesting every reader of the config would recurse through
+    yaml_case("alias-contains-itself", GOOD_YAML + "extra: &loop [1, *loop]\n", "extra", "contains it"),
+    yaml_case(
+        "billion-laughs",
+        GOOD_YAML
+        + "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)),
+        "more than 1,000,000 values",
+    ),
+    yaml_case("nested-3000-deep", GOOD_YAML + "deep: " + "[" * 3000 + "]" * 3000 + "\n", "nested more than 100"),
+    yaml_case("nested-150-deep", GOOD_YAML + "deep: " + "[" * 150 + "]" * 150 + "\n", "nested more than 100"),
+    yaml_case(
+        "nul-in-a-path",
+        GOOD_YAML.replace("path: data/spend.csv", 'path: "data/sp\\0end.csv"'),
+        "sources[0].path",
+        "NUL character",
+    ),
 ]
 
 
@@ -622,6 +639,14 @@ DATA_CASES = [
         "'timestamp'",
     ),
     data_case(
+        "spend-field-over-128k",
+        "spend",
+        SPEND + "2026-10-01,Email," + "A" * 200_000 + ",5,100,10\n",
+        "spend.csv",
+        "row 2",
+        "field larger than field limit",
+    ),
+    data_case(
         "spend-missing-cost-column",
         "spend",
         "date,channel,costs\n2026-10-01,Email,5\n",
@@ -638,6 +663,37 @@ def test_data(project, case):
 
 
 # ---------------------------------------------------------------- the command line
+
+
+def parquet_touchpoints(column: str, values: Any) -> bytes:
+    """A two-row touchpoints Parquet file whose ``column`` holds ``values`` (an Arrow array)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = {
+        "person_id": pa.array(["P1", "P1"]),
+        "timestamp": pa.array([1_791_000_000, 1_791_086_400], pa.timestamp("s")),
+        "channel": pa.array(["Email", "Paid Search"]),
+        "conversion": pa.array([0, 1]),
+        "revenue": pa.array([0.0, 10.0]),
+    }
+    sink = io.BytesIO()
+    pq.write_table(pa.table({**table, column: values}), sink)
+    return sink.getvalue()
+
+
+def _parquet_cells() -> list[tuple[str, str, Any, str]]:
+    import pyarrow as pa
+
+    return [
+        ("person_id", "bytes", pa.array([b"\x00\xff", b"P1"], pa.binary()), "bytes that are not UTF-8 text"),
+        ("timestamp", "lists", pa.array([[1], [2]]), "lists"),
+        ("revenue", "structs", pa.array([{"a": 1}, {"a": 2}]), "records (structs)"),
+        ("timestamp", "year-33658", pa.array([10**12, 10**12 + 1], pa.timestamp("s")), "after the year 9999"),
+    ]
+
+
+PARQUET_CELLS = _parquet_cells()
 
 
 def cli_case(id: str, command: str, args: tuple[str, ...], *expect: str) -> Case:
@@ -664,12 +720,73 @@ CLI_CASES = [
     cli_case("run-config-a-folder", "run", ("proj",), "proj"),
     cli_case("validate-period", "validate", ("CONFIG", "--period", "2026-00"), "2026-00"),
     cli_case("validate-config-missing", "validate", ("missing.yaml",), "missing.yaml"),
+    # where the outputs cannot go: found before any work, nothing left behind
+    cli_case("run-out-dev-null", "run", ("CONFIG", "--out", "/dev/null"), "/dev/null", "is a file"),
+    cli_case("run-out-below-a-data-file", "run", ("CONFIG", "--out", "proj/data/spend.csv/x"), "spend.csv/x", "a file"),
+    cli_case("run-out-in-proc", "run", ("CONFIG", "--out", "/proc/roistory-out"), "/proc/roistory-out"),
+    cli_case("run-out-name-too-long", "run", ("CONFIG", "--out", "d" * 300), "File name too long"),
+    # a device as the config: refused by its kind, never read (it would fill the memory)
+    cli_case("run-config-a-device", "run", ("/dev/zero",), "/dev/zero", "is a device"),
+    cli_case("config-config-a-device", "config", ("/dev/zero",), "/dev/zero", "is a device"),
+    cli_case("validate-config-a-device", "validate", ("/dev/urandom",), "/dev/urandom", "is a device"),
+    # attribute: a date range that keeps nothing, a database that is not PostgreSQL, Parquet cells of no use
+    cli_case(
+        "attribute-since-after-until",
+        "attribute",
+        ("proj/data/touchpoints.csv", "--model", "linear", "--since", "2027-01-01", "--until", "2026-01-01"),
+        "--until",
+        "not after --since",
+    ),
+    cli_case(
+        "attribute-sqlite-url",
+        "attribute",
+        ("sqlite:////etc/passwd", "--model", "linear", "--query", "x"),
+        "'sqlite' is not PostgreSQL",
+    ),
+    *(
+        Case(
+            f"attribute-parquet-{column}-{kind}",
+            (f"{column}.parquet", f"'{column}'", expect),
+            files={f"data/{column}.parquet": parquet_touchpoints(column, values)},
+            command="attribute",
+            args=(f"proj/data/{column}.parquet", "--model", "linear"),
+            raw_args=True,
+        )
+        for column, kind, values, expect in PARQUET_CELLS
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CLI_CASES, ids=str)
 def test_command_line(project, case):
     project(case)
+
+
+def test_a_folder_in_the_way_of_one_output_leaves_none_of_them(cli, tmp_path, monkeypatch):
+    """The outputs are moved in together: a folder where the manifest goes fails the run after
+    rendering, and the JSON written just before it is taken back."""
+    monkeypatch.setattr(pdf_worker, "prestart", lambda: None)
+    config_path = cli.write_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    (out / "proj-2026-10.manifest.json").mkdir(parents=True)
+    result = run_inprocess("run", config_path, "--out", out, cwd=tmp_path)
+    cli.assert_rejected(result, out, "proj-2026-10.manifest.json", "is a folder where an output file goes")
+    assert sorted(p.name for p in out.iterdir()) == ["proj-2026-10.manifest.json"]
+
+
+def test_a_data_file_that_is_a_symlink_loop_is_named(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf_worker, "prestart", lambda: None)
+    config_path = cli.write_project(tmp_path / "proj", files={"data/spend.csv": None})
+    (tmp_path / "proj" / "data" / "spend.csv").symlink_to("spend.csv")
+    result = run_inprocess("run", config_path, "--out", tmp_path / "out", cwd=tmp_path)
+    cli.assert_rejected(result, tmp_path / "out", "spend.csv", "symbolic link to nothing")
+
+
+def test_a_fifo_as_the_config_is_refused_not_waited_on(cli, tmp_path):
+    os.mkfifo(tmp_path / "report.yaml")
+    for command in ("run", "validate", "config"):
+        result = cli.run(command, tmp_path / "report.yaml", cwd=tmp_path, timeout=60)
+        cli.assert_rejected(result, None, "report.yaml", "is a FIFO (named pipe), not a regular file")
 
 
 ALL_CASES = CONFIG_CASES + YAML_CASES + BRAND_CASES + DATA_CASES + CLI_CASES

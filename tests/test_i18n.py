@@ -197,6 +197,22 @@ def test_traditional_chinese_numbers_and_dates():
     assert fmt.date(date(2026, 10, 5)) == "2026年10月5日"
 
 
+@pytest.mark.parametrize(
+    ("locale", "currency", "money"),
+    [
+        ("en", "USD", "$1,000,000,000,000,000,000,000,000,000,000"),
+        ("es", "EUR", "1.000.000.000.000.000.000.000.000.000.000\xa0€"),
+    ],
+)
+def test_numbers_of_10_to_the_28_or_more_are_formatted_in_full(locale, currency, money):
+    """Babel rounds through ``decimal``'s 28 digits: a cost of 10³⁰ in a data file once stopped
+    the summary with InvalidOperation."""
+    fmt = Formatter(locale, currency)
+    assert fmt.money(1e30) == money
+    assert fmt.number(1e30).replace(".", ",") == "1" + ",000" * 10
+    assert fmt.number(-1e300).count("0") == 300 and fmt.percent(1e29).endswith("%")
+
+
 # --------------------------------------------------------------------------
 # The bundled example, rendered in each language
 # --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ for every variant; no e-mail address of the input data in any output.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -172,3 +173,21 @@ def test_no_email_of_the_input_data_in_any_output(cli, tmp_path):
         printed = {e.lower() for e in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", content)}
         assert not printed & emails, f"{fmt} prints {sorted(printed & emails)[:3]}"
     assert "***@" in outputs["html"]  # the duplicate-lead finding gives masked examples instead
+
+
+def test_a_campaign_named_after_an_email_address_is_masked(cli, tmp_path):
+    """Segment labels come from the data: a campaign named after a person's address is
+    printed masked in the segments table and the JSON's metric segments."""
+    config = cli.default_config()
+    spend = cli.data_files["data/spend.csv"].replace("Newsletter", "john.doe@example.com")
+    touchpoints = cli.data_files["data/touchpoints.csv"].replace("Newsletter", "john.doe@example.com")
+    path = cli.write_project(
+        tmp_path / "proj", config, files={"data/spend.csv": spend, "data/touchpoints.csv": touchpoints}
+    )
+    out = tmp_path / "out"
+    result = cli.run("run", path, "--out", out, "--format", "html,json", cwd=tmp_path)
+    assert result.code == 0, result.output
+    html, json_text = _one(out, "html").read_text(), _one(out, "json").read_text()
+    assert "Newsletter" in cli.data_files["data/spend.csv"] and "john.doe" not in html + json_text
+    segments = [m["segment"].get("campaign") for m in json.loads(json_text)["metrics"] if m["segment"]]
+    assert "j***@example.com" in segments

@@ -256,6 +256,13 @@ class PostgresEngine:
             parsed = make_url(self.url)
         except Exception as exc:
             raise ConfigError(f"engine postgres: not an SQLAlchemy URL ({exc})", key="engine.url") from None
+        if parsed.get_backend_name() == "postgres":  # Heroku's and psql's spelling
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.get_backend_name() != "postgresql":
+            raise ConfigError(
+                f"engine postgres: '{parsed.get_backend_name()}' is not PostgreSQL; use a postgresql:// URL",
+                key="engine.url",
+            )
         if parsed.get_driver_name() in ("psycopg2", "", None):
             parsed = parsed.set(drivername="postgresql+psycopg")
         return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10})

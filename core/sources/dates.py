@@ -179,8 +179,11 @@ def _supported(
         if written is not None:  # as the file writes it, so it can be found there
             value = str(written.iloc[i] if isinstance(written, pd.Series) else written[i].as_py()).strip()
         else:
-            moment = wide[i].as_py()
-            value = str(moment.date() if moment.time() == datetime.min.time() else moment)
+            try:
+                moment = wide[i].as_py()
+                value = str(moment.date() if moment.time() == datetime.min.time() else moment)
+            except (OverflowError, ValueError):  # past the year 9999: Python has no such datetime
+                value = "a date after the year 9999"
         raise data_error(_outside_message(value), file=file, row=index[i], column=name)
     count = pc.sum(open_ended).as_py() or 0
     if count:

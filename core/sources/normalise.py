@@ -58,6 +58,19 @@ _EMPTY_DTYPES = {
 }
 
 
+def _held(series: pd.Series) -> str:
+    """What a column a parser could not cast holds, in words (a Parquet file can hold anything)."""
+    present = series.dropna()
+    value = present.iloc[0] if len(present) else None
+    if isinstance(value, bytes):
+        return "bytes that are not UTF-8 text"
+    if isinstance(value, list | tuple | np.ndarray):
+        return "lists"
+    if isinstance(value, dict):
+        return "records (structs)"
+    return f"{type(value).__name__} values"
+
+
 class Normaliser:
     """Normalises one source's rows, one chunk at a time, with the same decisions for every chunk."""
 
@@ -85,6 +98,34 @@ class Normaliser:
         self._date_order: str | None = None  # proven by the first chunk's date columns ('' = not)
         # the first chunk's columns to compare rows on: hashed only if a second chunk comes
         self._pending: tuple[list[Any], pd.DataFrame] | None = None
+
+    def _column(self, name, series, kind_required, out, hash_parts, copy_text, file, state, options) -> None:
+        """One column parsed by its kind (text, number, date) into ``out`` and ``hash_parts``."""
+        kind, required = kind_required
+        if kind == "str":
+            array = as_arrow(series)
+            if not is_text(array):
+                array = (
+                    pc.cast(array, pa.string())
+                    if not pa.types.is_null(array.type)
+                    else pa.chunked_array([pa.nulls(len(series), pa.string())])
+                )
+            trimmed = trim_text(array)
+            if trimmed is array and copy_text:
+                trimmed = pa.chunked_array([pc.take(c, pa.array(np.arange(len(c)))) for c in array.chunks], array.type)
+            out[name] = series if trimmed is array and series.dtype == "str" else to_str_series(trimmed, series.index)
+            hash_parts.append(trimmed)
+            if required and trimmed.null_count:
+                missing = out[name].isna().to_numpy()
+                raise data_error("value is missing", file=file, row=series.index[first_true(missing)], column=name)
+        elif kind in ("number", "signed", "flag"):
+            values = parse_numbers(series, name, kind, required, file, state)
+            self._check_numbers(values, series.index, name, kind, required, series)
+            out[name] = pd.Series(values, index=series.index, dtype="float64")
+            hash_parts.append(values)
+        else:
+            out[name] = parse_date_column(series, name, kind, required, file, self.timezone, state, options)
+            hash_parts.append(out[name].to_numpy("datetime64[ns]").view(np.int64))
 
     def __call__(self, raw: pd.DataFrame) -> pd.DataFrame:
         state, file, spec = self.state, self.file, self.spec
@@ -142,35 +183,12 @@ class Normaliser:
         state.number_columns = {n: s for n, s in columns.items() if spec[n][0] in ("number", "signed", "flag")}
         options = self._with_date_order(columns)
         for name, series in columns.items():
-            kind, required = spec[name]
-            if kind == "str":
-                array = as_arrow(series)
-                if not is_text(array):
-                    array = (
-                        pc.cast(array, pa.string())
-                        if not pa.types.is_null(array.type)
-                        else pa.chunked_array([pa.nulls(len(series), pa.string())])
-                    )
-                trimmed = trim_text(array)
-                if trimmed is array and copy_text:
-                    trimmed = pa.chunked_array(
-                        [pc.take(c, pa.array(np.arange(len(c)))) for c in array.chunks], array.type
-                    )
-                out[name] = (
-                    series if trimmed is array and series.dtype == "str" else to_str_series(trimmed, series.index)
-                )
-                hash_parts.append(trimmed)
-                if required and trimmed.null_count:
-                    missing = out[name].isna().to_numpy()
-                    raise data_error("value is missing", file=file, row=series.index[first_true(missing)], column=name)
-            elif kind in ("number", "signed", "flag"):
-                values = parse_numbers(series, name, kind, required, file, state)
-                self._check_numbers(values, series.index, name, kind, required, series)
-                out[name] = pd.Series(values, index=series.index, dtype="float64")
-                hash_parts.append(values)
-            else:
-                out[name] = parse_date_column(series, name, kind, required, file, self.timezone, state, options)
-                hash_parts.append(out[name].to_numpy("datetime64[ns]").view(np.int64))
+            try:
+                self._column(name, series, spec[name], out, hash_parts, copy_text, file, state, options)
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):  # lists, structs, bad UTF-8
+                kind = {"str": "text", "flag": "number", "signed": "number"}.get(spec[name][0], spec[name][0])
+                message = f"cannot be read as {kind}: it holds {_held(series)}"
+                raise data_error(message, file=file, column=name) from None
         state.number_columns = {}
         index = raw.index
         if self.source.channel_map:

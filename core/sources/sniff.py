@@ -74,10 +74,14 @@ def detect_encoding(head: bytes, file: str) -> str:
         return "latin-1"
 
 
-def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+def _field_counts(lines: list[str], delimiter: str, file: str) -> list[int]:
     counts = []
-    for row in csv.reader(lines, delimiter=delimiter):
-        counts.append(len(row) if any(cell.strip() for cell in row) else 0)
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        for row in reader:
+            counts.append(len(row) if any(cell.strip() for cell in row) else 0)
+    except csv.Error as exc:  # e.g. a field over 128 KiB: no export has one
+        raise DataError(f"cannot be read as CSV: {exc}", file=file, row=reader.line_num) from None
     return counts
 
 
@@ -106,8 +110,8 @@ def sniff(path: Path, options: dict[str, Any], *, header_hint: Callable[[list[st
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
     if not delimiter:
-        delimiter = _detect_delimiter(lines)
-    counts = _field_counts(lines, delimiter)
+        delimiter = _detect_delimiter(lines, file)
+    counts = _field_counts(lines, delimiter, file)
     if "skiprows" in options:
         skip = int(options["skiprows"])
     else:
@@ -118,10 +122,10 @@ def sniff(path: Path, options: dict[str, Any], *, header_hint: Callable[[list[st
     return Sniffed(encoding, delimiter, skip, header, text)
 
 
-def _detect_delimiter(lines: list[str]) -> str:
+def _detect_delimiter(lines: list[str], file: str) -> str:
     best, best_score = ",", -1.0
     for delimiter in DELIMITERS:
-        counts = [c for c in _field_counts(lines, delimiter) if c]
+        counts = [c for c in _field_counts(lines, delimiter, file) if c]
         if not counts:
             continue
         modal = max(set(counts), key=counts.count)
@@ -144,7 +148,8 @@ def _title_lines(
     filled = [c for c in counts if c]
     if not filled:
         return 0
-    modal = max(set(filled), key=filled.count)
+    # the table's width: the most common, and the widest on a tie (two title lines, one data row)
+    modal = max(set(filled), key=lambda width: (filled.count(width), width))
     if counts[0] == modal:
         return 0
     for i, count in enumerate(counts):
