@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +36,8 @@ import click
 
 from roistory.defaults import DORMANCY_DAYS, LOOKBACK_DAYS
 from roistory.errors import ConfigError, DataError, RoistoryError
-from roistory.safety import csv_safe, require_regular_file
+from roistory.quality import mask_personal_data
+from roistory.safety import csv_safe, require_existing_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +69,8 @@ def _parse_param(text: str) -> tuple[str, str, Any]:
         value = yaml.safe_load(raw)
     except yaml.YAMLError:
         value = raw
+    except RecursionError:
+        raise ConfigError(f"the value of '{name.strip()}' is nested too deeply", key="--param") from None
     return model, param.strip(), value
 
 
@@ -101,7 +105,7 @@ def _source(path: Path, table: str) -> dict[str, Any]:
         "name": path.stem or table,
         "type": _source_type(path),
         "table": table,
-        "path": str(path.resolve()),
+        "path": os.path.abspath(path),  # not resolve(): a symlink loop is said by the file check
         "options": options,
     }
 
@@ -109,9 +113,7 @@ def _source(path: Path, table: str) -> dict[str, Any]:
 def _read_table(config: Config, index: int, registry: Registry) -> pd.DataFrame:
     source = config.sources[index]
     path = Path(source.path or "")
-    if not path.exists():
-        raise DataError("file not found", file=str(path))
-    require_regular_file(path)  # a FIFO would block the read forever
+    require_existing_file(path)  # a FIFO would block the read forever
     from roistory.sources import normalise_table  # pandas: loads when the command runs
 
     raw = registry.sources[source.type].read(source, config)
@@ -123,7 +125,8 @@ def _table(results: dict[str, Any], labels: dict[str, str], dimension: str) -> s
     for model_id, credits in results.items():
         total_conv = float(credits["conversions"].sum())
         total_rev = float(credits["revenue"].sum())
-        width = max([len(dimension), 5, *(len(str(s)) for s in credits.index)])
+        names = {s: mask_personal_data(str(s)) for s in credits.index}  # as the JSON and CSV records
+        width = max([len(dimension), 5, *(len(name) for name in names.values())])
         lines.append(f"{model_id} — {labels[model_id]}")
         lines.append(f"  {dimension:<{width}}  {'conversions':>12}  {'revenue':>16}  {'share':>7}")
         for segment, row in credits.sort_values("revenue", ascending=False).iterrows():
@@ -131,7 +134,7 @@ def _table(results: dict[str, Any], labels: dict[str, str], dimension: str) -> s
                 row["revenue"] / total_rev if total_rev else (row["conversions"] / total_conv if total_conv else 0.0)
             )
             lines.append(
-                f"  {str(segment):<{width}}  {row['conversions']:>12,.2f}  {row['revenue']:>16,.2f}  {share:>7.1%}"
+                f"  {names[segment]:<{width}}  {row['conversions']:>12,.2f}  {row['revenue']:>16,.2f}  {share:>7.1%}"
             )
         lines.append(f"  {'total':<{width}}  {total_conv:>12,.2f}  {total_rev:>16,.2f}")
         lines.append("")

@@ -100,8 +100,9 @@ MAX_YAML_VALUES = 1_000_000  # values after expanding aliases: a "billion laughs
 MAX_YAML_DEPTH = 100  # a config nests a few levels; every reader of it recurses
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """One config file parsed, with errors naming the file (and line)."""
+def read_yaml(path: Path, *, shape: str = "a mapping with a 'report' key", empty_ok: bool = False) -> dict[str, Any]:
+    """One config file (a report.yaml, or a theme.yaml with ``shape`` and ``empty_ok``) parsed,
+    with errors naming the file (and line)."""
     try:
         require_regular_file(path, file=str(path))  # a FIFO would block, a device never end
         if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
@@ -123,8 +124,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{where}malformed YAML: {problem}", file=str(path)) from None
+    if data is None and empty_ok:
+        return {}
     if not isinstance(data, dict):
-        raise ConfigError("the file must be a mapping with a 'report' key", file=str(path))
+        raise ConfigError(f"the file must be {shape}", file=str(path))
     _check_shape(data, str(path))
     return data
 
@@ -166,7 +169,8 @@ def _chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
     chain: list[tuple[Path, dict[str, Any]]] = []
     current = Path(os.path.normpath(path))
     while True:
-        if current.resolve() in [file.resolve() for file, _ in chain]:
+        # realpath, not resolve(): a symlink loop is then said by read_yaml's file check
+        if os.path.realpath(current) in [os.path.realpath(file) for file, _ in chain]:
             loop = " -> ".join(str(file) for file, _ in chain) + f" -> {current}"
             raise ConfigError(f"extends loop: {loop}", file=str(chain[-1][0]), key="extends")
         if len(chain) >= MAX_DEPTH:

@@ -306,26 +306,49 @@ def _temporary_beside(path: Path, data: bytes) -> str:
 
 
 def write_all(files: list[tuple[Path, bytes]]) -> None:
-    """Every file or none: each is written beside its target first, then all are moved in; a
-    failure removes what this call wrote (a folder in the way, a full disk)."""
+    """Every file or none: each is written beside its target first, then all are moved in. If
+    one cannot be (a folder in the way, a full disk), those already moved in are taken back
+    and the files they replaced (an earlier run's) restored from hard-linked copies."""
     written: list[tuple[str, Path]] = []
-    moved: list[Path] = []
+    moved: list[tuple[Path, str | None]] = []
+    target = files[0][0] if files else Path(".")
     try:
-        for path, data in files:
-            if path.is_dir():
-                raise OutputError("is a folder where an output file goes", path=str(path))
-            written.append((_temporary_beside(path, data), path))
-        for temporary, path in written:
-            os.replace(temporary, path)
-            moved.append(path)
+        for target, data in files:
+            if target.is_dir():
+                raise OutputError("is a folder where an output file goes", path=str(target))
+            written.append((_temporary_beside(target, data), target))
+        for temporary, target in written:
+            moved.append((target, _keep_a_copy(target)))
+            os.replace(temporary, target)
     except BaseException as exc:
-        for path in moved:
-            path.unlink(missing_ok=True)
+        for path, previous in reversed(moved):
+            if previous is not None:
+                os.replace(previous, path)
+                Path(previous).unlink(missing_ok=True)  # still there when the move had not happened (same file)
+            else:
+                path.unlink(missing_ok=True)
         for temporary, _path in written:
             Path(temporary).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise OutputError(_cannot_write(exc), path=str(exc.filename or files[0][0].parent)) from None
+            raise OutputError(_cannot_write(exc), path=str(target)) from None
         raise
+    for _path, previous in moved:
+        if previous is not None:
+            Path(previous).unlink(missing_ok=True)
+
+
+def _keep_a_copy(path: Path) -> str | None:
+    """A hard link to the file at ``path`` (an earlier run's output), or None when there is none."""
+    if not path.is_file():
+        return None
+    copy = str(path.with_name(f".{path.name}.previous"))
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(copy)
+    try:
+        os.link(path, copy)
+    except OSError:  # a file system without hard links: the old file cannot come back
+        return None
+    return copy
 
 
 def report_editions(report: ReportContext, editions: list[str] | None = None) -> list[Edition]:

@@ -5,7 +5,8 @@ One rule per function, shared by every reader, renderer and writer:
 - :func:`inside`: is a path, symlinks followed, inside a folder (never a string prefix:
   ``/work/acme-old`` is not inside ``/work/acme``).
 - :func:`require_regular_file`: a FIFO or device is refused before anything opens it
-  (opening a FIFO blocks until a writer comes, so a run would hang for good).
+  (opening a FIFO blocks until a writer comes, so a run would hang for good);
+  :func:`require_existing_file` also says when the file is missing or a dangling link.
 - :func:`image_type`: what an image is by its first bytes, not by its name.
 - :func:`without_outside_values`: an error never quotes the contents of a file outside
   the report project (a symlink in ``data/`` cannot turn error messages into a way to
@@ -21,7 +22,14 @@ import stat
 
 from roistory.errors import DataError
 
-__all__ = ["csv_safe", "image_type", "inside", "require_regular_file", "without_outside_values"]
+__all__ = [
+    "csv_safe",
+    "image_type",
+    "inside",
+    "require_existing_file",
+    "require_regular_file",
+    "without_outside_values",
+]
 
 
 def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
@@ -58,6 +66,16 @@ def require_regular_file(path: str | os.PathLike[str], *, file: str | None = Non
         else "not a regular file"
     )
     raise DataError(f"is {kind}, not a regular file; roistory reads only regular files", file=file or str(path))
+
+
+def require_existing_file(path: str | os.PathLike[str], *, file: str | None = None) -> None:
+    """Raise DataError unless ``path`` is an existing regular file: not found, a symbolic link to
+    nothing (a missing target or a loop), or another kind of file, each said in words."""
+    if not os.path.exists(path):  # False, never an error, for a loop or a name too long
+        if os.path.islink(path):
+            raise DataError("is a symbolic link to nothing (a missing target or a loop)", file=file or str(path))
+        raise DataError("file not found", file=file or str(path))
+    require_regular_file(path, file=file)
 
 
 def without_outside_values(

@@ -13,9 +13,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from roistory.cascade import load_yaml
+from roistory.cascade import read_yaml
 from roistory.errors import ConfigError
 from roistory.safety import inside
 
@@ -68,13 +66,8 @@ def theme_from_folder(folder: Path) -> Theme:
     """A theme defined by a folder in the report project."""
     settings: dict[str, Any] = {}
     settings_file = folder / "theme.yaml"
-    if settings_file.is_file():
-        try:
-            settings = load_yaml(settings_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"malformed YAML: {' '.join(str(exc).split())}", file=str(settings_file)) from None
-        if not isinstance(settings, dict):
-            raise ConfigError("must be a mapping", file=str(settings_file))
+    if settings_file.is_file():  # read as a report.yaml is: no NUL, no alias bombs, no deep nesting
+        settings = read_yaml(settings_file, shape="a mapping (brand, extends)", empty_ok=True)
     unknown = set(settings) - {"extends", "brand"}
     if unknown:
         raise ConfigError("unknown key", file=str(settings_file), key=sorted(unknown)[0])

@@ -18,7 +18,7 @@ import pytest
 from roistory.errors import DataError
 from roistory.pdf import make_url_fetcher
 from roistory.resources import may_read
-from roistory.safety import image_type, inside, require_regular_file, without_outside_values
+from roistory.safety import image_type, inside, require_existing_file, require_regular_file, without_outside_values
 
 # ---------------------------------------------------------------- the PDF fetcher and what it may read
 
@@ -120,6 +120,21 @@ def test_only_regular_files_are_read(tmp_path):
         server.bind(str(tmp_path / "s.csv"))
         with pytest.raises(DataError, match=rf"^{re.escape(str(tmp_path / 's.csv'))}: is a socket, not a regular file"):
             require_regular_file(tmp_path / "s.csv")
+
+
+def test_an_existing_file_is_required_and_each_absence_said(tmp_path):
+    regular = tmp_path / "a.csv"
+    regular.write_text("x\n", encoding="utf-8")
+    require_existing_file(regular)
+    with pytest.raises(DataError, match=r"^data/b.csv: file not found$"):
+        require_existing_file(tmp_path / "b.csv", file="data/b.csv")
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    for name in ("dangling.csv", "loop.csv"):
+        with pytest.raises(DataError, match=rf"^{name}: is a symbolic link to nothing \(a missing target or a loop\)$"):
+            require_existing_file(tmp_path / name, file=name)
+    with pytest.raises(DataError, match=rf"^{re.escape(str(tmp_path))}: is a folder, not a regular file"):
+        require_existing_file(tmp_path)
 
 
 def test_an_error_quotes_values_only_from_inside_the_project(tmp_path):

@@ -115,6 +115,35 @@ def test_title_lines_above_the_header_are_skipped(tmp_path):
     assert len(frame) == 2
 
 
+@pytest.mark.parametrize("row", [2, 1706])
+def test_a_field_longer_than_128_kib_is_read_wherever_it_is(tmp_path, row):
+    """csv's default field limit (131,072 characters) is not the reader's: a long field loads
+    in the sniffed sample as after it."""
+    long_name = "A" * 200_000
+    lines = ["date,channel,campaign,cost"] + [f"2026-10-01,Email,Short,{i}" for i in range(2, row)]
+    content = "\n".join([*lines, f"2026-10-02,Email,{long_name},5", ""])
+    name = write(tmp_path, "spend.csv", content)
+    frame, _ = load(tmp_path, spend(name))
+    assert len(frame) == row - 1 and frame["campaign"].iloc[-1] == long_name
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "date,channel,campaign,cost,\n2026-10-01,Email,News,5.5,\n",  # a trailing delimiter
+        "date,channel,campaign,cost\n2026-10-01,Email,News,5.5\n\nNote,a,b,c,d\nGenerated,a,b,c,d\n",  # footers
+    ],
+    ids=["trailing-delimiter", "wider-footer-lines"],
+)
+def test_the_header_is_the_first_line_when_widths_tie(tmp_path, content):
+    from roistory.sources.sniff import sniff
+
+    path = tmp_path / "spend.csv"
+    path.write_text(content, encoding="utf-8")
+    sniffed = sniff(path, {})
+    assert sniffed.skip_lines == 0 and sniffed.header[:4] == ["date", "channel", "campaign", "cost"]
+
+
 @pytest.mark.parametrize("title", ['"October 1, 2026 - October 31, 2026"\n\n', "October 1, 2026 - October 31, 2026\n"])
 def test_title_lines_above_a_one_row_table_are_skipped(tmp_path, title):
     """As many title lines as table lines: the table's width is the widest of the tied ones."""

@@ -265,7 +265,10 @@ class PostgresEngine:
             )
         if parsed.get_driver_name() in ("psycopg2", "", None):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10})
+        try:
+            return sa.create_engine(parsed, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 10})
+        except (sa.exc.SQLAlchemyError, ImportError) as exc:  # a driver that is not installed or unknown
+            raise ConfigError(f"engine postgres: cannot use this URL ({exc})", key="engine.url") from None
 
     @staticmethod
     def _relation(text: str) -> str:

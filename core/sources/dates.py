@@ -182,8 +182,8 @@ def _supported(
             try:
                 moment = wide[i].as_py()
                 value = str(moment.date() if moment.time() == datetime.min.time() else moment)
-            except (OverflowError, ValueError):  # past the year 9999: Python has no such datetime
-                value = "a date after the year 9999"
+            except (OverflowError, ValueError):  # before the year 1 or after 9999: Python has no such datetime
+                value = f"year {1970 + ticks[i].as_py() // 31_556_952_000_000}"  # µs in a Gregorian year
         raise data_error(_outside_message(value), file=file, row=index[i], column=name)
     count = pc.sum(open_ended).as_py() or 0
     if count:

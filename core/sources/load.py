@@ -4,7 +4,6 @@ what was loaded (:class:`LoadedSource`) and what loading changed."""
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from roistory.errors import DataError
 from roistory.i18n import N_, Nn_
 from roistory.periods import parse_period
 from roistory.quality import Finding, Joined, Phrase
-from roistory.safety import require_regular_file, without_outside_values
+from roistory.safety import require_existing_file, without_outside_values
 from roistory.sources import fx
 from roistory.sources.contract import PERIOD_COLUMN, SourceType
 from roistory.sources.normalise import Normaliser
@@ -99,15 +98,8 @@ def load_source(config: Config, source: SourceConfig, source_type: SourceType) -
     """Read, normalise and convert (currency) one source."""
     path = config.resolve(source.path) if source.path else None
     file = str(path) if path else source.name
-    try:
-        if path is not None and not path.exists():
-            if os.path.islink(config.base_dir / source.path):
-                raise DataError("is a symbolic link to nothing (a missing target or a loop)", file=file)
-            raise DataError("file not found", file=file)
-    except OSError as exc:  # a name too long for the file system
-        raise DataError(f"cannot read: {exc.strerror}", file=file) from None
-    if path is not None:
-        require_regular_file(path, file=file)  # a FIFO would block the read forever; a symlink loop is named
+    if path is not None:  # a FIFO would block the read forever
+        require_existing_file(config.base_dir / source.path, file=file)
     normaliser = Normaliser(source, file=file, timezone=config.report.timezone)
     sha: _Sha256 | None = None
     frames = []

@@ -13,6 +13,9 @@ from roistory.errors import DataError
 from roistory.safety import require_regular_file
 
 SAMPLE_BYTES = 1 << 18
+# Python's csv module (the sample, a bad line) refuses fields over 128 KiB; pyarrow, which reads
+# the file, has no such limit: one limit for both, so a long field loads wherever it is.
+csv.field_size_limit(2**31 - 1)
 DELIMITERS = (",", ";", "\t", "|")
 
 _MAGIC = {
@@ -80,7 +83,7 @@ def _field_counts(lines: list[str], delimiter: str, file: str) -> list[int]:
     try:
         for row in reader:
             counts.append(len(row) if any(cell.strip() for cell in row) else 0)
-    except csv.Error as exc:  # e.g. a field over 128 KiB: no export has one
+    except csv.Error as exc:  # a NUL byte in a line
         raise DataError(f"cannot be read as CSV: {exc}", file=file, row=reader.line_num) from None
     return counts
 
@@ -148,8 +151,10 @@ def _title_lines(
     filled = [c for c in counts if c]
     if not filled:
         return 0
-    # the table's width: the most common, and the widest on a tie (two title lines, one data row)
-    modal = max(set(filled), key=lambda width: (filled.count(width), width))
+    # the table's width: the most common among lines of several fields (a line of one field is a
+    # title or a note), the first line's on a tie (a trailing delimiter, footer lines)
+    wide = [c for c in filled if c > 1] or filled
+    modal = max(set(wide), key=lambda width: (wide.count(width), width == filled[0]))
     if counts[0] == modal:
         return 0
     for i, count in enumerate(counts):
