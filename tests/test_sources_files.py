@@ -47,8 +47,10 @@ SPEND = "date,channel,cost\n2026-10-01,Email,5.5\n2026-10-02,Paid Search,12\n"
         ("utf-16-le", b"\xff\xfe"),
         ("utf-16-be", b"\xfe\xff"),
         ("utf-16-le", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
     ],
-    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16le-no-bom"],
+    ids=["utf8", "utf8-bom", "utf16le-bom", "utf16be-bom", "utf16le-no-bom", "utf32le-bom", "utf32be-bom"],
 )
 def test_encodings_are_detected(tmp_path, encoding, bom):
     name = write(tmp_path, "spend.csv", bom + SPEND.encode(encoding))
@@ -319,3 +321,28 @@ def test_decimal_option_forces_the_style(tmp_path):
         load(tmp_path, spend(name, options={"decimal": "."}))
     frame, _ = load(tmp_path, spend(name, options={"decimal": ","}))
     assert list(frame["cost"]) == [1.234, 2.5]
+
+
+def test_timestamps_with_different_utc_offsets_are_the_same_instants_in_utc(tmp_path):
+    content = (
+        "person_id,timestamp,channel\n"
+        "P1,2026-10-01T12:00:00+02:00,Email\n"
+        "P1,2026-10-01T10:00:00Z,Email\n"
+        "P1,2026-10-01T05:00:00-05:00,Email\n"
+    )
+    name = write(tmp_path, "touchpoints.csv", content)
+    frame, _ = load(tmp_path, {"name": "t", "type": "csv", "path": name, "table": "touchpoints"})
+    assert frame["timestamp"].nunique() == 1  # one instant: 10:00 UTC, written three ways
+    assert frame["timestamp"].iloc[0] == pd.Timestamp("2026-10-01T10:00:00")  # the report's zone, UTC
+
+
+def test_timestamps_with_and_without_a_zone_name_the_first_that_differs(tmp_path):
+    content = (
+        "person_id,timestamp,channel\n"
+        "P1,2026-10-01T12:00:00+02:00,Email\n"
+        "P1,2026-10-01T10:00:00Z,Email\n"
+        "P1,2026-10-02T09:00:00,Email\n"
+    )
+    name = write(tmp_path, "touchpoints.csv", content)
+    with pytest.raises(DataError, match=r"row 4, column 'timestamp': '2026-10-02T09:00:00' has no time zone, unlike "):
+        load(tmp_path, {"name": "t", "type": "csv", "path": name, "table": "touchpoints"})

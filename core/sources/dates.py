@@ -113,6 +113,29 @@ def _detect_format(value: str, text: pd.Series, order: str | None) -> str | None
     return None
 
 
+_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _zoned_instants(series: pd.Series, fmt: str, file: str, name: str, index: pd.Index) -> pd.Series:
+    """Timestamps with different UTC offsets are instants: read them in UTC. A column where some
+    have an offset and others none cannot be: name the first row that differs from the first."""
+    text = series.astype("string").str.strip()
+    zoned = text.str.contains(_ZONE, regex=True).fillna(False).to_numpy()
+    present = text.notna().to_numpy()
+    if (zoned | ~present).all():
+        return pd.to_datetime(series, format=fmt, errors="coerce", utc=True)
+    first = int(np.flatnonzero(present)[0])
+    other = int(np.flatnonzero(present & (zoned != zoned[first]))[0])
+    has = "has a time zone" if zoned[other] else "has no time zone"
+    raise data_error(
+        f"'{text.iloc[other]}' {has}, unlike '{text.iloc[first]}' (row {index[first]}): give every "
+        "timestamp of the column a time zone, or none",
+        file=file,
+        row=index[other],
+        column=name,
+    )
+
+
 def parse_date_column(
     raw: pd.Series, name: str, kind: str, required: bool, file: str, timezone: str, state: SourceState, options: dict
 ) -> pd.Series:
@@ -251,8 +274,8 @@ def _parse_date_text(
             parsed = pd.to_datetime(series, format="ISO8601", errors="coerce")
         else:
             parsed = pd.to_datetime(series, format=fmt, errors="coerce")
-    except (ValueError, TypeError) as exc:  # mixed naive and zoned timestamps
-        raise data_error(f"mixes timestamps with and without time zone ({exc})", file=file, column=name) from None
+    except (ValueError, TypeError):  # several UTC offsets, or timestamps with and without one
+        parsed = _zoned_instants(series, fmt, file, name, index)
     bad = (parsed.isna() & series.notna()).to_numpy()
     for i in np.flatnonzero(bad):  # a real date pandas cannot hold: open-ended or out of range
         value = str(series.iloc[i])

@@ -51,6 +51,8 @@ def detect_encoding(head: bytes, file: str) -> str:
             raise DataError(f"is not a CSV text file: it is {what}", file=file)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF32_LE) or head.startswith(codecs.BOM_UTF32_BE):  # before UTF-16: FF FE 00 00
+        return "utf-32"
     if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
         return "utf-16"
     sample = head[:4096]
