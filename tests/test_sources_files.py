@@ -346,3 +346,10 @@ def test_timestamps_with_and_without_a_zone_name_the_first_that_differs(tmp_path
     name = write(tmp_path, "touchpoints.csv", content)
     with pytest.raises(DataError, match=r"row 4, column 'timestamp': '2026-10-02T09:00:00' has no time zone, unlike "):
         load(tmp_path, {"name": "t", "type": "csv", "path": name, "table": "touchpoints"})
+
+
+@pytest.mark.parametrize("row", ["2026-10-01,Paid Search,5", '2026-10-01,Paid Search,"A,5'], ids=["short", "quote"])
+def test_a_first_data_row_short_of_fields_is_named_not_taken_for_the_header(tmp_path, row):
+    name = write(tmp_path, "spend.csv", f"date,channel,campaign,cost\n{row}\n")
+    with pytest.raises(DataError, match=r"row 2: has 3 fields where the header has 4"):
+        load(tmp_path, spend(name))
