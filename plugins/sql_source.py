@@ -178,6 +178,8 @@ def _sqlalchemy_chunks(source: SourceConfig, options: dict[str, Any]) -> Iterato
     if password is not None:
         parsed = parsed.set(password=password)
     secrets = [s for s in (password, parsed.password) if s]
+    if parsed.get_backend_name() == "postgres":  # Heroku's and psql's spelling of postgresql://
+        parsed = parsed.set(drivername="postgresql")
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg2", "", None):
         try:
             import psycopg  # noqa: F401

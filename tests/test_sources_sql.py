@@ -150,11 +150,12 @@ def test_postgres_query_in_chunks_with_password_from_the_environment(tmp_path, p
     assert frame["won_at"].notna().sum() == len(range(0, 2500, 7))
 
 
-def test_postgres_table_with_password_env_option(tmp_path, postgres, monkeypatch):
+@pytest.mark.parametrize("scheme", ["postgresql+psycopg", "postgres"])
+def test_postgres_table_with_password_env_option(tmp_path, postgres, monkeypatch, scheme):
     host, port, db = postgres
     monkeypatch.setenv("CRM_DB_PASSWORD", PASSWORD)
     options = {
-        "url": f"postgresql+psycopg://{USER}@{host}:{port}/{db}",
+        "url": f"{scheme}://{USER}@{host}:{port}/{db}",
         "table": "public.spend",
         "password_env": "CRM_DB_PASSWORD",
     }
