@@ -9,15 +9,19 @@ from __future__ import annotations
 import base64
 import io
 import math
+import unicodedata
 import warnings
 from collections.abc import Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("svg")  # no GUI backend, and the SVG canvas is what we emit
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.textpath import TextToPath  # noqa: E402
 
 from roistory.chart_colours import tint  # noqa: E402
 
@@ -43,7 +47,7 @@ def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
     with matplotlib.rc_context(_RC), warnings.catch_warnings():
         # CJK labels: matplotlib measures them with DejaVu and warns; the PDF's font fallback draws them
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     # Add the CJK fallback as WeasyPrint reads it: an unquoted list without spaces after commas
     # (it drops the second family of matplotlib's quoted form) and the Traditional Chinese face.
     family = ",".join(f for f in (font_family, FALLBACK_FONTS) if f)
@@ -51,20 +55,100 @@ def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
-def _figure(width: float, height: float) -> Figure:
+def figure_size(kind: str, arguments: dict) -> tuple[float, float]:
+    """A chart's size in inches, known before it is drawn: the SVG is exactly this size (matplotlib's
+    constrained layout fits the labels and legend inside), so the PDF's layout can reserve its
+    place while the chart is still being drawn (:func:`placeholder_svg`)."""
+    width = arguments["width"]
+    if kind == "horizontal_bars":  # readable bars, never more than about half a page
+        height = min(4.2, 0.2 * len(arguments["labels"]) * max(1, len(arguments["series"])) + 0.9)
+    elif kind == "range_chart":
+        height = min(4.6, 0.3 * len(arguments["labels"]) + 1.1)
+    elif kind == "goal_chart":
+        height = 1.6
+    else:
+        height = arguments["height"]
+    names = _legend_names(kind, arguments)
+    if names:  # a legend of several rows gets their height on top
+        height += (_legend_layout(names, _legend_room(kind, arguments))[1] - 1) * LEGEND_ROW_INCHES
+    return width, height
+
+
+LEGEND_FONT_SIZE = 8
+LEGEND_ROW_INCHES = 0.17
+_MEASURE = TextToPath()
+
+
+def _text_points(text: str, size: float) -> float:
+    """The width of ``text`` at ``size`` in DejaVu Sans (matplotlib's measure); a CJK character
+    counts a full em, as the PDF sets it in Noto Sans CJK."""
+    narrow = "".join(c for c in text if unicodedata.east_asian_width(c) not in "WF")
+    wide = len(text) - len(narrow)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        measured = _MEASURE.get_text_width_height_descent(
+            narrow, FontProperties(family="DejaVu Sans", size=size), False
+        )
+    return measured[0] + wide * size
+
+
+def _legend_names(kind: str, arguments: dict) -> list[str]:
+    """The legend's entries ([] when a chart has none)."""
+    names = [str(name) for name in arguments.get("series", {})]
+    return names if kind == "range_chart" or (kind in ("horizontal_bars", "line_chart") and len(names) > 1) else []
+
+
+def _legend_room(kind: str, arguments: dict) -> float:
+    """Inches the legend may take: it starts where the plot starts, right of the longest label."""
+    labels = arguments.get("labels", []) if kind in ("horizontal_bars", "range_chart") else ["$000,000"]
+    longest = max((_text_points(str(label), 9) for label in labels), default=0.0)
+    return arguments["width"] - longest / 72 - 0.25
+
+
+def _legend_layout(names: list[str], room: float, most: int = 4) -> tuple[int, int]:
+    """(columns, rows) of the widest legend that fits in ``room`` inches, at most ``most`` columns.
+    An entry is its marker, the gaps (in ems, matplotlib's) and its text; matplotlib fills the
+    columns top to bottom, the first ones a row longer."""
+    size = LEGEND_FONT_SIZE
+    entries = [_text_points(name, size) + (1.2 + 0.8 + 2.0) * size for name in names]
+    for columns in range(min(most, len(names)), 1, -1):
+        widths = [max(column) for column in np.array_split(np.array(entries), columns)]
+        if sum(widths) <= room * 72:
+            return columns, math.ceil(len(names) / columns)
+    return 1, len(names)
+
+
+def _points(inches: float) -> str:
+    return f"{inches * 72:f}".rstrip("0").rstrip(".")  # as matplotlib's SVG writes a size
+
+
+def placeholder_svg(kind: str, arguments: dict) -> str:
+    """An empty SVG of the chart's size (:func:`figure_size`), written as matplotlib writes it."""
+    width, height = (_points(inches) for inches in figure_size(kind, arguments))
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}pt" height="{height}pt" '
+        f'viewBox="0 0 {width} {height}"></svg>'
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("ascii")).decode("ascii")
+
+
+def _figure(kind: str, arguments: dict) -> Figure:
     with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width, height))
+        figure = Figure(figsize=figure_size(kind, arguments), layout="constrained")
+    figure.get_layout_engine().set(w_pad=4 / 72, h_pad=4 / 72)  # inches
+    return figure
 
 
-def _legend_above(ax, handles=None, columns: int = 4) -> None:
-    """The legend in a row above the plot: never on top of a bar or a line."""
+def _legend_above(ax, kind: str, arguments: dict, handles=None) -> None:
+    """The legend in rows above the plot, never on top of a bar or a line, never wider than the chart."""
     kwargs = {"handles": handles} if handles is not None else {}
+    columns, _rows = _legend_layout(_legend_names(kind, arguments), _legend_room(kind, arguments))
     ax.legend(
         frameon=False,
         loc="lower left",
         bbox_to_anchor=(0.0, 1.0),
         ncols=columns,
-        fontsize=8,
+        fontsize=LEGEND_FONT_SIZE,
         borderaxespad=0.2,
         handlelength=1.2,
         **kwargs,
@@ -91,8 +175,7 @@ def horizontal_bars(
     """Grouped horizontal bars (:func:`roistory.charts.horizontal_bars`): each series in its colour,
     or, with ``label_colours``, each label in its colour and the series told apart by shade."""
     with matplotlib.rc_context(_RC):
-        # bars stay readable but the chart never takes more than about half a page
-        fig = _figure(width, min(4.2, 0.2 * len(labels) * max(1, len(series)) + 0.9))
+        fig = _figure("horizontal_bars", {"width": width, "labels": labels, "series": series})
         ax = fig.add_subplot()
         n = len(series)
         height = 0.8 / n
@@ -113,7 +196,12 @@ def horizontal_bars(
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.axvline(0, color="#9aa5b1", linewidth=0.8)
         if n > 1:
-            _legend_above(ax, handles if label_colours is not None else None)
+            _legend_above(
+                ax,
+                "horizontal_bars",
+                {"width": width, "labels": labels, "series": series},
+                handles if label_colours is not None else None,
+            )
         ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)
         ax.set_axisbelow(True)
         return svg_data_uri(fig, font_family)
@@ -131,7 +219,7 @@ def line_chart(
 ) -> str:
     """Lines over time (:func:`roistory.charts.line_chart`)."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(width, height)
+        fig = _figure("line_chart", {"width": width, "height": height, "series": series})
         ax = fig.add_subplot()
         for (name, values), colour in zip(series.items(), series_colours, strict=True):
             ax.plot(range(len(x_labels)), values, marker="o", markersize=3, color=colour, label=name)
@@ -141,7 +229,7 @@ def line_chart(
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.grid(axis="y", color="#e5e8eb", linewidth=0.6)
         if len(series) > 1:
-            _legend_above(ax, columns=min(4, len(series)))
+            _legend_above(ax, "line_chart", {"width": width, "series": series})
         return svg_data_uri(fig, font_family)
 
 
@@ -158,7 +246,7 @@ def goal_chart(
 ) -> str:
     """A metric's values with the goal's target as a dashed line (:func:`roistory.charts.goal_chart`)."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(width, 1.6)
+        fig = _figure("goal_chart", {"width": width})
         ax = fig.add_subplot()
         ax.plot(range(len(values)), values, marker="o", markersize=2.5, color=line_colour)
         ax.axhline(target, color=target_colour, linestyle="--", linewidth=1)
@@ -183,7 +271,7 @@ def range_chart(
     """Per label a bar from the lowest to the highest value, a marker per series
     (:func:`roistory.charts.range_chart`)."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(width, min(4.6, 0.3 * len(labels) + 1.1))
+        fig = _figure("range_chart", {"width": width, "labels": labels, "series": series})
         ax = fig.add_subplot()
         matrix = [[(v if v == v else 0.0) for v in values] for values in series.values()]
         for row, colour in enumerate(label_colours):
@@ -213,7 +301,7 @@ def range_chart(
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)
         ax.set_axisbelow(True)
-        _legend_above(ax, columns=min(4, len(series)))
+        _legend_above(ax, "range_chart", {"width": width, "labels": labels, "series": series})
         return svg_data_uri(fig, font_family)
 
 

@@ -9,9 +9,11 @@ TemplateError.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from roistory.errors import TemplateError
@@ -64,6 +66,45 @@ def make_url_fetcher(
     return ProjectFetcher(allowed_protocols={"data", "file"}, allow_redirects=False, timeout=5)
 
 
+class ChartSource(Protocol):
+    """Charts still being drawn (the render worker's forks), by their placeholder URLs."""
+
+    def placeholder(self, url: str) -> str | None:
+        """At once: an empty SVG data URI of the chart's exact size (None: not a chart's URL)."""
+
+    def drawn(self, url: str) -> str | None:
+        """The chart's SVG data URI, waiting for it if need be (None: not a chart's URL)."""
+
+
+def _swap_in_charts(cache: dict, charts: ChartSource) -> bool:
+    """Put each drawn chart where its placeholder was laid out, before the pages are drawn.
+
+    A placeholder has its chart's size, so the pages are those the chart itself gives, byte
+    for byte. False if an image is not where this WeasyPrint version keeps it, or a chart
+    is not its placeholder's size: the caller then lays the pages out again with the charts."""
+    from xml.etree import ElementTree
+
+    from weasyprint.images import SVGImage
+    from weasyprint.svg import SVG
+
+    for url, image in list(cache.items()):
+        uri = charts.drawn(url) if isinstance(url, str) else None
+        if uri is None:
+            continue
+        laid_out = getattr(image, "_svg", None)
+        if not isinstance(image, SVGImage) or not isinstance(laid_out, SVG):
+            return False
+        tree = ElementTree.fromstring(base64.b64decode(uri.split(",", 1)[1]))
+        chart = SVG(tree, url, laid_out.font_config, laid_out.url_fetcher)  # as WeasyPrint reads an <img>
+        if (chart.get_intrinsic_size(1), chart.get_viewbox()) != (
+            laid_out.get_intrinsic_size(1),
+            laid_out.get_viewbox(),
+        ):
+            return False
+        image._svg = chart
+    return True
+
+
 def _results_attachment(json_text: str, created: str):
     """The JSON results as a PDF/A-3 associated file, dated like the document (reruns stay identical)."""
     from weasyprint import Attachment
@@ -88,24 +129,34 @@ def pdf_bytes(
     variant: str = "pdf/a-3b",
     results_json: str | Callable[[], str] | None = None,
     created: str = "2000-01-01T00:00:00Z",
-    charts: Callable[[str], str | None] | None = None,
+    charts: ChartSource | None = None,
 ) -> bytes:
     """HTML to PDF in ``variant`` with the restricted fetcher; may run in the worker.
 
     A template's attachments are dropped; a PDF/A-3b gets ``results_json`` (the .json output)
     attached, dated ``created`` (the report period's, never the clock's). ``results_json`` may
     be a function, called once the pages are laid out (the worker reads it from the parent then).
-    ``charts``: the worker's answer to a chart's placeholder URL (:func:`make_url_fetcher`).
+    ``charts``: the charts the worker's forks are drawing. The pages are laid out around
+    placeholders of their size while they are drawn, and the charts put in before the pages are
+    drawn, so the layout never waits for a chart.
     """
     import logging
 
     from weasyprint import HTML  # WeasyPrint loads only when a PDF is made
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are expected, not news
-    fetcher = make_url_fetcher([Path(root) for root in roots], [Path(p) for p in private], charts)
+    allowed, refused = [Path(root) for root in roots], [Path(p) for p in private]
     pdf_variant = WEASYPRINT_VARIANTS[variant]
+
+    def lay_out(chart_uri: Callable[[str], str | None] | None, cache: dict):
+        fetcher = make_url_fetcher(allowed, refused, chart_uri)
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=pdf_variant, cache=cache)
+
     with time_limit(RENDER_TIMEOUT_SECONDS):
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=pdf_variant)
+        cache: dict = {}
+        document = lay_out(charts.placeholder if charts is not None else None, cache)
+        if charts is not None and not _swap_in_charts(cache, charts):
+            document = lay_out(charts.drawn, {})
         # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: only roistory's own goes in
         document.metadata.attachments = []
         if variant == "pdf/a-3b" and results_json is not None:

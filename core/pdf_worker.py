@@ -6,8 +6,10 @@ off every ``roistory run``. The child renders with the same restricted fetcher
 and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
 
 It draws the report's charts too (:mod:`roistory.charts`): it has matplotlib loaded,
-and two forks of it draw the charts side by side while the parent computes the
-sections, so the parent never imports matplotlib and seldom waits for a chart.
+and forks of it draw the charts, at low priority, while the parent computes the
+sections and this process lays out the PDF around placeholders of the charts' size
+(:func:`roistory.pdf.pdf_bytes`). The parent never imports matplotlib, and neither it
+nor the layout waits for a chart.
 
 The child never outlives its parent, however the parent ends (``kill -9``, the OOM
 killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
@@ -17,20 +19,25 @@ killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import multiprocessing
 import os
 import pickle
+import select
 import signal
 import sys
 from functools import partial
 from multiprocessing.connection import Connection
+from types import SimpleNamespace
 
 from roistory.errors import TemplateError
 from roistory.pdf import pdf_bytes
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged pipe (/proc/sys/fs/pipe-max-size)
 RENDERING_COMMANDS = {"run", "demo"}  # the commands that start the worker
 
 
@@ -75,42 +82,56 @@ def _draw(kind: str, payload: bytes) -> str | None:
 
 
 class _ChartForks:
-    """Charts drawn by forks of this process (matplotlib loaded), two at a time.
+    """Charts drawn by forks of this process (matplotlib loaded), up to ``LIMIT`` at a time.
 
     Not a multiprocessing pool: this process is a daemon, which multiprocessing forbids
     children. Each fork draws one chart, writes it to its pipe and exits; it dies with
-    this process like this process dies with the parent. A chart a fork fails to draw is
-    drawn once more here."""
+    this process like this process dies with the parent. Submitting never waits: charts
+    beyond the limit queue up and start as forks finish (:meth:`wait_for` and
+    :meth:`placeholder` start them), so a PDF job that arrives meanwhile starts its layout
+    at once. A chart a fork fails to draw is drawn once more here."""
 
-    LIMIT = max(1, min(2, os.cpu_count() or 1))
+    LIMIT = 8  # forks at once: enough for a report's charts to be drawn during its layout
+    NICENESS = 10  # the forks use the CPU the parent and the layout leave (a chart waits; they do not)
 
     def __init__(self) -> None:
-        self._jobs: list[tuple[str, bytes]] = []  # since the last collect
-        self._drawn: list[str | None] = []  # the first jobs' charts
-        self._running: list[tuple[int, int]] = []  # (pipe, pid) of the next jobs, oldest first
+        self._jobs: list[tuple[str, bytes]] = []  # every chart submitted, by number
+        self._queued: list[int] = []  # not started yet, oldest first
+        self._running: dict[int, tuple[int, int]] = {}  # number -> (pipe, pid)
+        self._drawn: dict[int, str | None] = {}
+        self._collected = 0  # numbers below this were sent to the parent
 
     def submit(self, kind: str, payload: bytes) -> None:
-        if len(self._running) >= self.LIMIT:
-            self._finish_oldest()
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the fork: draw, send, exit without running the parent's clean-up
-            status = 1
-            try:
-                os.close(read_end)
-                _die_with_parent(parent)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(pickle.dumps(_draw(kind, payload)))
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
         self._jobs.append((kind, payload))
-        self._running.append((read_end, pid))
+        self._queued.append(len(self._jobs) - 1)
+        self._start_queued()
 
-    def _finish_oldest(self) -> None:
-        read_end, pid = self._running.pop(0)
+    def _start_queued(self) -> None:
+        while self._queued and len(self._running) < self.LIMIT:
+            number = self._queued.pop(0)
+            read_end, write_end = os.pipe()
+            with contextlib.suppress(AttributeError, OSError):
+                # room for the whole chart: the fork exits at once, instead of holding on to
+                # copy-on-write pages of this process (which make every write here a page copy)
+                fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            parent = os.getpid()
+            pid = os.fork()
+            if pid == 0:  # the fork: draw, send, exit without running the parent's clean-up
+                status = 1
+                try:
+                    os.close(read_end)
+                    _die_with_parent(parent)
+                    os.nice(self.NICENESS)
+                    with os.fdopen(write_end, "wb") as out:
+                        out.write(pickle.dumps(_draw(*self._jobs[number])))
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write_end)
+            self._running[number] = (read_end, pid)
+
+    def _finish(self, number: int) -> None:
+        read_end, pid = self._running.pop(number)
         try:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
@@ -119,23 +140,68 @@ class _ChartForks:
             svg = None
         finally:
             os.waitpid(pid, 0)
-        self._drawn.append(svg if svg is not None else _draw(*self._jobs[len(self._drawn)]))
+        self._drawn[number] = svg if svg is not None else _draw(*self._jobs[number])
+        self._start_queued()
 
-    def uri(self, prefix: str, url: str) -> str | None:
-        """The data: URI of the chart whose placeholder is ``url`` (the PDF's fetcher asks)."""
+    def _finish_one(self, timeout: float | None = None, also: Connection | None = None) -> bool:
+        """Finish the first fork to be ready (within ``timeout``); False if ``also`` is ready first."""
+        pipes = {pipe: number for number, (pipe, _pid) in self._running.items()}
+        ready, _, _ = select.select([*pipes, *([also] if also is not None else [])], [], [], timeout)
+        for pipe in ready:
+            if pipe in pipes:
+                self._finish(pipes[pipe])
+                return True
+        return False
+
+    def _wait_drawn(self, number: int) -> None:
+        while number not in self._drawn:
+            if number in self._running:
+                self._finish(number)
+            else:  # still queued: whichever fork is ready first makes room
+                self._finish_one()
+
+    def wait_for(self, connection: Connection) -> None:
+        """Take in finished charts (starting the queued ones) until ``connection`` has a message."""
+        while self._running and not connection.poll():
+            if not self._finish_one(also=connection):
+                return
+
+    def placeholder(self, prefix: str, url: str) -> str | None:
+        """At once, an empty SVG of the size of the chart whose placeholder is ``url``
+        (:class:`roistory.pdf.ChartSource`; the chart itself if its size cannot be told)."""
+        number = self._number(prefix, url)
+        if number is None:
+            return None
+        while self._running and self._finish_one(timeout=0):  # room for the queued ones
+            pass
+        try:
+            from roistory.chart_drawing import placeholder_svg
+
+            return placeholder_svg(self._jobs[number][0], pickle.loads(self._jobs[number][1]))
+        except Exception:  # noqa: BLE001  (the layout waits for the chart instead)
+            return self.drawn(prefix, url)
+
+    def drawn(self, prefix: str, url: str) -> str | None:
+        """The data: URI of the chart whose placeholder is ``url``, once drawn."""
+        number = self._number(prefix, url)
+        if number is None:
+            return None
+        self._wait_drawn(number)
+        return self._drawn[number]
+
+    def _number(self, prefix: str, url: str) -> int | None:
         if not url.startswith(prefix) or not url[len(prefix) :].isdigit():
             return None
-        index = int(url[len(prefix) :])
-        while len(self._drawn) <= index and self._running:
-            self._finish_oldest()
-        return self._drawn[index] if index < len(self._drawn) else None
+        number = self._collected + int(url[len(prefix) :])
+        return number if number < len(self._jobs) else None
 
     def collect(self) -> list[str | None]:
         """Every chart since the last collect, in the order submitted."""
-        while self._running:
-            self._finish_oldest()
-        drawn, self._jobs, self._drawn = self._drawn, [], []
-        return drawn
+        numbers = range(self._collected, len(self._jobs))
+        for number in numbers:
+            self._wait_drawn(number)
+        self._collected = len(self._jobs)
+        return [self._drawn.pop(number) for number in numbers]
 
 
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
@@ -145,6 +211,7 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
 
     charts = _ChartForks()
     while True:
+        charts.wait_for(connection)
         try:
             job = connection.recv()
         except (EOFError, OSError):  # the parent is gone
@@ -161,7 +228,9 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             _pdf, arguments, options = job
             prefix = options.pop("charts_prefix", None)
             if prefix is not None:
-                options["charts"] = partial(charts.uri, prefix)
+                options["charts"] = SimpleNamespace(
+                    placeholder=partial(charts.placeholder, prefix), drawn=partial(charts.drawn, prefix)
+                )
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed
                 options["results_json"] = connection.recv

@@ -13,6 +13,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 import time
 from importlib.abc import Traversable
 from importlib.resources import files
@@ -259,6 +260,27 @@ class PendingPdf:
         return self._worker.finish(results_json if self._attached else None)
 
 
+def behind_the_pdf(compute):
+    """``compute()`` in a thread at the lowest CPU priority (Linux sets it per thread), so the
+    charts and the layout the PDF waits for get both cores first; the thread ends with the call."""
+    outcome: dict[str, Any] = {}
+
+    def low_priority() -> None:
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: an ordinary thread
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        try:
+            outcome["value"] = compute()
+        except BaseException as exc:  # noqa: BLE001  (raised again in the caller)
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=low_priority, name="roistory-json", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def output_name(report: ReportContext) -> str:
     base = report.config.report.client or (report.config.base_dir.name if report.config.path else "report")
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{base}-{report.period.label}").strip("-")
@@ -381,7 +403,10 @@ def render_edition(report: ReportContext, formats: list[str], *, draft: bool = F
         pending = PendingPdf(report, html, worker, charts) if "pdf" in formats else None
         # computed once: the .json output and the PDF/A-3b's attachment are the same bytes
         wanted = "json" in formats or report.config.report.pdf.variant == "pdf/a-3b"
-        results_json = report_json(report, narrative=section_narrative(sections)) if wanted else None
+        results_json = None
+        if wanted:
+            compute = lambda: report_json(report, narrative=section_narrative(sections))  # noqa: E731
+            results_json = behind_the_pdf(compute) if pending is not None and worker is not None else compute()
         if pending is not None:
             rendered["pdf"] = pending.result(results_json)
         if charts is not None and html is not None:  # also without an HTML output: a chart that failed raises here

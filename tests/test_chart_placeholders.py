@@ -1,0 +1,148 @@
+"""The PDF is laid out around placeholders while the charts are drawn, then the charts go in.
+
+A chart's size is known before it is drawn (``chart_drawing.figure_size``: matplotlib's
+constrained layout fits labels and legend inside a fixed figure), so the render worker hands
+WeasyPrint an empty SVG of that size and swaps the drawn chart in before the pages are drawn.
+These tests hold the two ends of that contract: every kind of chart is exactly its placeholder's
+size, and the PDF made this way equals the PDF made with the charts in the HTML from the start
+— also when a placeholder is wrong and the pages are laid out again.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from functools import partial
+
+import pytest
+
+from roistory import pdf
+from roistory.chart_colours import chart_style
+from roistory.chart_drawing import draw, figure_size, placeholder_svg
+from roistory.charts import goal_chart, horizontal_bars, line_chart, range_chart
+from roistory.formatting import Formatter
+
+FMT = Formatter("en", "USD")
+MODELS = {  # the attribution chart's legend: long names, two of them CJK
+    name: [0.1, 0.4, 0.5]
+    for name in (
+        "First touch",
+        "Last touch",
+        "Last non-direct touch",
+        "Linear",
+        "Time decay",
+        "Position based (U-shaped)",
+        "Markov chain (removal effect)",
+        "馬可夫鏈（移除效果）",
+        "Shapley 值",
+    )
+}
+CHANNELS = ["Paid Search", "LinkedIn Ads", "付費社群"]
+
+
+class Recorder:
+    """Catches what roistory.charts hands to the drawing (kind and arguments) instead of drawing."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, dict]] = []
+
+    def send_chart(self, kind, payload):
+        import pickle
+
+        self.jobs.append((kind, pickle.loads(payload)))
+
+    def collect_charts(self):
+        return [None] * len(self.jobs)
+
+
+def _jobs() -> list[tuple[str, dict]]:
+    from roistory.charts import drawing_elsewhere
+
+    recorder = Recorder()
+    with chart_style({}), drawing_elsewhere(recorder):
+        horizontal_bars(CHANNELS, {"Spend": [1.0, 2.0, 3.0], "Revenue": [2.0, 1.0, 4.0]}, value_format=FMT.number)
+        horizontal_bars(CHANNELS, {"Spend": [1.0, 2.0, 3.0]}, value_format=FMT.number)
+        line_chart(
+            ["Oct", "Nov", "Dec"], {"Spend": [1.0, 2.0, 3.0], "Revenue": [2.0, 3.0, 1.0]}, value_format=FMT.number
+        )
+        range_chart(CHANNELS, MODELS, value_format=partial(FMT.as_display, "percent"))
+        goal_chart(["Oct", "Nov", "Dec"], [1.0, 2.0, 3.0], 2.5, value_format=FMT.number)
+    return recorder.jobs
+
+
+def _svg(uri: str) -> bytes:
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def _size(svg: bytes) -> tuple[str, str, str]:
+    root = re.search(rb"<svg [^>]*>", svg)[0].decode()
+    return tuple(re.search(rf'{name}="([^"]+)"', root)[1] for name in ("width", "height", "viewBox"))
+
+
+@pytest.mark.parametrize("job", range(5), ids=["bars", "bars-one-series", "lines", "range", "goal"])
+def test_a_chart_is_exactly_its_placeholder_size(job):
+    kind, arguments = _jobs()[job]
+    drawn, placeholder = _size(_svg(draw(kind, arguments))), _size(_svg(placeholder_svg(kind, arguments)))
+    assert drawn == placeholder
+    width, height = figure_size(kind, arguments)
+    assert float(drawn[0].removesuffix("pt")) == pytest.approx(width * 72, abs=1e-4)
+    assert float(drawn[1].removesuffix("pt")) == pytest.approx(height * 72, abs=1e-4)
+
+
+def test_a_long_legend_takes_rows_not_width():
+    """Nine model names do not fit in one row of the chart's width: the legend wraps and the
+    figure grows by its extra rows, instead of the legend running past the chart's edge."""
+    kind, arguments = _jobs()[3]
+    one_row = {**arguments, "series": dict(list(MODELS.items())[:2])}
+    assert figure_size(kind, arguments)[1] > figure_size(kind, one_row)[1]
+    assert figure_size(kind, arguments)[0] == figure_size(kind, one_row)[0] == arguments["width"]
+
+
+class Charts:
+    """A ChartSource over drawn charts; ``wrong`` gives a placeholder of another size."""
+
+    def __init__(self, jobs, wrong: bool = False) -> None:
+        self.uris = [draw(kind, arguments) for kind, arguments in jobs]
+        self.placeholders = [placeholder_svg(kind, arguments) for kind, arguments in jobs]
+        if wrong:
+            self.placeholders[0] = placeholder_svg("goal_chart", {"width": 1.0})
+        self.asked_for_drawn: list[str] = []
+
+    def _index(self, url):
+        return int(url.removeprefix("chart:")) if url.startswith("chart:") else None
+
+    def placeholder(self, url):
+        index = self._index(url)
+        return None if index is None else self.placeholders[index]
+
+    def drawn(self, url):
+        index = self._index(url)
+        if index is not None:
+            self.asked_for_drawn.append(url)
+        return None if index is None else self.uris[index]
+
+
+def _html(sources: list[str]) -> str:
+    figures = "".join(f'<h2>Chart {i}</h2><img src="{src}" style="max-width: 100%">' for i, src in enumerate(sources))
+    return f"<html><body>{figures}</body></html>"
+
+
+@pytest.mark.parametrize("wrong", [False, True], ids=["swapped-in", "laid-out-again"])
+def test_the_pdf_equals_one_laid_out_with_the_charts(tmp_path, monkeypatch, wrong):
+    jobs = _jobs()
+    charts = Charts(jobs, wrong=wrong)
+    swapped = []
+    swap = pdf._swap_in_charts
+
+    def spy(cache, source):
+        swapped.append(swap(cache, source))
+        return swapped[-1]
+
+    monkeypatch.setattr(pdf, "_swap_in_charts", spy)
+    made = pdf.pdf_bytes(
+        _html([f"chart:{i}" for i in range(len(jobs))]), f"{tmp_path}/", [], charts=charts, variant="none"
+    )
+    inline = pdf.pdf_bytes(_html(charts.uris), f"{tmp_path}/", [], variant="none")
+    assert made == inline
+    assert swapped == [not wrong]  # a wrong placeholder is caught and the pages laid out again
+    assert sorted(set(charts.asked_for_drawn)) == sorted(f"chart:{i}" for i in range(len(jobs)))
