@@ -40,7 +40,7 @@ import pandas as pd
 
 from roistory.errors import ConfigError, DataError
 from roistory.i18n import N_, Nn_
-from roistory.quality import Finding, Joined, Phrase, unmatched_touchpoints
+from roistory.quality import Finding, Joined, Phrase, known, unmatched_touchpoints
 from roistory.source_settings import IdentityConfig
 
 if TYPE_CHECKING:
@@ -348,8 +348,7 @@ def unmatched(tables: dict[str, pd.DataFrame]) -> list[Finding]:
         finding = unmatched_touchpoints(touchpoints, leads)
         if finding:
             findings.append(finding)
-        touched = set(touchpoints["person_id"].dropna())
-        alone = ~leads["person_id"].isin(touched)
+        alone = ~known(leads["person_id"], touchpoints["person_id"])
         if alone.any():
             findings.append(
                 Finding.of(

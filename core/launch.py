@@ -6,6 +6,7 @@ and the rest of roistory, on the other core (:mod:`roistory.pdf_worker`).
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from roistory import pdf_worker
@@ -16,4 +17,5 @@ def main() -> None:
         pdf_worker.prestart()
     from roistory.cli import main as cli_main  # after the fork: the worker never loads pandas
 
+    gc.freeze()  # the modules just loaded stay: the collector need not walk them at every collection
     cli_main()

@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import multiprocessing
 import os
 import pickle
@@ -208,6 +209,9 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     _die_with_parent(parent)
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
     _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
+    # what is loaded now lives as long as this process: the collector need not walk it again at
+    # every collection during the layout, nor touch it (copying pages) in the chart forks
+    gc.freeze()
 
     charts = _ChartForks()
     while True:

@@ -138,11 +138,23 @@ class Finding:
         return {"severity": self.severity, "code": self.code, "count": self.count, "message": self.message}
 
 
+def known(values: pd.Series, others: pd.Series) -> np.ndarray:
+    """Which of ``values`` are among ``others``; a missing value never is. pyarrow's hash lookup:
+    pandas' ``isin`` on text builds a Python object per value of ``others`` first."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    left, right = pa.array(values, from_pandas=True), pa.array(others.dropna(), from_pandas=True)
+    if not (pa.types.is_string(left.type) or pa.types.is_large_string(left.type)) or left.type != right.type:
+        return values.isin(set(others.dropna())).to_numpy(dtype=bool)
+    return pc.is_in(left, value_set=right, skip_nulls=True).to_numpy(zero_copy_only=False)
+
+
 def unmatched_touchpoints(touchpoints: pd.DataFrame, leads: pd.DataFrame | None) -> Finding | None:
     """Touchpoints of people the CRM does not know: their journeys cannot reach a lead."""
     if leads is None or "person_id" not in leads or leads["person_id"].isna().all():
         return None
-    unknown = ~touchpoints["person_id"].isin(set(leads["person_id"].dropna()))
+    unknown = ~known(touchpoints["person_id"], leads["person_id"])
     people = touchpoints.loc[unknown, "person_id"].nunique()
     if not unknown.any():
         return None
