@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from roistory.batch import BatchOptions, BatchResult, expand_targets, run_batch
 from roistory.config import explain_config
@@ -93,6 +91,9 @@ def batch(
         deliver=deliver,
         force=force,
     )
+    from rich.console import Console  # loads only for a batch
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     if console.is_terminal:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

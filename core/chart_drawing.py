@@ -7,8 +7,10 @@ brand), so a chart draws the same in this process or in the render worker.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
+import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
@@ -44,10 +46,19 @@ _RC = {
 
 def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
     buffer = io.BytesIO()
-    with matplotlib.rc_context(_RC), warnings.catch_warnings():
-        # CJK labels: matplotlib measures them with DejaVu and warns; the PDF's font fallback draws them
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    with matplotlib.rc_context(_RC), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         figure.savefig(buffer, format="svg", metadata={"Date": None})
+        if any("constrained_layout not applied" in str(w.message) for w in caught):
+            # labels and legend do not fit the chart's size: crop the figure to its ink instead (a
+            # chart of another size than its placeholder makes the PDF lay its pages out again)
+            figure.set_layout_engine("none")
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    for warning in caught:
+        # CJK labels: matplotlib measures them with DejaVu and warns; the PDF's font fallback draws them
+        if not re.search("Glyph .* missing from font|constrained_layout not applied", str(warning.message)):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     # Add the CJK fallback as WeasyPrint reads it: an unquoted list without spaces after commas
     # (it drops the second family of matplotlib's quoted form) and the Traditional Chinese face.
     family = ",".join(f for f in (font_family, FALLBACK_FONTS) if f)
@@ -55,13 +66,45 @@ def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
+LABEL_SHARE = 0.36  # of a chart's width, at most, for its category labels
+
+
+def fitted_label(label: object, width: float) -> str:
+    """A category label in at most two lines that fit ``LABEL_SHARE`` of the chart's width,
+    cut with an ellipsis beyond that (the table beside the chart has it whole)."""
+    room = LABEL_SHARE * width * 72
+    # no glyph is narrower than a quarter em: more characters than this never fit in two lines
+    words, lines = str(label)[: int(2 * room / (0.25 * 9)) + 1].split(), [""]
+    for word in words:
+        candidate = f"{lines[-1]} {word}".strip()
+        if _text_points(candidate, 9) <= room or not lines[-1]:
+            lines[-1] = candidate
+        elif len(lines) < 2:
+            lines.append(word)
+        else:
+            lines[-1] = candidate
+    for i, line in enumerate(lines):
+        if _text_points(line, 9) > room:  # the longest start that fits with an ellipsis
+            fits, too_long = 0, len(line)
+            while too_long - fits > 1:
+                middle = (fits + too_long) // 2
+                fits, too_long = (middle, too_long) if _text_points(line[:middle] + "…", 9) <= room else (fits, middle)
+            lines[i] = line[:fits].rstrip() + "…"
+    return "\n".join(lines)
+
+
+def _label_lines(arguments: dict) -> list[int]:
+    return [fitted_label(label, arguments["width"]).count("\n") + 1 for label in arguments.get("labels", [])]
+
+
 def figure_size(kind: str, arguments: dict) -> tuple[float, float]:
     """A chart's size in inches, known before it is drawn: the SVG is exactly this size (matplotlib's
     constrained layout fits the labels and legend inside), so the PDF's layout can reserve its
     place while the chart is still being drawn (:func:`placeholder_svg`)."""
     width = arguments["width"]
-    if kind == "horizontal_bars":  # readable bars, never more than about half a page
-        height = min(4.2, 0.2 * len(arguments["labels"]) * max(1, len(arguments["series"])) + 0.9)
+    if kind == "horizontal_bars":  # readable bars (and two-line labels), never more than about half a page
+        rows = sum(max(len(arguments["series"]), 1, lines) for lines in _label_lines(arguments))
+        height = min(4.2, 0.2 * rows + 0.9)
     elif kind == "range_chart":
         height = min(4.6, 0.3 * len(arguments["labels"]) + 1.1)
     elif kind == "goal_chart":
@@ -79,6 +122,7 @@ LEGEND_ROW_INCHES = 0.17
 _MEASURE = TextToPath()
 
 
+@functools.lru_cache(maxsize=4096)  # a report measures the same labels for every chart
 def _text_points(text: str, size: float) -> float:
     """The width of ``text`` at ``size`` in DejaVu Sans (matplotlib's measure); a CJK character
     counts a full em, as the PDF sets it in Noto Sans CJK."""
@@ -100,8 +144,15 @@ def _legend_names(kind: str, arguments: dict) -> list[str]:
 
 def _legend_room(kind: str, arguments: dict) -> float:
     """Inches the legend may take: it starts where the plot starts, right of the longest label."""
-    labels = arguments.get("labels", []) if kind in ("horizontal_bars", "range_chart") else ["$000,000"]
-    longest = max((_text_points(str(label), 9) for label in labels), default=0.0)
+    if kind in ("horizontal_bars", "range_chart"):
+        lines = [
+            line
+            for label in arguments.get("labels", [])
+            for line in fitted_label(label, arguments["width"]).split("\n")
+        ]
+    else:
+        lines = ["$000,000"]  # a value axis' tick label
+    longest = max((_text_points(line, 9) for line in lines), default=0.0)
     return arguments["width"] - longest / 72 - 0.25
 
 
@@ -191,7 +242,7 @@ def horizontal_bars(
             else:
                 bar_colours = series_colours[i]
             ax.barh(offsets, clean, height=height * 0.92, color=bar_colours, label=name)
-        ax.set_yticks(list(positions), labels)
+        ax.set_yticks(list(positions), [fitted_label(label, width) for label in labels])
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.axvline(0, color="#9aa5b1", linewidth=0.8)
@@ -296,7 +347,7 @@ def range_chart(
                 zorder=2,
                 linewidths=0,
             )
-        ax.set_yticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), [fitted_label(label, width) for label in labels])
         ax.invert_yaxis()
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: value_format(v)))
         ax.grid(axis="x", color="#e5e8eb", linewidth=0.6)

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from roistory.cascade import Layers, item_key, key_of, load_layers
@@ -198,6 +197,8 @@ class DeliveryConfig(BaseModel):
     @field_validator("to", "cc")
     @classmethod
     def _addresses(cls, values: list[str]) -> list[str]:
+        from email_validator import EmailNotValidError, validate_email  # loads only for a delivery
+
         for value in values:
             try:
                 validate_email(str(value), check_deliverability=False)

@@ -30,6 +30,7 @@ PRELOADING = {"pdf_worker.py"}  # the render worker imports what it will need wh
 LAZY_LIBRARIES = {
     "babel",  # locale data, only when a locale is checked
     "duckdb",
+    "email_validator",  # only when a delivery lists recipients
     "matplotlib",
     "openpyxl",
     "pandera",
@@ -37,6 +38,7 @@ LAZY_LIBRARIES = {
     "pyarrow",
     "pypdf",
     "pyspark",
+    "rich",  # the progress display, only for a batch
     "scipy",
     "sqlalchemy",
     "sqlglot",

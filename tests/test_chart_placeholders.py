@@ -146,3 +146,39 @@ def test_the_pdf_equals_one_laid_out_with_the_charts(tmp_path, monkeypatch, wron
     assert made == inline
     assert swapped == [not wrong]  # a wrong placeholder is caught and the pages laid out again
     assert sorted(set(charts.asked_for_drawn)) == sorted(f"chart:{i}" for i in range(len(jobs)))
+
+
+LONG = "Brand - Exact - Spring promotion for returning customers in the northern region (test)"
+
+
+@pytest.mark.parametrize(
+    "label", [LONG, "x" * 150, "付費搜尋廣告" * 10, "Paid Search"], ids=["words", "one-word", "cjk", "short"]
+)
+def test_a_long_label_is_fitted_in_two_lines_of_its_share(label):
+    from roistory.chart_drawing import LABEL_SHARE, _text_points, fitted_label
+
+    fitted = fitted_label(label, 6.8)
+    lines = fitted.split("\n")
+    assert 1 <= len(lines) <= 2
+    assert all(_text_points(line, 9) <= LABEL_SHARE * 6.8 * 72 for line in lines)
+    if _text_points(label, 9) <= LABEL_SHARE * 6.8 * 72:
+        assert fitted == label  # a label that fits is left alone
+    else:
+        assert fitted.replace("\n", " ").removesuffix("…") in label or fitted.endswith("…")
+
+
+def test_long_labels_keep_the_chart_its_placeholder_size(recwarn):
+    kind, arguments = _jobs()[0]
+    arguments = {**arguments, "labels": [LONG, "x" * 150, "Email"], "series": {"Spend": [1.0, 2.0, 3.0]}}
+    assert _size(_svg(draw(kind, arguments))) == _size(_svg(placeholder_svg(kind, arguments)))
+    assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
+
+
+def test_a_chart_that_cannot_fit_its_size_is_cropped_to_its_ink_without_a_warning(recwarn):
+    """Far too narrow for its labels: matplotlib's layout gives up, the chart is drawn as before
+    (cropped to what it draws), and the PDF lays its pages out again (the test above)."""
+    kind, arguments = _jobs()[3]
+    arguments = {**arguments, "width": 0.6}
+    svg = _svg(draw(kind, arguments))
+    assert b"<svg" in svg and _size(svg) != _size(_svg(placeholder_svg(kind, arguments)))
+    assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
