@@ -269,8 +269,10 @@ META_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "platform_conversions": ("Résultats",),
         "cost": ("Montant dépensé (*)",),
     },
-    "de": {  # seen (a real German export) and one; no "Reporting starts/ends" header found
-        "date": ("Tag",),
+    "de": {  # seen (a real German export) and one; Berichtsstart: one (a test of a real German
+        # export) and a parser of exports in 9 locales; Berichtsende: that parser (lower-cased)
+        "date": ("Tag", "Berichtsstart"),
+        "end_date": ("Berichtsende",),
         "campaign": ("Kampagnenname",),
         "audience": ("Name der Anzeigengruppe",),
         "impressions": ("Impressionen",),
@@ -318,8 +320,10 @@ META_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "platform_conversions": ("成果",),
         "cost": ("花費金額 (*)",),
     },
-    "zh_Hans": {  # one (a project reading real zh-CN exports); its "Reporting ends" header was not found
+    "zh_Hans": {  # one (a project reading real zh-CN exports); 报告结束日期: seen (a test CSV of an
+        # export's columns, a sheet built to match a sample export)
         "date": ("报告开始日期",),
+        "end_date": ("报告结束日期",),
         "campaign": ("广告系列名称",),
         "impressions": ("展示次数",),
         "clicks": ("链接点击量", "点击量（全部）"),
@@ -340,9 +344,11 @@ META_ADS = ExportFormat.in_languages("Meta Ads Manager", META_ADS_LANGUAGES, req
 # the headers of a daily breakdown: a row is that day, whatever "Reporting ends" says
 _META_DAY = {"Day", "Dia", "Día", "Jour", "Tag", "Giorno", "Date", "日", "天數"}
 
-LINKEDIN_ADS = ExportFormat(
-    "LinkedIn Campaign Manager",
-    {
+# LinkedIn Campaign Manager's campaign performance report. en: seen (fixtures of real exports,
+# a program reading real .xlsx downloads); de: one (a test of an original German export, its
+# title lines "Bericht zur Performance"); pt (pt-BR): one (a dashboard reading a real workbook).
+LINKEDIN_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
         "date": ("Start Date (in UTC)", "Start Date", "Date"),
         "campaign": ("Campaign Name", "Campaign"),
         "media_type": ("Campaign Type",),
@@ -352,8 +358,26 @@ LINKEDIN_ADS = ExportFormat(
         "clicks": ("Clicks",),
         "platform_conversions": ("Conversions",),
     },
+    "de": {
+        "date": ("Startdatum (in UTC)",),
+        "campaign": ("Name der Kampagne",),
+        "cost": ("Gesamtausgaben",),
+        "impressions": ("Impressions",),
+        "clicks": ("Klicks",),
+        "platform_conversions": ("Conversions",),
+    },
+    "pt": {
+        "date": ("Data de início (em UTC)",),
+        "cost": ("Total investido",),
+    },
+}
+LINKEDIN_ADS = ExportFormat.in_languages(
+    "LinkedIn Campaign Manager",
+    LINKEDIN_ADS_LANGUAGES,
     required=("date", "cost"),
-    defaults={"date_order": "mdy"},
+    defaults={"date_order": "mdy"},  # the English UI's 10/1/2026
+    # another language's dates were not seen: their own values settle day and month
+    language_defaults={"de": {"date_order": None}, "pt": {"date_order": None}},
 )
 
 

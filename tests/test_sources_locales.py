@@ -278,7 +278,23 @@ META_LANGUAGES = {
         ".",
         ",",
     ),
-    "zh_Hans": (("报告开始日期", None, "广告系列名称", "展示次数", "链接点击量", "已花费金额 (USD)"), ".", ","),
+    "zh_Hans": (
+        ("报告开始日期", "报告结束日期", "广告系列名称", "展示次数", "链接点击量", "已花费金额 (USD)"),
+        ".",
+        ",",
+    ),
+    "de": (
+        (
+            "Berichtsstart",
+            "Berichtsende",
+            "Kampagnenname",
+            "Impressionen",
+            "Link-Klicks",
+            "Ausgegebener Betrag (EUR)",
+        ),
+        ",",
+        ".",
+    ),
 }
 # (start, end, campaign, amount spent, impressions, link clicks): two weeks, the first across March/April
 META_WEEKS = [

@@ -219,7 +219,8 @@ class ExportFormat:
     wins; matched case-insensitively; a header ending in ``(*)`` matches any bracketed
     suffix, as in Meta's "Amount spent (USD)"). ``required`` names the canonical columns
     without which the file is not this export. ``defaults`` are core options the format
-    implies (e.g. ``date_order: mdy``).
+    implies (e.g. ``date_order: mdy``); ``language_defaults`` change them for a file in one
+    UI language (``None`` drops one).
     """
 
     name: str
@@ -228,6 +229,7 @@ class ExportFormat:
     defaults: dict[str, Any] = field(default_factory=dict)
     # language -> {canonical column: headers in that UI language}, to tell the file's language
     languages: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    language_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def in_languages(cls, name: str, languages: dict[str, dict[str, tuple[str, ...]]], **kwargs: Any) -> ExportFormat:
@@ -342,6 +344,11 @@ def read_export(
         frame.attrs[LOCALE_ATTR] = language
     defaults = dict(frame.attrs.get(OPTIONS_ATTR) or {})
     defaults.update(export.defaults)
+    for option, value in export.language_defaults.get(language or "", {}).items():
+        if value is None:
+            defaults.pop(option, None)
+        else:
+            defaults[option] = value
     frame.attrs[OPTIONS_ATTR] = defaults
     return frame, mapping
 
