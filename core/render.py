@@ -10,6 +10,7 @@ temporary name and renamed, so a failure never leaves a half-written report.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import os
 import re
@@ -314,7 +315,8 @@ def behind_the_pdf(compute):
         except BaseException as exc:  # noqa: BLE001  (raised again in the caller)
             outcome["error"] = exc
 
-    thread = threading.Thread(target=low_priority, name="roistory-json", daemon=True)
+    context = contextvars.copy_context()  # the caller's context variables, as if called here
+    thread = threading.Thread(target=context.run, args=(low_priority,), name="roistory-json", daemon=True)
     thread.start()
     thread.join()
     if "error" in outcome:

@@ -119,3 +119,25 @@ def test_the_pdf_fetches_the_charts_from_the_worker_and_equals_one_made_here(tmp
     assert outputs["worker"][".html"].count(b"data:image/svg+xml;base64,") >= 8
     assert b"roistory-chart:" not in outputs["worker"][".html"]
     assert outputs["worker"] == outputs["here"]
+
+
+def test_the_json_made_beside_the_pdf_equals_the_json_made_alone(tmp_path):
+    """With a PDF the JSON is computed in a low-priority thread while the worker lays out the
+    pages (render.behind_the_pdf); it is the same JSON, and the PDF/A-3b's attachment is it."""
+    example = Path(__file__).parents[1] / "examples" / "acme" / "report.yaml"
+    command = str(Path(sys.executable).parent / "roistory")
+    for formats, out in (("pdf,json", "beside"), ("json", "alone")):
+        done = subprocess.run(
+            [command, "run", str(example), "--format", formats, "--out", str(tmp_path / out)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    beside = (tmp_path / "beside" / "acme-2026-10.json").read_bytes()
+    assert beside == (tmp_path / "alone" / "acme-2026-10.json").read_bytes()
+    import pikepdf
+
+    with pikepdf.open(tmp_path / "beside" / "acme-2026-10.pdf") as pdf:
+        attached = pdf.attachments["roistory-results.json"].get_file().read_bytes()
+    assert attached == beside
