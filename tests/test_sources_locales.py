@@ -657,3 +657,30 @@ def test_a_grouped_value_after_the_sampled_rows_is_still_read_by_the_locale_rule
     expected_impressions = sum(i % 900 for i in range(30_000)) + 1053
     assert frame["impressions"].sum() == pytest.approx(expected_impressions)
     assert frame["cost"].sum() == pytest.approx(sum(i % 90 + 0.5 for i in range(30_000)) + 1487.67)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [  # de: headers and title line of an original German export; German dates and numbers
+            "Bericht zur Performance",
+            "Startdatum des Berichts: 01.10.2026",
+            "Startdatum (in UTC),Name der Kampagne,Gesamtausgaben,Impressions,Klicks,Conversions",
+            '15.10.2026,Brand DE,"1.234,56",10500,87,3',
+            '01.10.2026,Launch,"88,36",2000,10,0',
+        ],
+        [  # pt (pt-BR): the two headers found; Brazilian dates and numbers
+            "Data de início (em UTC);Nome do grupo de campanhas;Total investido;Impressions",
+            "15/10/2026;Marca;1.234,56;10500",
+            "01/10/2026;Lançamento;88,36;2000",
+        ],
+    ],
+    ids=["de", "pt"],
+)
+def test_linkedin_ads_in_another_language_reads_its_own_day_and_month(tmp_path, lines):
+    """The English export's dates are month first (10/1/2026); a German or Portuguese one is
+    not assumed to be: day 15 settles the order, so 01.10 is the first of October."""
+    frame, _ = load(tmp_path, "\n".join(lines) + "\n", kind="linkedin_ads", period="2026-10")
+    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-10-15", "2026-10-01"]
+    assert frame["cost"].tolist() == pytest.approx([1234.56, 88.36])
+    assert set(frame["channel"]) == {"LinkedIn Ads"}

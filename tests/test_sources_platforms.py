@@ -82,42 +82,6 @@ def test_linkedin_ads_utf16_tsv_with_report_lines(tmp_path):
     assert frame["platform_conversions"].sum() == 3
 
 
-@pytest.mark.parametrize(
-    "lines",
-    [
-        [  # de: headers and title line of an original German export; German dates and numbers
-            "Bericht zur Performance",
-            "Startdatum des Berichts: 01.10.2026",
-            "Startdatum (in UTC),Name der Kampagne,Gesamtausgaben,Impressions,Klicks,Conversions",
-            '15.10.2026,Brand DE,"1.234,56",10500,87,3',
-            '01.10.2026,Launch,"88,36",2000,10,0',
-        ],
-        [  # pt (pt-BR): the two headers found; Brazilian dates and numbers
-            "Data de início (em UTC);Nome do grupo de campanhas;Total investido;Impressions",
-            "15/10/2026;Marca;1.234,56;10500",
-            "01/10/2026;Lançamento;88,36;2000",
-        ],
-    ],
-    ids=["de", "pt"],
-)
-def test_linkedin_ads_in_another_language_reads_its_own_day_and_month(tmp_path, lines):
-    """The English export's dates are month first (10/1/2026); a German or Portuguese one is
-    not assumed to be: day 15 settles the order, so 01.10 is the first of October."""
-    (tmp_path / "linkedin.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = config_from_dict(
-        {
-            "report": {"period": "2026-10"},
-            "sources": [{"name": "li", "type": "linkedin_ads", "path": "linkedin.csv", "table": "spend"}],
-        },
-        path=tmp_path / "report.yaml",
-    )
-    tables, _ = load_sources(config, build_registry().sources)
-    frame = tables["spend"]
-    assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-10-15", "2026-10-01"]
-    assert frame["cost"].tolist() == pytest.approx([1234.56, 88.36])
-    assert set(frame["channel"]) == {"LinkedIn Ads"}
-
-
 def test_report_values_override_the_platform_default(tmp_path):
     frame, _ = load(
         tmp_path, "linkedin_ads", "linkedin_campaign_performance.csv", "spend", values={"channel": "Paid Social"}
