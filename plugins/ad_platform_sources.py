@@ -179,16 +179,21 @@ GOOGLE_ADS = ExportFormat.in_languages("Google Ads", GOOGLE_ADS_LANGUAGES, requi
 # Campaign type -> channel (a source's channel_map overrides it). The type names are Google's
 # (en: seen for Search and Display; product names for the rest); zh values: one each; es:
 # ui (help 10724896 es and 14951594 es name the type "Máximo rendimiento", the Search
-# campaigns "de Búsqueda"); id: ui (Google Ads API guides hl=id: "Performa Maksimal"); ja: one
-# (a project quoting Google's Japanese GA4 dimension reference: 検索, ディスプレイ, ショッピング,
-# 動画, ファインド, アプリ, スマート, ホテル, ローカル, P-MAX; 検索 also in a script driving the
-# ja UI). Other languages' values were not found: a type this map lacks is a finding naming
-# the channel_map to set.
+# campaigns "de Búsqueda"; one: a project reading monthly es-419 downloads, whose rows and
+# "Total: Búsqueda" / "Total: Compras" subtotals write Shopping as "Compras" and Video as
+# "Video"); pt (pt-BR): one (a quoted real download's "Pesquisa" row; a fixture's "Geração de
+# demanda"), ui ("Vídeo" in help 15110871 pt); fr: ui ("Vidéo" in help 15110871 fr; a French
+# parser test keeps "Performance Max"); id: ui (Google Ads API guides hl=id: "Performa
+# Maksimal"); ja: one (a project quoting Google's Japanese GA4 dimension reference: 検索,
+# ディスプレイ, ショッピング, 動画, ファインド, アプリ, スマート, ホテル, ローカル, P-MAX; 検索 also in a
+# script driving the ja UI). Other languages' values were not found: a type this map lacks is
+# a finding naming the channel_map to set.
 GOOGLE_ADS_CHANNELS = {
     "Search": "Paid Search",
     "搜索": "Paid Search",
     "搜尋": "Paid Search",
     "Búsqueda": "Paid Search",
+    "Pesquisa": "Paid Search",
     "検索": "Paid Search",
     "Display": "Display",
     "展示": "Display",
@@ -205,13 +210,17 @@ GOOGLE_ADS_CHANNELS = {
     "视频": "Online Video",
     "影片": "Online Video",
     "動画": "Online Video",
+    "Vídeo": "Online Video",
+    "Vidéo": "Online Video",
     "Shopping": "Shopping",
     "购物": "Shopping",
     "購物": "Shopping",
     "ショッピング": "Shopping",
+    "Compras": "Shopping",
     "Demand Gen": "Demand Gen",
     "Discovery": "Demand Gen",
     "ファインド": "Demand Gen",
+    "Geração de demanda": "Demand Gen",
     "App": "App",
     "アプリ": "App",
     "Smart": "Smart",
@@ -346,7 +355,9 @@ _META_DAY = {"Day", "Dia", "Día", "Jour", "Tag", "Giorno", "Date", "日", "天�
 
 # LinkedIn Campaign Manager's campaign performance report. en: seen (fixtures of real exports,
 # a program reading real .xlsx downloads); de: one (a test of an original German export, its
-# title lines "Bericht zur Performance"); pt (pt-BR): one (a dashboard reading a real workbook).
+# title lines "Bericht zur Performance"); pt (pt-BR): one each (a dashboard reading a real
+# workbook: Data de início, Total investido; a program reading monthly UTF-16 downloads: Nome da
+# campanha, Impressões, Cliques).
 LINKEDIN_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "date": ("Start Date (in UTC)", "Start Date", "Date"),
@@ -368,7 +379,10 @@ LINKEDIN_ADS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "pt": {
         "date": ("Data de início (em UTC)",),
+        "campaign": ("Nome da campanha",),
         "cost": ("Total investido",),
+        "impressions": ("Impressões",),
+        "clicks": ("Cliques",),
     },
 }
 LINKEDIN_ADS = ExportFormat.in_languages(

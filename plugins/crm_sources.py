@@ -114,8 +114,10 @@ HUBSPOT_CONTACTS = ExportFormat(
 
 # HubSpot deals exports: headers in the portal's UI language. en: doc + seen. pt (pt-BR): seen
 # for Data de criação and Etapa do negócio (two projects reading real HubSpot deals exports);
-# one for ID do registro. (written so, with its dot), Valor and Data de fechamento. No other
-# language's deals headers were found. stage and close_date are read here, not loaded.
+# one for ID do registro. (written so, with its dot), Valor and Data de fechamento. fr: one (a
+# script importing a real deals export: ID de fiche d'informations, Phase de la transaction, Date
+# de création, Date de fermeture; Montant from a script rebuilding the export's columns). No
+# other language's deals headers were found. stage and close_date are read here, not loaded.
 HUBSPOT_DEALS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "lead_id": ("Record ID", "Deal ID"),
@@ -133,6 +135,13 @@ HUBSPOT_DEALS_LANGUAGES: dict[str, dict[str, tuple[str, ...]]] = {
         "amount": ("Valor",),
         "stage": ("Etapa do negócio",),
         "close_date": ("Data de fechamento",),
+    },
+    "fr": {
+        "lead_id": ("ID de fiche d'informations",),
+        "created_at": ("Date de création",),
+        "amount": ("Montant",),
+        "stage": ("Phase de la transaction",),
+        "close_date": ("Date de fermeture",),
     },
 }
 HUBSPOT_DEALS = ExportFormat.in_languages("HubSpot deals", HUBSPOT_DEALS_LANGUAGES, required=("lead_id", "created_at"))
@@ -178,13 +187,15 @@ def _headers(source: SourceConfig, config: Config, export: ExportFormat) -> pd.D
 # (a name or a list) add the pipeline's own. Where each was found:
 WON_STAGES = (
     "closedwon",  # HubSpot internal value and label "Closed Won"; Salesforce "Closed Won" (platform_doc)
-    "Abgeschlossen und gewonnen",  # HubSpot de - export_seen (two projects' stage-id comments)
+    "Abgeschlossen und gewonnen",  # HubSpot de - export_seen (stage-id comments; a portal's label table)
     "Geschlossen und gewonnen",
     "Geschlossen/gewonnen",  # Salesforce de - third_party
     "Gesloten gewonnen",  # HubSpot nl - third_party (a Dutch team's HubSpot notes)
     "Cerrado ganado",
     "Cerrada ganada",  # es - third_party (CRM pipelines; not confirmed as HubSpot's)
     "Fechado ganho",  # pt - third_party (a HubSpot mapper lists it with closedwon)
+    "Cierre ganado",  # HubSpot es - platform_doc (help "Cierre ganado y Cierre perdido") + third_party
+    "Fermé gagné",  # HubSpot fr - platform_doc (help "Fermé gagné et Fermé perdu") + third_party
 )
 LOST_STAGES = (
     "closedlost",
@@ -195,6 +206,8 @@ LOST_STAGES = (
     "Cerrado perdido",
     "Cerrada perdida",
     "Fechado perdido",
+    "Cierre perdido",
+    "Fermé perdu",
 )
 
 

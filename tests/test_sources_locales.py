@@ -415,6 +415,73 @@ def test_localized_campaign_types_map_to_channels(tmp_path, language):
     assert not findings(loaded, "campaign_types_unmapped")
 
 
+# Downloads shaped as public projects quote them (docs/sources.md): a campaign report with no
+# Day column (its range in the title), the status column first, per-type subtotal rows.
+SUBTOTALLED = {
+    "es_419": (  # es-419: "Costo", dot decimals; Shopping is "Compras"
+        ["Informe de campañas", '"1 de julio de 2025 - 31 de julio de 2025"'],
+        "Estado de la campaña,Campaña,Tipo de campaña,Código de moneda,Costo,Impr.,Clics",
+        [
+            ("Habilitada", "Marca", "Búsqueda", "1,487.67", "1,053", "87"),
+            ("Habilitada", "Tienda", "Compras", "305.05", "250,118", "1,204"),
+            ("Detenida", "Lanzamiento", "Video", "2,100.00", "12,400", "33"),
+        ],
+        ["Total: Búsqueda", "Total: Compras", "Total: Video", "Total: Cuenta", "Total: Campañas filtradas"],
+        {"Marca": "Paid Search", "Tienda": "Shopping", "Lanzamiento": "Online Video"},
+    ),
+    "pt": (  # pt-BR: comma decimals; Search is "Pesquisa", Demand Gen "Geração de demanda"
+        ["Performance da campanha", '"1 de setembro de 2026 - 30 de setembro de 2026"'],
+        "Campanha,Estado da campanha,Tipo de campanha,Código da moeda,Custo,Impr.,Cliques",
+        [
+            ("Leads", "Ativada", "Pesquisa", "1.487,67", "1.053", "87"),
+            ("Alcance", "Ativada", "Geração de demanda", "305,05", "250.118", "1.204"),
+        ],
+        ["Total: contas", "Total: campanhas"],
+        {"Leads": "Paid Search", "Alcance": "Demand Gen"},
+    ),
+}
+
+
+@pytest.mark.parametrize("language", list(SUBTOTALLED))
+def test_type_names_and_subtotal_rows_of_real_downloads(tmp_path, language):
+    title, header, rows, total_labels, channels = SUBTOTALLED[language]
+    decimal = "," if language == "pt" else "."
+
+    def number(text: str) -> float:  # as the UI wrote it, read here without roistory
+        return float(text.replace("." if decimal == "," else ",", "").replace(decimal, "."))
+
+    typed = pd.DataFrame(rows, columns=["a", "b", "type", "cost", "impressions", "clicks"])
+    for column in ("cost", "impressions", "clicks"):
+        typed[column] = typed[column].map(number)
+    campaign_first = header.startswith("Campanha")
+    lines = [*title, header]
+    for a, b, kind, cost, impressions, clicks in rows:
+        lines.append(f'{a},{b},{kind},EUR,"{cost}","{impressions}","{clicks}"')
+    group = "." if decimal == "," else ","
+    total = ",".join(
+        written(typed[column].sum(), decimal, group, places)
+        for column, places in (("cost", 2), ("impressions", 0), ("clicks", 0))
+    )
+    for label in total_labels:  # a per-type subtotal carries only its type's numbers: any one total may match
+        lines.append(f"{label},--,--,EUR,{total}" if campaign_first else f"--,{label},--,EUR,{total}")
+    frame, loaded = load(tmp_path, "\n".join(lines) + "\n", period="2025-07" if language != "pt" else "2026-09")
+    assert sorted(frame["campaign"].unique()) == sorted(channels)  # the subtotal rows are not data
+    first, last = ("2026-09-01", "2026-09-30") if language == "pt" else ("2025-07-01", "2025-07-31")
+    assert (frame["date"].min(), frame["date"].max()) == (pd.Timestamp(first), pd.Timestamp(last))  # the title's
+    assert frame["cost"].sum() == pytest.approx(typed["cost"].sum())
+    assert frame["impressions"].sum() == pytest.approx(typed["impressions"].sum())
+    assert dict(zip(frame["campaign"], frame["channel"], strict=False)) == channels
+    assert not findings(loaded, "campaign_types_unmapped")
+    assert findings(loaded, "totals_reconciled") and not findings(loaded, "totals_mismatch")
+
+
+def test_french_and_portuguese_video_type_names(tmp_path):
+    for language, video in (("fr", "Vidéo"), ("pt", "Vídeo")):
+        frame, loaded = load(tmp_path, google_ads_export(language, types={"Video": video}))
+        assert dict(zip(frame["campaign"], frame["channel"], strict=False))["Launch video"] == "Online Video"
+        assert not findings(loaded, "campaign_types_unmapped")
+
+
 def test_spanish_search_impression_share(tmp_path):
     shares = ["45,32 %", "< 10 %", "> 90 %"]
     lines = [
@@ -565,6 +632,9 @@ def test_stage_labels_of_a_custom_pipeline(tmp_path):
         ("Closed/Won", "Closed/Lost"),
         ("Abgeschlossen und gewonnen", "Abgeschlossen und verloren"),
         ("Gesloten gewonnen", "Gesloten verloren"),
+        ("Cierre ganado", "Cierre perdido"),
+        ("Cerrado ganado", "Cerrado perdido"),
+        ("Fermé gagné", "Fermé perdu"),
     ],
 )
 def test_default_won_and_lost_stages(tmp_path, won, lost):
@@ -604,6 +674,38 @@ def test_a_portuguese_hubspot_deals_export(tmp_path):
     assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fechado perdido").tolist()
     assert frame["won_at"].dropna().dt.strftime("%Y-%m-%d").tolist() == ["2026-10-14"]
     assert frame["created_at"].dt.strftime("%Y-%m-%d").tolist() == typed["created"].tolist()
+    assert not findings(inputs[0], "stages_unmatched")
+
+
+def test_a_french_hubspot_deals_export(tmp_path):
+    # fr headers as a script importing a real export reads them; the default pipeline's labels
+    deals = [
+        ("201", "Alpha", "Fermé gagné", "2 500,50", "14/10/2026", "01/09/2026"),
+        ("202", "Bêta", "Fermé perdu", "900", "20/10/2026", "03/09/2026"),
+        ("203", "Gamma", "Rendez-vous programmé", "", "", "02/10/2026"),
+    ]
+    lines = [
+        "ID de fiche d'informations;Nom de la transaction;Phase de la transaction;Montant;Date de fermeture;"
+        "Date de création;Pipeline"
+    ]
+    lines += [";".join([*deal, "Pipeline des ventes"]) for deal in deals]
+    (tmp_path / "tous-les-transactions.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    config = config_from_dict(
+        {
+            "report": {"period": "2026-10"},
+            "sources": [{"name": "deals", "type": "hubspot", "path": "tous-les-transactions.csv", "table": "leads"}],
+        },
+        path=tmp_path / "report.yaml",
+    )
+    tables, inputs = load_sources(config, build_registry().sources)
+    frame = tables["leads"]
+    typed = pd.DataFrame(deals, columns=["id", "name", "stage", "amount", "close", "created"])
+    amounts = typed["amount"].str.replace(" ", "").str.replace(",", ".").replace("", None).astype(float)
+    assert frame["lead_id"].tolist() == typed["id"].tolist()
+    assert frame["amount"].sum() == pytest.approx(amounts.sum())
+    assert frame["won_at"].notna().tolist() == (typed["stage"] == "Fermé gagné").tolist()
+    assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fermé perdu").tolist()
+    assert frame["won_at"].dropna().dt.strftime("%d/%m/%Y").tolist() == ["14/10/2026"]
     assert not findings(inputs[0], "stages_unmatched")
 
 
@@ -669,10 +771,10 @@ def test_a_grouped_value_after_the_sampled_rows_is_still_read_by_the_locale_rule
             '15.10.2026,Brand DE,"1.234,56",10500,87,3',
             '01.10.2026,Launch,"88,36",2000,10,0',
         ],
-        [  # pt (pt-BR): the two headers found; Brazilian dates and numbers
-            "Data de início (em UTC);Nome do grupo de campanhas;Total investido;Impressions",
-            "15/10/2026;Marca;1.234,56;10500",
-            "01/10/2026;Lançamento;88,36;2000",
+        [  # pt (pt-BR): the headers found; Brazilian dates and numbers
+            "Data de início (em UTC);Nome do grupo de campanhas;Nome da campanha;Total investido;Impressões;Cliques",
+            "15/10/2026;Marca;Marca BR;1.234,56;10500;87",
+            "01/10/2026;Lançamento;Lançamento BR;88,36;2000;10",
         ],
     ],
     ids=["de", "pt"],
@@ -683,4 +785,5 @@ def test_linkedin_ads_in_another_language_reads_its_own_day_and_month(tmp_path, 
     frame, _ = load(tmp_path, "\n".join(lines) + "\n", kind="linkedin_ads", period="2026-10")
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == ["2026-10-15", "2026-10-01"]
     assert frame["cost"].tolist() == pytest.approx([1234.56, 88.36])
+    assert frame["impressions"].tolist() == [10500, 2000] and frame["clicks"].tolist() == [87, 10]
     assert set(frame["channel"]) == {"LinkedIn Ads"}
