@@ -52,24 +52,38 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _warm_up() -> None:
-    """Import WeasyPrint and lay out a line in each of the report's font families, so that
-    fontconfig, Pango's font map and HarfBuzz are ready before the report's HTML arrives."""
+    """Import WeasyPrint and matplotlib and make a one-page PDF with a line in each of the
+    report's font families and a chart: fontconfig, Pango's font map, HarfBuzz, matplotlib's
+    font caches and the C types WeasyPrint declares on first use are ready before the
+    report's HTML arrives (and the chart forks inherit them)."""
+    import roistory.formatting  # noqa: F401  (a chart's tick format is a report's Formatter)
+    from roistory.chart_drawing import line_chart
+
+    chart = line_chart(
+        ["a"], {"b": [1.0]}, value_format=str, width=2, height=1, series_colours=["#000000"], font_family=None
+    )
     from weasyprint import HTML
 
     try:
         HTML(
             string=(
-                '<p style="font-family: DejaVu Sans">0 <b>1</b></p>'
+                '<h1 style="font-family: DejaVu Sans">0 <b>1</b></h1>'
                 '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
+                f'<img src="{chart}" alt="">'
             )
-        ).render()
+        ).write_pdf(pdf_variant="pdf/a-3b")
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
-    import roistory.formatting  # noqa: F401  (a chart's tick format is a report's Formatter)
-    from roistory.chart_drawing import line_chart
 
-    # matplotlib's font and text caches, filled once here, are inherited by every fork that draws
-    line_chart(["a"], {"b": [1.0]}, value_format=str, width=2, height=1, series_colours=["#000000"], font_family=None)
+
+def _idle_priority() -> None:
+    """Run only on CPU time nothing else wants (Linux's SCHED_IDLE; elsewhere nice 10): a chart
+    can wait for the layout, the layout cannot wait for a chart. At nice 10 the forks still
+    took about a tenth of the layout's core."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(10)
 
 
 def _draw(kind: str, payload: bytes) -> str | None:
@@ -93,7 +107,6 @@ class _ChartForks:
     at once. A chart a fork fails to draw is drawn once more here."""
 
     LIMIT = 8  # forks at once: enough for a report's charts to be drawn during its layout
-    NICENESS = 10  # the forks use the CPU the parent and the layout leave (a chart waits; they do not)
 
     def __init__(self) -> None:
         self._jobs: list[tuple[str, bytes]] = []  # every chart submitted, by number
@@ -122,7 +135,7 @@ class _ChartForks:
                 try:
                     os.close(read_end)
                     _die_with_parent(parent)
-                    os.nice(self.NICENESS)
+                    _idle_priority()
                     with os.fdopen(write_end, "wb") as out:
                         out.write(pickle.dumps(_draw(*self._jobs[number])))
                     status = 0
@@ -208,10 +221,12 @@ class _ChartForks:
 def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     _die_with_parent(parent)
     parent_end.close()  # the fork's copy of the parent's end: without closing it, no EOF ever comes
+    gc.disable()  # as in roistory.launch: imports free nothing for a collection to find
     _warm_up()  # the point: pay WeasyPrint's import and font set-up while the parent works
     # what is loaded now lives as long as this process: the collector need not walk it again at
     # every collection during the layout, nor touch it (copying pages) in the chart forks
     gc.freeze()
+    gc.enable()
 
     charts = _ChartForks()
     while True:
