@@ -46,6 +46,8 @@ def chunk_bytes(options: dict[str, Any], file: str) -> int:
 
 CSV_OPTIONS = {"delimiter", "encoding", "skiprows", "thousands", "chunk_mb", "newlines_in_values"} | CORE_OPTIONS
 STREAM_ABOVE_BYTES = 256 << 20  # files larger than this are read block by block
+# below this a file is one or two of pyarrow's 1 MB blocks: its thread pool only adds start-up
+THREADED_READ_ABOVE_BYTES = 4 << 20
 
 
 def unique_headers(names: list[str]) -> list[str]:
@@ -134,7 +136,7 @@ class CsvFile:
             column_names=self.columns,
             block_size=block_size or (1 << 20),
             # the threaded streaming reader reads ahead without bound: one block at a time instead
-            use_threads=not streaming,
+            use_threads=not streaming and self.path.stat().st_size > THREADED_READ_ABOVE_BYTES,
         )
         quoted_newlines = self.options.get("newlines_in_values")
         if quoted_newlines is None:
