@@ -32,6 +32,7 @@ touchpoints that match no lead and leads with no touchpoint.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,29 +205,22 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
     if "email" not in leads:
         return leads, None
     key = normalise_email(leads["email"]).reset_index(drop=True)
-    if not key.dropna().duplicated().any():
+    repeated = (key.notna() & key.duplicated(keep=False)).to_numpy()
+    if not repeated.any():
         return leads, None
     frame = leads.reset_index(drop=True)
     frame["_order"] = np.arange(len(frame))
-    # leads without an email never merge: each gets a key of its own
-    frame["_key"] = key.fillna("\0lead:" + frame["_order"].astype("str"))
-    frame = frame.sort_values(["created_at", "_order"], kind="stable", na_position="last")
-    grouped = frame.groupby("_key", sort=False, dropna=True)
-    sizes = grouped["lead_id"].transform("size")
-    duplicates = frame[sizes.to_numpy() > 1]
-    survivors = frame.drop_duplicates("_key", keep="first").set_index("_key", drop=False)
+    # only the leads sharing an email are grouped (a few among thousands); the rest stay as they are
+    duplicates = frame[repeated].assign(_key=key[repeated])
+    duplicates = duplicates.sort_values(["created_at", "_order"], kind="stable", na_position="last")
     dup_groups = duplicates.groupby("_key", sort=False)
-    merged = survivors.loc[dup_groups.size().index].copy()
+    merged = duplicates.drop_duplicates("_key", keep="first").set_index("_key", drop=False)  # the earliest
     for column in _EARLIEST:
         if column in frame:
             merged[column] = dup_groups[column].min()
     if "lost_at" in frame:
-        any_won = (
-            dup_groups["won_at"].apply(lambda s: s.notna().any())
-            if "won_at" in frame
-            else pd.Series(False, index=merged.index)
-        )
-        all_lost = dup_groups["lost_at"].apply(lambda s: s.notna().all())
+        any_won = dup_groups["won_at"].count() > 0 if "won_at" in frame else pd.Series(False, index=merged.index)
+        all_lost = dup_groups["lost_at"].count() == dup_groups.size()
         merged["lost_at"] = dup_groups["lost_at"].max().where(all_lost & ~any_won)
     if "amount" in frame:
         if "won_at" in frame:
@@ -239,15 +233,13 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
             won_amount = pd.Series(np.nan, index=merged.index)
         merged["amount"] = won_amount.where(won_amount.notna(), dup_groups["amount"].max())
     if "company" in frame:
-        merged["company"] = (
-            dup_groups["company"].agg(lambda s: s.dropna().iloc[-1] if s.notna().any() else None).astype("str")
-        )
+        merged["company"] = dup_groups["company"].last().astype("str")  # the latest company named
     for column in _FIRST_VALUE:
         if column in frame:
             merged[column] = dup_groups[column].first().astype("str")
     extra = len(duplicates) - len(merged)
     examples = []
-    for person, group in list(dup_groups)[:3]:
+    for person, group in itertools.islice(dup_groups, 3):
         label = group["email"].dropna().iloc[0] if "email" in group and group["email"].notna().any() else person
         companies = sorted({str(c) for c in group.get("company", pd.Series(dtype=str)).dropna()})
         if len(companies) > 1:
@@ -260,7 +252,7 @@ def merge_duplicate_leads(leads: pd.DataFrame) -> tuple[pd.DataFrame, Finding | 
         else:
             example = Phrase(N_("{person} ({leads} leads)"), person=str(label), leads=len(group))
         examples.append(example)
-    singles = survivors.drop(index=merged.index)
+    singles = frame[~repeated]
     result = pd.concat([singles, merged]).sort_values("_order", kind="stable").drop(columns=["_order", "_key"])
     result = result.reset_index(drop=True)
     for column in leads.columns:

@@ -191,3 +191,25 @@ def test_merge_function_on_its_own():
     merged, finding = merge_duplicate_leads(leads)
     assert len(merged) == 3 and finding is not None and finding.severity == "warning"
     assert list(merged.columns) == list(leads.columns)
+
+
+def test_merged_leads_all_lost_keep_the_last_loss_and_the_last_company_named():
+    leads = pd.DataFrame(
+        {
+            "lead_id": text("L1", "L2", "L3", "L4"),
+            "created_at": ts("2026-10-01", "2026-10-05", "2026-10-09", "2026-10-02"),
+            "email": text("cy@z.example", "Cy@z.example", "cy@z.example ", "dee@z.example"),
+            "company": text("Orbit", "Orbit Ltd", None, "Delta"),  # the latest lead names no company
+            "won_at": ts(None, None, None, None),
+            "lost_at": ts("2026-10-11", "2026-10-30", "2026-10-12", None),
+            "amount": [100.0, None, 300.0, 50.0],
+        }
+    )
+    merged, finding = merge_duplicate_leads(leads)
+    assert merged["lead_id"].tolist() == ["L1", "L4"] and finding.count == 2  # kept in the input's order
+    cy = merged.iloc[0]
+    assert cy["lost_at"] == pd.Timestamp("2026-10-30")  # every lead lost: lost on the last loss
+    assert cy["company"] == "Orbit Ltd"  # the latest company named, a blank one skipped
+    assert cy["amount"] == 300.0  # none won: the largest amount
+    delta = merged.iloc[1]
+    assert (delta["company"], delta["amount"]) == ("Delta", 50.0) and pd.isna(delta["lost_at"])
