@@ -594,14 +594,12 @@ def test_channel_map_naming_an_unknown_column_is_rejected(cli, tmp_path):
 DEALS_HEADER = "Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date"
 
 
-def load_deals(tmp_path: Path, rows: list[str], **options):
-    (tmp_path / "deals.csv").write_text("\ufeff" + "\n".join([DEALS_HEADER, *rows]) + "\n", encoding="utf-8")
+def load_deals(tmp_path: Path, rows: list[str], *, header: str = DEALS_HEADER, file: str = "deals.csv", **options):
+    (tmp_path / file).write_text("\ufeff" + "\n".join([header, *rows]) + "\n", encoding="utf-8")
     config = config_from_dict(
         {
             "report": {"period": "2026-10"},
-            "sources": [
-                {"name": "deals", "type": "hubspot", "path": "deals.csv", "table": "leads", "options": options}
-            ],
+            "sources": [{"name": "deals", "type": "hubspot", "path": file, "table": "leads", "options": options}],
         },
         path=tmp_path / "report.yaml",
     )
@@ -652,21 +650,9 @@ def test_a_portuguese_hubspot_deals_export(tmp_path):
         ("102", "Beta", "Fechado perdido", "900.5", "2026-10-20", "2026-09-03"),
         ("103", "Gama", "Negociação", "", "", "2026-10-02"),
     ]
-    lines = ["ID do registro.,Nome do negócio,Etapa do negócio,Valor,Data de fechamento,Data de criação,Pipeline"]
-    lines += [
-        f"{i},{name},{stage},{amount},{close},{created},Pipeline de Vendas"
-        for i, name, stage, amount, close, created in deals
-    ]
-    (tmp_path / "negocios.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
-    config = config_from_dict(
-        {
-            "report": {"period": "2026-10"},
-            "sources": [{"name": "deals", "type": "hubspot", "path": "negocios.csv", "table": "leads"}],
-        },
-        path=tmp_path / "report.yaml",
-    )
-    tables, inputs = load_sources(config, build_registry().sources)
-    frame = tables["leads"]
+    header = "ID do registro.,Nome do negócio,Etapa do negócio,Valor,Data de fechamento,Data de criação,Pipeline"
+    rows = [",".join([*deal, "Pipeline de Vendas"]) for deal in deals]
+    frame, loaded = load_deals(tmp_path, rows, header=header, file="negocios.csv")
     typed = pd.DataFrame(deals, columns=["id", "name", "stage", "amount", "close", "created"])
     assert frame["lead_id"].tolist() == typed["id"].tolist()
     assert frame["amount"].sum() == pytest.approx(pd.to_numeric(typed["amount"]).sum())
@@ -674,7 +660,7 @@ def test_a_portuguese_hubspot_deals_export(tmp_path):
     assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fechado perdido").tolist()
     assert frame["won_at"].dropna().dt.strftime("%Y-%m-%d").tolist() == ["2026-10-14"]
     assert frame["created_at"].dt.strftime("%Y-%m-%d").tolist() == typed["created"].tolist()
-    assert not findings(inputs[0], "stages_unmatched")
+    assert not findings(loaded, "stages_unmatched")
 
 
 def test_a_french_hubspot_deals_export(tmp_path):
@@ -684,21 +670,12 @@ def test_a_french_hubspot_deals_export(tmp_path):
         ("202", "Bêta", "Fermé perdu", "900", "20/10/2026", "03/09/2026"),
         ("203", "Gamma", "Rendez-vous programmé", "", "", "02/10/2026"),
     ]
-    lines = [
+    header = (
         "ID de fiche d'informations;Nom de la transaction;Phase de la transaction;Montant;Date de fermeture;"
         "Date de création;Pipeline"
-    ]
-    lines += [";".join([*deal, "Pipeline des ventes"]) for deal in deals]
-    (tmp_path / "tous-les-transactions.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
-    config = config_from_dict(
-        {
-            "report": {"period": "2026-10"},
-            "sources": [{"name": "deals", "type": "hubspot", "path": "tous-les-transactions.csv", "table": "leads"}],
-        },
-        path=tmp_path / "report.yaml",
     )
-    tables, inputs = load_sources(config, build_registry().sources)
-    frame = tables["leads"]
+    rows = [";".join([*deal, "Pipeline des ventes"]) for deal in deals]
+    frame, loaded = load_deals(tmp_path, rows, header=header, file="tous-les-transactions.csv")
     typed = pd.DataFrame(deals, columns=["id", "name", "stage", "amount", "close", "created"])
     amounts = typed["amount"].str.replace(" ", "").str.replace(",", ".").replace("", None).astype(float)
     assert frame["lead_id"].tolist() == typed["id"].tolist()
@@ -706,7 +683,7 @@ def test_a_french_hubspot_deals_export(tmp_path):
     assert frame["won_at"].notna().tolist() == (typed["stage"] == "Fermé gagné").tolist()
     assert frame["lost_at"].notna().tolist() == (typed["stage"] == "Fermé perdu").tolist()
     assert frame["won_at"].dropna().dt.strftime("%d/%m/%Y").tolist() == ["14/10/2026"]
-    assert not findings(inputs[0], "stages_unmatched")
+    assert not findings(loaded, "stages_unmatched")
 
 
 def test_stages_that_match_nothing_are_a_warning(tmp_path):
