@@ -102,22 +102,23 @@ def figure_size(kind: str, arguments: dict) -> tuple[float, float]:
     constrained layout fits the labels and legend inside), so the PDF's layout can reserve its
     place while the chart is still being drawn (:func:`placeholder_svg`)."""
     width = arguments["width"]
+    names = _legend_names(kind, arguments)
+    # a legend of several rows gets their height on top of the plot's
+    legend = (_legend_layout(names, _legend_room(kind, arguments))[1] - 1) * LEGEND_ROW_INCHES if names else 0.0
     if kind == "horizontal_bars":  # readable bars (and two-line labels), never more than about half a page
         rows = sum(max(len(arguments["series"]), 1, lines) for lines in _label_lines(arguments))
         height = min(4.2, 0.2 * rows + 0.9)
-    elif kind == "range_chart":
-        height = min(4.6, 0.3 * len(arguments["labels"]) + 1.1)
+    elif kind == "range_chart":  # legend included, no taller than the page shows it: never scaled down
+        height = min(RANGE_CHART_MAX_INCHES - legend, 0.22 * len(arguments["labels"]) + 0.9)
     elif kind == "goal_chart":
         height = 1.6
     else:
         height = arguments["height"]
-    names = _legend_names(kind, arguments)
-    if names:  # a legend of several rows gets their height on top
-        height += (_legend_layout(names, _legend_room(kind, arguments))[1] - 1) * LEGEND_ROW_INCHES
-    return width, height
+    return width, height + legend
 
 
 LEGEND_FONT_SIZE = 8
+RANGE_CHART_MAX_INCHES = 80 / 25.4  # report.css: .section-attribution figure.chart img { max-height: 80mm }
 LEGEND_ROW_INCHES = 0.17
 _MEASURE = TextToPath()
 

@@ -89,6 +89,25 @@ def test_a_chart_is_exactly_its_placeholder_size(job):
     assert float(drawn[1].removesuffix("pt")) == pytest.approx(height * 72, abs=1e-4)
 
 
+def test_the_attribution_chart_is_never_taller_than_its_page_shows_it(recwarn):
+    """report.css caps the attribution section's chart at a height; a taller SVG would be scaled
+    down, its 9 pt labels printed at 6 pt. Ten channels and nine models (a four-row legend)
+    fill exactly that height, drawn without a layout warning."""
+    from pathlib import Path
+
+    css = (Path(__file__).parents[1] / "templates" / "report.css").read_text()
+    cap_mm = float(re.search(r"\.section-attribution figure\.chart img \{ max-height: ([\d.]+)mm", css)[1])
+    channels = [*CHANNELS, "Email", "Direct", "Content", "Events", "Paid Social", "Referral", "Display"]
+    kind, arguments = _jobs()[3]
+    arguments = {**arguments, "labels": channels, "series": {n: [0.1] * len(channels) for n in MODELS}}
+    few = {**arguments, "labels": channels[:3], "series": {n: [0.1] * 3 for n in MODELS}}
+    assert figure_size(kind, arguments)[1] * 25.4 == pytest.approx(cap_mm)
+    assert figure_size(kind, few)[1] * 25.4 < cap_mm  # a short chart keeps its own height
+    drawn = _size(_svg(draw(kind, arguments)))
+    assert float(drawn[1].removesuffix("pt")) / 72 * 25.4 == pytest.approx(cap_mm, abs=1e-3)
+    assert not [w for w in recwarn if "layout" in str(w.message)]
+
+
 def test_a_long_legend_takes_rows_not_width():
     """Nine model names do not fit in one row of the chart's width: the legend wraps and the
     figure grows by its extra rows, instead of the legend running past the chart's edge."""

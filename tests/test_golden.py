@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "39fa23451d79b077b6665328b9b54ca47d97e1eeb8ccedf3d59a841651db7f02",
-    "acme-2026-10.html": "fc01a4989e8cfeca9d52e1f3bfee0c2f4a2c853bd000bae7c1a3acb6eb83a2a3",
+    "acme-2026-10.html": "34efe0b5c3213f31380e17dddde2129de3d7b8a84e7f735c1efc031d7770eec2",
 }
 
 
