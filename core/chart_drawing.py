@@ -108,8 +108,11 @@ def figure_size(kind: str, arguments: dict) -> tuple[float, float]:
     if kind == "horizontal_bars":  # readable bars (and two-line labels), never more than about half a page
         rows = sum(max(len(arguments["series"]), 1, lines) for lines in _label_lines(arguments))
         height = min(4.2, 0.2 * rows + 0.9)
-    elif kind == "range_chart":  # legend included, no taller than the page shows it: never scaled down
-        height = min(RANGE_CHART_MAX_INCHES - legend, 0.22 * len(arguments["labels"]) + 0.9)
+    elif kind == "range_chart":
+        # legend included, no taller than the page shows it (never scaled down) while a row stays a
+        # label's height; a chart of many channels is taller (at most 4.6 in), and the page scales it
+        rows = len(arguments["labels"])
+        height = min(max(RANGE_CHART_MAX_INCHES - legend, 0.16 * rows + 0.9), 0.22 * rows + 0.9, 4.6)
     elif kind == "goal_chart":
         height = 1.6
     else:

@@ -103,6 +103,8 @@ def test_the_attribution_chart_is_never_taller_than_its_page_shows_it(recwarn):
     few = {**arguments, "labels": channels[:3], "series": {n: [0.1] * 3 for n in MODELS}}
     assert figure_size(kind, arguments)[1] * 25.4 == pytest.approx(cap_mm)
     assert figure_size(kind, few)[1] * 25.4 < cap_mm  # a short chart keeps its own height
+    many = {**arguments, "labels": [f"Channel {i}" for i in range(18)], "series": {n: [0.1] * 18 for n in MODELS}}
+    assert figure_size(kind, many)[1] * 25.4 > cap_mm  # rows of 9 pt labels are not squeezed: taller, scaled
     drawn = _size(_svg(draw(kind, arguments)))
     assert float(drawn[1].removesuffix("pt")) / 72 * 25.4 == pytest.approx(cap_mm, abs=1e-3)
     assert not [w for w in recwarn if "layout" in str(w.message)]
