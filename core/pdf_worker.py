@@ -113,12 +113,24 @@ class _ChartForks:
         self._queued: list[int] = []  # not started yet, oldest first
         self._running: dict[int, tuple[int, int]] = {}  # number -> (pipe, pid)
         self._drawn: dict[int, str | None] = {}
+        self._placeholders: list[str | None] = []  # by number, made when submitted
         self._collected = 0  # numbers below this were sent to the parent
 
     def submit(self, kind: str, payload: bytes) -> None:
         self._jobs.append((kind, payload))
         self._queued.append(len(self._jobs) - 1)
         self._start_queued()
+        # the placeholder now, while the PDF job has not come: measuring its labels during the
+        # layout would add to it
+        self._placeholders.append(self._placeholder_svg(len(self._jobs) - 1))
+
+    def _placeholder_svg(self, number: int) -> str | None:
+        try:
+            from roistory.chart_drawing import placeholder_svg
+
+            return placeholder_svg(self._jobs[number][0], pickle.loads(self._jobs[number][1]))
+        except Exception:  # noqa: BLE001  (the layout waits for the chart instead)
+            return None
 
     def _start_queued(self) -> None:
         while self._queued and len(self._running) < self.LIMIT:
@@ -188,12 +200,7 @@ class _ChartForks:
             return None
         while self._running and self._finish_one(timeout=0):  # room for the queued ones
             pass
-        try:
-            from roistory.chart_drawing import placeholder_svg
-
-            return placeholder_svg(self._jobs[number][0], pickle.loads(self._jobs[number][1]))
-        except Exception:  # noqa: BLE001  (the layout waits for the chart instead)
-            return self.drawn(prefix, url)
+        return self._placeholders[number] or self.drawn(prefix, url)
 
     def drawn(self, prefix: str, url: str) -> str | None:
         """The data: URI of the chart whose placeholder is ``url``, once drawn."""
