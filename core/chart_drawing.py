@@ -26,6 +26,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.textpath import TextToPath  # noqa: E402
 
 from roistory.chart_colours import tint  # noqa: E402
+from roistory.chart_operators import CHART_CLASS  # noqa: E402
 
 FALLBACK_FONTS = "DejaVu Sans,Noto Sans CJK TC"  # WeasyPrint reads an SVG family list without spaces
 
@@ -63,6 +64,8 @@ def svg_data_uri(figure: Figure, font_family: str | None = None) -> str:
     # (it drops the second family of matplotlib's quoted form) and the Traditional Chinese face.
     family = ",".join(f for f in (font_family, FALLBACK_FONTS) if f)
     svg = buffer.getvalue().replace(b"font-family: 'DejaVu Sans'", b"font-family: " + family.encode("ascii"))
+    # marked as the report's own: the PDF draws it ahead of its page (roistory.chart_operators)
+    svg = svg.replace(b"<svg ", f'<svg class="{CHART_CLASS}" '.encode("ascii"), 1)
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 

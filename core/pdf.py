@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
+from roistory.chart_operators import ChartDrawing, DrawnChart, is_chart
 from roistory.errors import TemplateError
 from roistory.limits import time_limit as _limit
 from roistory.resources import may_read
@@ -75,6 +76,9 @@ class ChartSource(Protocol):
     def drawn(self, url: str) -> str | None:
         """The chart's SVG data URI, waiting for it if need be (None: not a chart's URL)."""
 
+    def ahead(self, url: str) -> DrawnChart | None:
+        """The chart's PDF drawing, made while the pages were laid out (None: not made)."""
+
 
 def _swap_in_charts(cache: dict, charts: ChartSource) -> bool:
     """Put each drawn chart where its placeholder was laid out, before the pages are drawn.
@@ -101,8 +105,20 @@ def _swap_in_charts(cache: dict, charts: ChartSource) -> bool:
             laid_out.get_viewbox(),
         ):
             return False
-        image._svg = chart
+        image._svg = ChartDrawing(chart, charts.ahead(url))
     return True
+
+
+def _draw_charts_ahead(cache: dict) -> None:
+    """Every chart not swapped in is drawn ahead too, when its page is drawn: a PDF made with
+    the charts in its HTML equals one made with the worker's (:mod:`roistory.chart_operators`)."""
+    from weasyprint.images import SVGImage
+    from weasyprint.svg import SVG
+
+    for image in cache.values():
+        svg = getattr(image, "_svg", None)
+        if isinstance(image, SVGImage) and isinstance(svg, SVG) and is_chart(svg):
+            image._svg = ChartDrawing(svg)
 
 
 def _results_attachment(json_text: str, created: str):
@@ -138,7 +154,8 @@ def pdf_bytes(
     be a function, called once the pages are laid out (the worker reads it from the parent then).
     ``charts``: the charts the worker's forks are drawing. The pages are laid out around
     placeholders of their size while they are drawn, and the charts put in before the pages are
-    drawn, so the layout never waits for a chart.
+    drawn, so the layout never waits for a chart. Every chart goes on its page as a run of PDF
+    operators drawn ahead, by its fork if it could (:mod:`roistory.chart_operators`).
     """
     import logging
 
@@ -156,7 +173,9 @@ def pdf_bytes(
         cache: dict = {}
         document = lay_out(charts.placeholder if charts is not None else None, cache)
         if charts is not None and not _swap_in_charts(cache, charts):
-            document = lay_out(charts.drawn, {})
+            cache = {}
+            document = lay_out(charts.drawn, cache)
+        _draw_charts_ahead(cache)
         # <link rel=attachment> and <a rel=attachment> would embed files in the PDF: only roistory's own goes in
         document.metadata.attachments = []
         if variant == "pdf/a-3b" and results_json is not None:

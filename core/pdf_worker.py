@@ -8,8 +8,9 @@ and time limit as in-process rendering (:func:`roistory.pdf.pdf_bytes`).
 It draws the report's charts too (:mod:`roistory.charts`): it has matplotlib loaded,
 and forks of it draw the charts, at low priority, while the parent computes the
 sections and this process lays out the PDF around placeholders of the charts' size
-(:func:`roistory.pdf.pdf_bytes`). The parent never imports matplotlib, and neither it
-nor the layout waits for a chart.
+(:func:`roistory.pdf.pdf_bytes`). A fork also draws its chart's PDF operators, so that
+drawing the pages only appends them (:mod:`roistory.chart_operators`). The parent never
+imports matplotlib, and neither it nor the layout waits for a chart.
 
 The child never outlives its parent, however the parent ends (``kill -9``, the OOM
 killer, a CI timeout): on Linux the kernel sends it SIGKILL when the parent dies
@@ -34,6 +35,7 @@ from functools import partial
 from multiprocessing.connection import Connection
 from types import SimpleNamespace
 
+from roistory.chart_operators import DrawnChart, draw_uri_ahead
 from roistory.errors import TemplateError
 from roistory.pdf import pdf_bytes
 
@@ -51,11 +53,15 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+_fonts = None  # the warm-up's weasyprint.text.fonts.FontConfiguration: the chart forks draw with it
+
+
 def _warm_up() -> None:
     """Import WeasyPrint and matplotlib and make a one-page PDF with a line in each of the
     report's font families and a chart: fontconfig, Pango's font map, HarfBuzz, matplotlib's
     font caches and the C types WeasyPrint declares on first use are ready before the
     report's HTML arrives (and the chart forks inherit them)."""
+    global _fonts
     import roistory.formatting  # noqa: F401  (a chart's tick format is a report's Formatter)
     from roistory.chart_drawing import line_chart
 
@@ -63,7 +69,9 @@ def _warm_up() -> None:
         ["a"], {"b": [1.0]}, value_format=str, width=2, height=1, series_colours=["#000000"], font_family=None
     )
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
 
+    _fonts = FontConfiguration()
     try:
         HTML(
             string=(
@@ -71,7 +79,7 @@ def _warm_up() -> None:
                 '<p lang="zh-TW" style="font-family: DejaVu Sans, Noto Sans CJK TC">台北</p>'
                 f'<img src="{chart}" alt="">'
             )
-        ).write_pdf(pdf_variant="pdf/a-3b")
+        ).write_pdf(pdf_variant="pdf/a-3b", font_config=_fonts)
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
 
@@ -96,6 +104,12 @@ def _draw(kind: str, payload: bytes) -> str | None:
         return None
 
 
+def _draw_with_pdf_drawing(kind: str, payload: bytes) -> tuple[str | None, DrawnChart | None]:
+    """In a chart fork: the chart, and its PDF drawing for the page (:mod:`roistory.chart_operators`)."""
+    svg = _draw(kind, payload)
+    return svg, (draw_uri_ahead(svg, _fonts) if svg is not None and _fonts is not None else None)
+
+
 class _ChartForks:
     """Charts drawn by forks of this process (matplotlib loaded), up to ``LIMIT`` at a time.
 
@@ -113,6 +127,7 @@ class _ChartForks:
         self._queued: list[int] = []  # not started yet, oldest first
         self._running: dict[int, tuple[int, int]] = {}  # number -> (pipe, pid)
         self._drawn: dict[int, str | None] = {}
+        self._ahead: dict[int, DrawnChart | None] = {}  # by number: its PDF drawing, if the fork made it
         self._placeholders: list[str | None] = []  # by number, made when submitted
         self._collected = 0  # numbers below this were sent to the parent
 
@@ -149,7 +164,7 @@ class _ChartForks:
                     _die_with_parent(parent)
                     _idle_priority()
                     with os.fdopen(write_end, "wb") as out:
-                        out.write(pickle.dumps(_draw(*self._jobs[number])))
+                        out.write(pickle.dumps(_draw_with_pdf_drawing(*self._jobs[number])))
                     status = 0
                 finally:
                     os._exit(status)
@@ -161,7 +176,7 @@ class _ChartForks:
         try:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
-            svg = pickle.loads(data) if data else None
+            svg, self._ahead[number] = pickle.loads(data) if data else (None, None)
         except Exception:  # noqa: BLE001  (a fork that failed)
             svg = None
         finally:
@@ -210,6 +225,14 @@ class _ChartForks:
         self._wait_drawn(number)
         return self._drawn[number]
 
+    def ahead(self, prefix: str, url: str) -> DrawnChart | None:
+        """The PDF drawing of the chart whose placeholder is ``url``, if its fork made one."""
+        number = self._number(prefix, url)
+        if number is None:
+            return None
+        self._wait_drawn(number)
+        return self._ahead.get(number)
+
     def _number(self, prefix: str, url: str) -> int | None:
         if not url.startswith(prefix) or not url[len(prefix) :].isdigit():
             return None
@@ -222,6 +245,8 @@ class _ChartForks:
         for number in numbers:
             self._wait_drawn(number)
         self._collected = len(self._jobs)
+        for number in numbers:
+            self._ahead.pop(number, None)
         return [self._drawn.pop(number) for number in numbers]
 
 
@@ -255,7 +280,9 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             prefix = options.pop("charts_prefix", None)
             if prefix is not None:
                 options["charts"] = SimpleNamespace(
-                    placeholder=partial(charts.placeholder, prefix), drawn=partial(charts.drawn, prefix)
+                    placeholder=partial(charts.placeholder, prefix),
+                    drawn=partial(charts.drawn, prefix),
+                    ahead=partial(charts.ahead, prefix),
                 )
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed

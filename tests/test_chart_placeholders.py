@@ -142,6 +142,9 @@ class Charts:
             self.asked_for_drawn.append(url)
         return None if index is None else self.uris[index]
 
+    def ahead(self, url):
+        return None  # drawn when its page is (tests/test_chart_operators.py has the forks' drawings)
+
 
 def _html(sources: list[str]) -> str:
     figures = "".join(f'<h2>Chart {i}</h2><img src="{src}" style="max-width: 100%">' for i, src in enumerate(sources))

@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "acme" / "report.yaml"
 
 GOLDEN = {
     "acme-2026-10.json": "39fa23451d79b077b6665328b9b54ca47d97e1eeb8ccedf3d59a841651db7f02",
-    "acme-2026-10.html": "34efe0b5c3213f31380e17dddde2129de3d7b8a84e7f735c1efc031d7770eec2",
+    "acme-2026-10.html": "1e7251443496df455876aca7a7b91868e31f934a35c962a06b4704fdc943e2f2",
 }
 
 
