@@ -160,14 +160,19 @@ class ChartDrawing:
         return getattr(self._svg, name)
 
     def draw(self, stream, concrete_width, concrete_height, base_url, context) -> None:
-        drawn, new_fonts = self._ahead, {}
-        if drawn is None or not self._fits(drawn, stream._fonts):
-            made = draw_ahead(self._svg, stream._fonts, context)
-            if made is None:
-                self._svg.draw(stream, concrete_width, concrete_height, base_url, context)
-                return
-            drawn, new_fonts = made
-        _put_on_page(stream, drawn, new_fonts, concrete_width, concrete_height)
+        try:
+            made = self._drawing(stream, context)
+        except Exception:  # noqa: BLE001  (a WeasyPrint whose insides differ: it draws the chart itself)
+            made = None
+        if made is None:
+            self._svg.draw(stream, concrete_width, concrete_height, base_url, context)
+        else:
+            _put_on_page(stream, *made, concrete_width, concrete_height)
+
+    def _drawing(self, stream, context) -> tuple[DrawnChart, dict[int, Any]] | None:
+        if self._ahead is not None and self._fits(self._ahead, stream._fonts):
+            return self._ahead, {}
+        return draw_ahead(self._svg, stream._fonts, context)
 
     def _fits(self, drawn: DrawnChart, fonts: Mapping[int, Any]) -> bool:
         """Whether a drawing made in another process is the one this document would make: its

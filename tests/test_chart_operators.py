@@ -246,3 +246,13 @@ def test_what_the_operators_cannot_carry_is_drawn_by_weasyprint(tmp_path, monkey
     assert made == _pdf(html, tmp_path, monkeypatch, ahead=False)
     image = _pages(made)[0][1]
     assert image.getextrema()[0] < 100  # the gradient is there (not a blank box)
+
+
+def test_a_weasyprint_whose_insides_differ_draws_the_charts_itself(tmp_path, monkeypatch):
+    def changed(*args, **kwargs):
+        raise AttributeError("'Stream' object has no attribute '_fonts'")
+
+    html = _html([CHARTS["bars"]], REPORT_FONTS)
+    native = _pdf(html, tmp_path, monkeypatch, ahead=False)
+    monkeypatch.setattr(chart_operators, "draw_ahead", changed)
+    assert _pdf(html, tmp_path, monkeypatch, ahead=True) == native
