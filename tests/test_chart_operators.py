@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pdfplumber
 import pikepdf
+import pytest
 from PIL import Image, ImageChops, ImageFilter
 
 from roistory import chart_operators, pdf
@@ -234,18 +235,26 @@ def test_a_font_new_to_the_document_is_added_with_the_glyphs_the_chart_uses(tmp_
     _assert_looks_the_same(made, _pdf(_html(forks.uris, css), tmp_path, monkeypatch, ahead=False))
 
 
-def test_what_the_operators_cannot_carry_is_drawn_by_weasyprint(tmp_path, monkeypatch):
+GRADIENT = (
+    '<defs><linearGradient id="g"><stop offset="0" stop-color="#f00"/><stop offset="1" stop-color="#00f"/>'
+    '</linearGradient></defs><rect width="200" height="100" fill="url(#g)"/>'
+)
+NO_FONT_HAS_IT = '<text x="10" y="50" style="font-size: 20px; font-family: DejaVu Sans">Q\U000f0000 \u0378</text>'
+
+
+@pytest.mark.parametrize("inside", [GRADIENT, NO_FONT_HAS_IT], ids=["gradient", "glyph-no-font-has"])
+def test_what_the_operators_cannot_carry_is_drawn_by_weasyprint(inside, tmp_path, monkeypatch):
     svg = (
         f'<svg class="{chart_operators.CHART_CLASS}" xmlns="http://www.w3.org/2000/svg" width="200pt" '
-        'height="100pt" viewBox="0 0 200 100"><defs><linearGradient id="g"><stop offset="0" stop-color="#f00"/>'
-        '<stop offset="1" stop-color="#00f"/></linearGradient></defs>'
-        '<rect width="200" height="100" fill="url(#g)"/></svg>'
+        f'height="100pt" viewBox="0 0 200 100">{inside}</svg>'
     )
     html = _html([_uri(svg)])
+    put = _count_calls(monkeypatch, chart_operators, "_put_on_page")
     made = _pdf(html, tmp_path, monkeypatch, ahead=True)
+    assert put == []
     assert made == _pdf(html, tmp_path, monkeypatch, ahead=False)
     image = _pages(made)[0][1]
-    assert image.getextrema()[0] < 100  # the gradient is there (not a blank box)
+    assert image.getextrema()[0] < 100  # the chart is there (not a blank box)
 
 
 def test_a_weasyprint_whose_insides_differ_draws_the_charts_itself(tmp_path, monkeypatch):
