@@ -31,6 +31,7 @@ import pickle
 import select
 import signal
 import sys
+import tempfile
 from functools import partial
 from multiprocessing.connection import Connection
 from types import SimpleNamespace
@@ -287,9 +288,25 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed
                 options["results_json"] = connection.recv
-            connection.send((True, pdf_bytes(*arguments, **options)))
+            with _scratch_folder():
+                made = pdf_bytes(*arguments, **options)
+            connection.send((True, made))
         except Exception as exc:  # reported in the parent as one line
             connection.send((False, f"{type(exc).__name__}: {exc}"))
+
+
+@contextlib.contextmanager
+def _scratch_folder():
+    """The job's temporary files in a folder removed after it: WeasyPrint copies each @font-face
+    font to a folder it deletes when its font configuration is collected, which in this process
+    never happens (the layout's reference cycles outlive the job, and a multiprocessing child
+    exits without a last collection), so a brand font was left in /tmp by every run."""
+    with tempfile.TemporaryDirectory(prefix="roistory-pdf-") as folder:
+        tempfile.tempdir = folder  # mkdtemp's default folder: this process renders one PDF at a time
+        try:
+            yield
+        finally:
+            tempfile.tempdir = None
 
 
 class PdfWorker:

@@ -9,6 +9,7 @@ so a name keeps one colour however the charts are split.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,3 +142,33 @@ def test_the_json_made_beside_the_pdf_equals_the_json_made_alone(tmp_path):
     with pikepdf.open(tmp_path / "beside" / "acme-2026-10.pdf") as pdf:
         attached = pdf.attachments["roistory-results.json"].get_file().read_bytes()
     assert attached == beside
+
+
+def test_a_font_the_theme_loads_leaves_no_file_behind(tmp_path, cli):
+    """WeasyPrint copies an @font-face font to a temporary folder it deletes only when its font
+    configuration is garbage-collected, which the worker never did: every run left the brand font
+    in /tmp. The PDF still has the font, in its text (the default stylesheet used to override a
+    theme's font_family there) as in its charts."""
+    import matplotlib
+    import pdfplumber
+
+    project = tmp_path / "project"
+    theme = project / "themes" / "brand"
+    theme.mkdir(parents=True)
+    shutil.copy(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSerif.ttf", theme / "brand.ttf")
+    (theme / "theme.yaml").write_text("brand:\n  font_family: Brand Serif\n")
+    (theme / "style.css").write_text("@font-face { font-family: Brand Serif; src: url(themes/brand/brand.ttf) }\n")
+    config = cli.default_config()
+    config["report"].update(formats=["pdf"], theme="themes/brand")
+    cli.write_project(project, config)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    environment = {**os.environ, "TMPDIR": str(scratch)}
+    done = cli.run("run", "report.yaml", "--out", tmp_path / "out", cwd=project, env=environment)
+    assert done.code == 0, done.output
+    assert [p.name for p in scratch.iterdir() if p.name.startswith(("weasyprint-", "roistory-pdf-"))] == []
+    with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
+        title = [c for c in pdf.pages[0].chars if c["size"] == max(c["size"] for c in pdf.pages[0].chars)]
+        assert "".join(c["text"] for c in title).startswith("Tiny Co")
+        # the text, not only the charts (bold: the face emboldened)
+        assert {c["fontname"].split("+")[-1] for c in title} == {"Brand-Serif-Bold"}
