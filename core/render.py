@@ -35,7 +35,7 @@ from roistory.json_output import report_json
 from roistory.limits import memory_limit
 from roistory.pdf import RENDER_TIMEOUT_SECONDS, pdf_bytes, time_limit
 from roistory.plugin_manager import get_plugin_manager
-from roistory.resources import logo_data_uri, private_files, resource_roots
+from roistory.resources import check_stylesheet_files, logo_data_uri, private_files, resource_roots
 from roistory.safety import inside
 from roistory.sandbox import BoundedSandbox
 from roistory.sections import default_sections
@@ -154,11 +154,21 @@ def _brand(themes: list[Theme], report: ReportContext) -> dict[str, Any]:
     return brand
 
 
-def _stylesheets(themes: list[Theme]) -> str:
+def _shown_path(sheet: Traversable | Path, report: ReportContext) -> str:
+    """A stylesheet as an error names it: relative to the project when it is in it."""
+    if isinstance(sheet, Path):
+        with contextlib.suppress(ValueError):  # not in the project: named in full
+            return sheet.relative_to(report.config.base_dir).as_posix()
+    return str(sheet)
+
+
+def _stylesheets(report: ReportContext, themes: list[Theme]) -> str:
     css = []
     for theme in reversed(themes):
         for sheet in theme.stylesheets:
-            css.append(sheet.read_text(encoding="utf-8"))
+            text = sheet.read_text(encoding="utf-8")
+            check_stylesheet_files(text, _shown_path(sheet, report), report)
+            css.append(text)
     # A stylesheet cannot close the <style> element it is inlined into.
     return re.sub(r"</(style)", r"<\\/\1", "\n".join(css), flags=re.IGNORECASE)
 
@@ -243,7 +253,7 @@ def report_context(
             "edition_title": report.gettext(edition.title) if edition.sections else "",
         },
         "brand": {**brand, "logo": logo_data_uri(brand, report)},
-        "stylesheet": _stylesheets(themes),
+        "stylesheet": _stylesheets(report, themes),
         "sections": sections,
         "shown_metrics": list(dict.fromkeys(shown)),
     }

@@ -8,15 +8,20 @@
   data source, ``fx.path``, ``identity.mapping`` and the history store.
 - A logo (:func:`logo_data_uri`) is a file in ``assets/`` or the theme folder that is an
   image by its content (PNG, JPEG, GIF, WebP or SVG), not by its name.
+- A relative ``url(...)`` in a theme's stylesheet names a file that exists
+  (:func:`check_stylesheet_files`); whether it may be read is the fetcher's rule above.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from roistory.errors import TemplateError
 from roistory.safety import image_type, inside
@@ -91,3 +96,31 @@ def logo_data_uri(brand: dict[str, Any], report: Report) -> str | None:
     if mime is None:
         raise TemplateError(f"brand.logo '{logo}' is not a PNG, JPEG, GIF, WebP or SVG image (checked by its content)")
     return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.IGNORECASE)
+
+
+def check_stylesheet_files(css: str, where: str, report: Report) -> None:
+    """Every relative ``url(...)`` in a theme's stylesheet names a file that exists.
+
+    The PDF leaves out what it cannot read (a font falls back, an image is blank): a brand font
+    written relative to the theme folder, as one would, was used nowhere and nothing said so.
+    A file that exists but may not be read, the network and absolute paths stay left out
+    quietly (theming.md, "What a theme can load")."""
+    for match in _CSS_URL.finditer(_CSS_COMMENT.sub("", css)):
+        url = next(group for group in match.groups() if group is not None).strip()
+        if not url or urlparse(url).scheme or url.startswith(("/", "#")):
+            continue
+        relative = unquote(urlparse(url).path)
+        if (report.config.base_dir / relative).exists():
+            continue
+        folder, hint = theme_folder(report), ""
+        if folder is not None and (folder / relative).is_file():
+            with contextlib.suppress(ValueError):  # a theme folder reached through a symlink: no hint
+                hint = f"; did you mean url({(folder / relative).relative_to(report.config.base_dir).as_posix()})?"
+        raise TemplateError(
+            f"{where}: url({url}) is not a file: a url in a theme's stylesheet resolves against the report's "
+            f"folder{hint}"
+        )

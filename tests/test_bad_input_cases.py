@@ -454,6 +454,35 @@ def test_theme_brand(project, case):
     project(case)
 
 
+def style_case(id: str, css: str, *expect: str, files: dict[str, str | bytes] | None = None) -> Case:
+    """A theme whose style.css names a file that is not there (a report with HTML: the JSON
+    alone never reads the theme)."""
+    return Case(
+        id,
+        ("brand/style.css", *expect),
+        edit=setting("report.theme", "brand"),
+        files={"brand/theme.yaml": "brand: {}\n", "brand/style.css": css, **(files or {})},
+        args=("--format", "html"),
+    )
+
+
+STYLE_CASES = [
+    style_case(  # the font would silently fall back: a url resolves against the project, not the theme
+        "font-relative-to-the-theme-folder",
+        "/* url(old.ttf) */ @font-face { font-family: Brand; src: url(brand.ttf) format('truetype') }\n",
+        "url(brand.ttf)",
+        "did you mean url(brand/brand.ttf)?",
+        files={"brand/brand.ttf": b"\0"},
+    ),
+    style_case("image-not-there", "h1 { background: url('assets/gone.png') }\n", "url(assets/gone.png)"),
+]
+
+
+@pytest.mark.parametrize("case", STYLE_CASES, ids=str)
+def test_theme_stylesheet(project, case):
+    project(case)
+
+
 # ---------------------------------------------------------------- data files
 
 
