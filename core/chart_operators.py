@@ -7,17 +7,19 @@ operators, the alpha states they name and the glyphs they use (:class:`DrawnChar
 that on the page, scaled to the size the layout gave the chart, is an append.
 
 The render worker's chart forks draw each chart so while the layout runs
-(:mod:`roistory.pdf_worker`); elsewhere, or when a fork's drawing cannot be used, the chart is
-drawn so when its page is drawn. Either way the page gets the same bytes (:class:`ChartDrawing`).
-Only the report's own charts (:data:`CHART_CLASS`) are drawn so: their root has a viewBox and
-the layout only ever scales them evenly. Anything the run of operators cannot carry (a
-pattern, gradient, image or mask, a glyph no font has) makes WeasyPrint draw the chart itself.
+(:mod:`roistory.pdf_worker`), with the theme's @font-face fonts loaded; elsewhere, or when a
+fork's drawing cannot be used, the chart is drawn so when its page is drawn. Either way the
+page gets the same bytes (:class:`ChartDrawing`). Only the report's own charts
+(:data:`CHART_CLASS`) are drawn so: their root has a viewBox and the layout only ever scales
+them evenly. Anything the run of operators cannot carry (a pattern, gradient, image or mask,
+a glyph no font has) makes WeasyPrint draw the chart itself.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +65,33 @@ class DrawnChart:
     height: float
     content: Content
     fonts: dict[int, FontUse]  # by WeasyPrint's font key, in the order first used
+    font_faces: tuple[str, ...] | None = None  # the @font-face rules it was drawn with (None: unknown)
+
+
+def font_configuration():
+    """A WeasyPrint ``FontConfiguration`` that keeps the @font-face rules it loads (``faces``).
+
+    A family is the same file in two of them when they loaded the same rules: a chart drawn
+    ahead with one is the drawing a document laid out with the other would make."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    class Fonts(FontConfiguration):
+        def __init__(self) -> None:
+            super().__init__()
+            self.faces: list[str] = []
+
+        def add_font_face(self, rule_descriptors, url_fetcher):
+            self.faces.append(repr(sorted((name, _plain(value)) for name, value in rule_descriptors.items())))
+            return super().add_font_face(rule_descriptors, url_fetcher)
+
+    return Fonts()
+
+
+def _plain(value):
+    """A descriptor's value without where it was written (a tinycss2 token keeps its line)."""
+    if isinstance(value, list | tuple):
+        return tuple(_plain(item) for item in value)
+    return value.serialize() if hasattr(value, "serialize") else value
 
 
 def is_chart(svg) -> bool:
@@ -144,7 +173,10 @@ def draw_uri_ahead(uri: str, font_config) -> DrawnChart | None:
         made = draw_ahead(svg) if is_chart(svg) else None
     except Exception:  # noqa: BLE001  (the page then draws it)
         return None
-    return made[0] if made is not None else None
+    if made is None:
+        return None
+    faces = getattr(font_config, "faces", None)
+    return dataclasses.replace(made[0], font_faces=tuple(faces) if faces is not None else None)
 
 
 class ChartDrawing:
@@ -175,10 +207,11 @@ class ChartDrawing:
         return draw_ahead(self._svg, stream._fonts, context)
 
     def _fits(self, drawn: DrawnChart, fonts: Mapping[int, Any]) -> bool:
-        """Whether a drawing made in another process is the one this document would make: its
-        fonts are the document's (no @font-face here can have given a family another file) and
-        it is this chart's size."""
-        if getattr(self._svg.font_config, "_folder", True) is not None:  # fonts from @font-face
+        """Whether a drawing made in another process is the one this document would make: drawn
+        with the same @font-face rules (a family is the same file), its fonts already the
+        document's, and at this chart's size."""
+        faces = getattr(self._svg.font_config, "faces", None)
+        if drawn.font_faces is None or faces is None or tuple(faces) != drawn.font_faces:
             return False
         return (drawn.width, drawn.height) == self._svg.get_intrinsic_size(1) and all(
             key in fonts and fonts[key].hash == use.name for key, use in drawn.fonts.items()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from roistory.chart_operators import ChartDrawing, DrawnChart, is_chart
+from roistory.chart_operators import ChartDrawing, DrawnChart, font_configuration, is_chart
 from roistory.errors import TemplateError
 from roistory.limits import time_limit as _limit
 from roistory.resources import may_read
@@ -167,7 +167,9 @@ def pdf_bytes(
 
     def lay_out(chart_uri: Callable[[str], str | None] | None, cache: dict):
         fetcher = make_url_fetcher(allowed, refused, chart_uri)
-        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(pdf_variant=pdf_variant, cache=cache)
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        # its @font-face rules kept: a chart drawn ahead by the worker fits if drawn with the same
+        return document.render(pdf_variant=pdf_variant, cache=cache, font_config=font_configuration())
 
     with time_limit(RENDER_TIMEOUT_SECONDS):
         cache: dict = {}

@@ -34,15 +34,17 @@ import sys
 import tempfile
 from functools import partial
 from multiprocessing.connection import Connection
+from pathlib import Path
 from types import SimpleNamespace
 
-from roistory.chart_operators import DrawnChart, draw_uri_ahead
+from roistory.chart_operators import DrawnChart, draw_uri_ahead, font_configuration
 from roistory.errors import TemplateError
-from roistory.pdf import pdf_bytes
+from roistory.pdf import make_url_fetcher, pdf_bytes, time_limit
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 PIPE_BYTES = 1 << 20  # Linux's default most for an unprivileged pipe (/proc/sys/fs/pipe-max-size)
 RENDERING_COMMANDS = {"run", "demo"}  # the commands that start the worker
+THEME_FONTS_SECONDS = 10  # loading a theme's fonts takes milliseconds; the PDF's own limit covers the rest
 
 
 def _die_with_parent(parent: int) -> None:
@@ -54,7 +56,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-_fonts = None  # the warm-up's weasyprint.text.fonts.FontConfiguration: the chart forks draw with it
+_fonts = None  # what the chart forks draw with: the warm-up's font configuration, or the theme's
 
 
 def _warm_up() -> None:
@@ -70,9 +72,8 @@ def _warm_up() -> None:
         ["a"], {"b": [1.0]}, value_format=str, width=2, height=1, series_colours=["#000000"], font_family=None
     )
     from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    _fonts = FontConfiguration()
+    _fonts = font_configuration()
     try:
         HTML(
             string=(
@@ -83,6 +84,25 @@ def _warm_up() -> None:
         ).write_pdf(pdf_variant="pdf/a-3b", font_config=_fonts)
     except Exception:  # noqa: BLE001  (a warm-up only: the real render reports any problem)
         pass
+
+
+def _load_theme_fonts(css: str, base_url: str, roots: list[str], private: list[str]) -> None:
+    """The theme's @font-face fonts, loaded as the document will load them, for the chart forks
+    started from now on: their drawings ahead then fit a document with those fonts."""
+    global _fonts
+    import logging
+
+    from weasyprint import CSS
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # refused URLs are the PDF's to report
+    fetcher = make_url_fetcher([Path(root) for root in roots], [Path(path) for path in private])
+    try:
+        with time_limit(THEME_FONTS_SECONDS):
+            fonts = font_configuration()
+            CSS(string=css, base_url=base_url, url_fetcher=fetcher, font_config=fonts)
+    except Exception:  # noqa: BLE001  (the forks draw without them; the charts are drawn at their pages)
+        return
+    _fonts = fonts
 
 
 def _idle_priority() -> None:
@@ -260,7 +280,11 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
     # every collection during the layout, nor touch it (copying pages) in the chart forks
     gc.freeze()
     gc.enable()
+    with _scratch_folder():
+        _serve_jobs(connection)
 
+
+def _serve_jobs(connection: Connection) -> None:
     charts = _ChartForks()
     while True:
         charts.wait_for(connection)
@@ -272,6 +296,9 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             return
         if job[0] == "chart":
             charts.submit(*job[1:])
+            continue
+        if job[0] == "theme fonts":
+            _load_theme_fonts(*job[1:])
             continue
         if job[0] == "charts":
             connection.send(charts.collect())
@@ -288,21 +315,19 @@ def _serve(connection: Connection, parent_end: Connection, parent: int) -> None:
             if options.pop("results_json_follows", False):
                 # the parent computes the JSON while this process lays out the pages: read it when needed
                 options["results_json"] = connection.recv
-            with _scratch_folder():
-                made = pdf_bytes(*arguments, **options)
-            connection.send((True, made))
+            connection.send((True, pdf_bytes(*arguments, **options)))
         except Exception as exc:  # reported in the parent as one line
             connection.send((False, f"{type(exc).__name__}: {exc}"))
 
 
 @contextlib.contextmanager
 def _scratch_folder():
-    """The job's temporary files in a folder removed after it: WeasyPrint copies each @font-face
-    font to a folder it deletes when its font configuration is collected, which in this process
+    """This process's temporary files in a folder removed when it is done: WeasyPrint copies each
+    @font-face font to a folder it deletes when its font configuration is collected, which here
     never happens (the layout's reference cycles outlive the job, and a multiprocessing child
     exits without a last collection), so a brand font was left in /tmp by every run."""
     with tempfile.TemporaryDirectory(prefix="roistory-pdf-") as folder:
-        tempfile.tempdir = folder  # mkdtemp's default folder: this process renders one PDF at a time
+        tempfile.tempdir = folder  # mkdtemp's default folder (the chart forks exit without removing it)
         try:
             yield
         finally:
@@ -339,6 +364,11 @@ class PdfWorker:
             self._connection.send(("pdf", (html, base_url, roots, list(private)), options))
         except OSError as exc:
             raise TemplateError(f"the PDF renderer stopped unexpectedly ({exc})") from None
+
+    def send_theme_fonts(self, css: str, base_url: str, roots: list[str], private: list[str]) -> None:
+        """The report's stylesheet, whose @font-face fonts the charts sent next are drawn with."""
+        with contextlib.suppress(OSError):  # a worker already gone: the PDF job says so
+            self._connection.send(("theme fonts", css, base_url, roots, private))
 
     def send_chart(self, kind: str, payload: bytes) -> None:
         """Queue a chart (:mod:`roistory.charts`: the kind and its pickled arguments)."""

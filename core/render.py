@@ -283,6 +283,12 @@ def pdf_created(report: ReportContext) -> str:
     return f"{report.period.end.isoformat()}T00:00:00Z"
 
 
+def fetch_scope(report: ReportContext) -> tuple[str, list[str], list[str]]:
+    """What the PDF renderer resolves URLs against and may read: base URL, roots, private files."""
+    roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
+    return str(report.config.base_dir) + os.sep, roots, [str(path) for path in private_files(report)]
+
+
 class PendingPdf:
     """A PDF being laid out (in ``worker``, if given): :meth:`result` takes the .json output
     (a PDF/A-3b's attachment) and returns the PDF, so the parent computes the JSON while the
@@ -292,9 +298,7 @@ class PendingPdf:
     def __init__(
         self, report: ReportContext, html: str, worker: pdf_worker.PdfWorker | None, charts: ChartBatch | None
     ) -> None:
-        roots = [str(root) for root in resource_roots(report, resolve_theme(report))]
-        private = [str(path) for path in private_files(report)]
-        base_url = str(report.config.base_dir) + os.sep
+        base_url, roots, private = fetch_scope(report)
         variant = report.config.report.pdf.variant
         options = {"variant": variant, "created": pdf_created(report)}
         self._attached = variant == "pdf/a-3b"
@@ -449,6 +453,10 @@ def render_edition(report: ReportContext, formats: list[str], *, draft: bool = F
     worker = pdf_worker.take()
     try:
         wanted = {"html", "pdf", "json"} & set(formats)
+        if worker is not None and "pdf" in formats:
+            stylesheet = _stylesheets(report, resolve_theme(report))
+            if "@font-face" in stylesheet.lower():  # the charts' forks load the brand fonts first
+                worker.send_theme_fonts(stylesheet, *fetch_scope(report))
         sections, charts = sections_and_charts(report, worker) if wanted else ([], None)
         html = render_html(report, sections) if {"html", "pdf"} & set(formats) else None
         if draft and html is not None:

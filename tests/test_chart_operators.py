@@ -167,10 +167,8 @@ class Forks:
     """A pdf.ChartSource whose charts were drawn ahead elsewhere, as the worker's forks draw them
     (another font configuration: another process's)."""
 
-    def __init__(self, uris: list[str]) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        fonts = FontConfiguration()
+    def __init__(self, uris: list[str], fonts=None) -> None:
+        fonts = fonts or chart_operators.font_configuration()  # the worker's: no @font-face loaded
         self.uris = uris
         self.drawings = [chart_operators.draw_uri_ahead(uri, fonts) for uri in uris]
         assert all(self.drawings)
@@ -195,10 +193,14 @@ def test_the_forks_drawings_are_used_and_the_pdf_equals_one_made_here(tmp_path, 
     assert made == here
 
 
-def test_a_drawing_from_elsewhere_is_not_used_when_the_document_brings_its_own_fonts(tmp_path, monkeypatch):
+@pytest.mark.parametrize("theme_fonts_loaded", [False, True], ids=["forks-without-them", "forks-with-them"])
+def test_a_drawing_from_elsewhere_is_used_only_with_the_documents_font_faces(tmp_path, monkeypatch, theme_fonts_loaded):
     """With @font-face, a family may be another file in the document than in the fork that drew
-    the chart (which fell back to DejaVu Sans, a font the document has too): the chart is drawn
-    again, with the document's fonts."""
+    the chart: without the theme's fonts the fork fell back to DejaVu Sans (a font the document
+    has too), and the chart is drawn again here; with them (the worker loads the theme's
+    stylesheet before the charts) its drawing is used. The labels are in the brand's font."""
+    from weasyprint import CSS
+
     shutil.copy(BRAND_FONT, tmp_path / "brand.ttf")
     uri = draw(
         "goal_chart",
@@ -213,14 +215,20 @@ def test_a_drawing_from_elsewhere_is_not_used_when_the_document_brings_its_own_f
             "font_family": "Brand Sans",
         },
     )
-    forks = Forks([uri])
-    css = "@font-face { font-family: Brand Sans; src: url(brand.ttf) } body { font-family: DejaVu Sans }"
+    css = (  # both fonts in the text before the charts: only the @font-face rules can tell the drawings apart
+        "@font-face { font-family: Brand Sans; src: url(brand.ttf) } p { font-family: Brand Sans }"
+        ' p::after { content: " (DejaVu)"; font-family: DejaVu Sans }'
+    )
+    fonts = chart_operators.font_configuration()
+    if theme_fonts_loaded:
+        CSS(string=css, base_url=f"{tmp_path}/", url_fetcher=pdf.make_url_fetcher([tmp_path]), font_config=fonts)
+    forks = Forks([uri], fonts)
     here = _pdf(_html([uri], css), tmp_path, monkeypatch, ahead=True, roots=[tmp_path])
     drawn_here = _count_calls(monkeypatch, chart_operators, "draw_ahead")
     made = _pdf(_html(["chart:0"], css), tmp_path, monkeypatch, ahead=True, roots=[tmp_path], charts=forks)
-    assert len(drawn_here) == 2  # both copies drawn again here
+    assert len(drawn_here) == (0 if theme_fonts_loaded else 2)  # both copies drawn again here, or neither
     assert made == here
-    with pdfplumber.open(io.BytesIO(made)) as opened:  # the labels are in the brand's font
+    with pdfplumber.open(io.BytesIO(made)) as opened:
         fonts = {c["fontname"].split("+")[-1] for c in opened.pages[0].chars if c["text"] in "ONv"}
     assert fonts == {"Brand-Sans"}
 

@@ -148,7 +148,7 @@ def test_a_font_the_theme_loads_leaves_no_file_behind(tmp_path, cli):
     """WeasyPrint copies an @font-face font to a temporary folder it deletes only when its font
     configuration is garbage-collected, which the worker never did: every run left the brand font
     in /tmp. The PDF still has the font, in its text (the default stylesheet used to override a
-    theme's font_family there) as in its charts."""
+    theme's font_family there) as in its charts, and equals the PDF made without the worker."""
     import matplotlib
     import pdfplumber
 
@@ -167,7 +167,13 @@ def test_a_font_the_theme_loads_leaves_no_file_behind(tmp_path, cli):
     done = cli.run("run", "report.yaml", "--out", tmp_path / "out", cwd=project, env=environment)
     assert done.code == 0, done.output
     assert [p.name for p in scratch.iterdir() if p.name.startswith(("weasyprint-", "roistory-pdf-"))] == []
-    with pdfplumber.open(next((tmp_path / "out").glob("*.pdf"))) as pdf:
+    # the worker loaded the theme's fonts before its forks drew the charts: the same PDF as one made here
+    in_process = {**environment, "ROISTORY_NO_PDF_WORKER": "1"}
+    alone = cli.run("run", "report.yaml", "--out", tmp_path / "here", cwd=project, env=in_process)
+    assert alone.code == 0, alone.output
+    made = next((tmp_path / "out").glob("*.pdf"))
+    assert made.read_bytes() == next((tmp_path / "here").glob("*.pdf")).read_bytes()
+    with pdfplumber.open(made) as pdf:
         title = [c for c in pdf.pages[0].chars if c["size"] == max(c["size"] for c in pdf.pages[0].chars)]
         assert "".join(c["text"] for c in title).startswith("Tiny Co")
         # the text, not only the charts (bold: the face emboldened)
